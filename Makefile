@@ -1,0 +1,99 @@
+# nsbackup — `make run` serves the application, `make test` runs every test.
+# Both install what they need on first use (idempotently) and skip it afterwards.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Build artefacts and tools live outside the clone so that a fresh clone builds in minutes.
+CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nsbackup
+export CARGO_TARGET_DIR ?= $(CACHE_DIR)/target
+TOOLS_DIR := $(CACHE_DIR)/tools
+
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+CARGO_LEPTOS_VERSION := 0.3.11
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+
+# Our tools first: cargo-leptos takes the first wasm-bindgen, wasm-opt and sass on PATH.
+export PATH := $(TOOLS_DIR)/bin:$(CURDIR)/tools/node_modules/.bin:$(CARGO_BIN):$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+SERVER_BIN := $(CARGO_TARGET_DIR)/debug/nsbackup
+DATA_DIR ?= ./data
+LISTEN ?= 127.0.0.1:3000
+
+.PHONY: help run build test test-rust test-wasm test-e2e lint fmt tools test-tools clean
+
+help:
+	@echo "make run    build and serve nsbackup on http://$(LISTEN) (data in $(DATA_DIR))"
+	@echo "make test   run the Rust tests, the WASM build check and the browser tests"
+	@echo "make lint   rustfmt and clippy"
+
+## Serving
+
+run: tools build
+	NSBACKUP_SITE_ROOT=target/site "$(SERVER_BIN)" serve --listen "$(LISTEN)" --data-dir "$(DATA_DIR)"
+
+build: tools
+	cargo leptos build
+
+## Testing
+
+test: tools test-tools lint test-rust test-wasm test-e2e
+	@echo "make test: all checks passed"
+
+test-rust:
+	cargo test -p app -p server --features app/ssr
+
+test-wasm:
+	cargo check -p frontend --target wasm32-unknown-unknown
+
+test-e2e: build
+	scripts/e2e.sh "$(SERVER_BIN)"
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## Tools (installed once, then skipped)
+
+tools: $(TOOLS_DIR)/.wasm-target $(CARGO_BIN)/cargo-leptos $(TOOLS_DIR)/bin/wasm-bindgen tools/node_modules/.installed
+
+$(TOOLS_DIR)/.wasm-target:
+	mkdir -p "$(TOOLS_DIR)"
+	rustup target add wasm32-unknown-unknown
+	touch "$@"
+
+$(CARGO_BIN)/cargo-leptos:
+	@echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 15 minutes, once)"
+	cargo install cargo-leptos --version "=$(CARGO_LEPTOS_VERSION)" --locked --ignore-rust-version
+
+# cargo-leptos runs the first wasm-bindgen on PATH without checking its version: install
+# exactly the version the workspace pins, and reinstall when the pin moves.
+$(TOOLS_DIR)/bin/wasm-bindgen: Cargo.toml
+	if ! "$@" --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)"; then \
+	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root "$(TOOLS_DIR)" --force; \
+	fi
+	touch "$@"
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund
+	touch "$@"
+
+test-tools: end2end/node_modules/.installed /usr/bin/chromium
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	touch "$@"
+
+/usr/bin/chromium:
+	@if [ "$$(id -u)" != 0 ]; then echo "Debian's chromium is needed: run 'sudo apt-get install chromium'"; exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+clean:
+	rm -rf target/site end2end/test-results end2end/playwright-report end2end/screenshots

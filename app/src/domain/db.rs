@@ -1,0 +1,177 @@
+//! Opening the database: embedded SurrealKV on disk, in memory for tests, or a remote
+//! SurrealDB server over WebSocket.
+
+use std::time::Duration;
+
+use surrealdb::engine::any::Any;
+use surrealdb::opt::auth::Root;
+use surrealdb::{IndexedResults, Surreal};
+
+use super::DomainError;
+
+/// The database handle used everywhere in the domain.
+pub type Db = Surreal<Any>;
+
+/// The SurrealDB namespace and database that hold nsbackup's data. (A SurrealDB namespace is
+/// storage; the product's namespaces are records inside this database.)
+pub const SURREAL_NAMESPACE: &str = "nsbackup";
+/// See [`SURREAL_NAMESPACE`].
+pub const SURREAL_DATABASE: &str = "nsbackup";
+
+/// How long to wait for a remote database to answer before giving up at start-up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for an embedded database to close its files after its last handle.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the database is and how to sign in to it.
+#[derive(Clone, Debug, Default)]
+pub struct DbOptions {
+    /// `surrealkv://PATH`, `mem://` or `ws://HOST:PORT` (`wss://` for TLS).
+    pub url: String,
+    /// The root user for a remote server; embedded databases need none.
+    pub username: Option<String>,
+    /// The root user's password.
+    pub password: Option<String>,
+}
+
+impl DbOptions {
+    /// Options for a fresh in-memory database, as tests use.
+    pub fn memory() -> Self {
+        Self {
+            url: "mem://".into(),
+            ..Self::default()
+        }
+    }
+
+    /// Options for an embedded SurrealKV database in `path`.
+    pub fn surrealkv(path: &std::path::Path) -> Self {
+        Self {
+            url: format!("surrealkv://{}", path.display()),
+            ..Self::default()
+        }
+    }
+
+    /// The directory of an embedded SurrealKV database, if that is what the URL names.
+    pub fn surrealkv_path(&self) -> Option<std::path::PathBuf> {
+        self.url.strip_prefix("surrealkv://").map(|rest| {
+            let path = rest.split('?').next().unwrap_or(rest);
+            std::path::PathBuf::from(path)
+        })
+    }
+
+    /// Whether the URL names a remote server rather than an embedded engine.
+    pub fn is_remote(&self) -> bool {
+        ["ws://", "wss://", "http://", "https://"]
+            .iter()
+            .any(|scheme| self.url.starts_with(scheme))
+    }
+}
+
+/// Opens the database and selects nsbackup's namespace and database in it.
+///
+/// # Errors
+///
+/// [`DomainError::DatabaseUnavailable`] with a reason a person can act on when the database
+/// cannot be opened, reached or signed in to.
+pub async fn connect(options: &DbOptions) -> Result<Db, DomainError> {
+    let unavailable = |reason: String| DomainError::DatabaseUnavailable {
+        url: options.url.clone(),
+        reason,
+    };
+    let db = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        surrealdb::engine::any::connect(options.url.as_str()),
+    )
+    .await
+    .map_err(|_| {
+        unavailable(format!(
+            "no answer within {} seconds",
+            CONNECT_TIMEOUT.as_secs()
+        ))
+    })?
+    .map_err(|e| unavailable(e.to_string()))?;
+
+    match (&options.username, &options.password) {
+        (Some(username), Some(password)) => {
+            db.signin(Root {
+                username: username.clone(),
+                password: password.clone(),
+            })
+            .await
+            .map_err(|e| unavailable(format!("sign-in as `{username}` failed: {e}")))?;
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(unavailable(
+                "give both a database user and a password, or neither".into(),
+            ));
+        }
+        (None, None) => {}
+    }
+
+    db.query(format!(
+        "DEFINE NAMESPACE IF NOT EXISTS {SURREAL_NAMESPACE}; USE NS {SURREAL_NAMESPACE}; \
+         DEFINE DATABASE IF NOT EXISTS {SURREAL_DATABASE};"
+    ))
+    .await
+    .and_then(|response| response.check())
+    .map_err(|e| unavailable(e.to_string()))?;
+    db.use_ns(SURREAL_NAMESPACE)
+        .use_db(SURREAL_DATABASE)
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    Ok(db)
+}
+
+/// Closes the database: drops this handle and, for an embedded SurrealKV database, waits
+/// until the engine has shut down and released its lock on the files, so that the process
+/// can end (or another open the files) without cutting it short. Every other handle must be
+/// gone already.
+///
+/// Returns `false` when the engine had not finished within ten seconds.
+pub async fn close(db: Db, options: &DbOptions) -> bool {
+    drop(db);
+    let Some(lock_path) = options.surrealkv_path().map(|dir| dir.join("LOCK")) else {
+        // Other engines give no sign when they are done; their shutdown is quick, and a
+        // moment lets it finish before the runtime goes away.
+        if !options.is_remote() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        return true;
+    };
+    let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
+    loop {
+        // The engine holds an exclusive lock on this file for as long as it is open.
+        let released = match std::fs::File::open(&lock_path) {
+            Ok(file) => file.try_lock().is_ok(),
+            Err(_) => true,
+        };
+        if released {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Checks the response of a query that ran as one transaction and returns the error of the
+/// statement that failed it. (`IndexedResults::check` returns the first error, which for a
+/// failed transaction is usually a statement that was merely cancelled with it.)
+///
+/// # Errors
+///
+/// The failing statement's error.
+pub fn check_transaction(mut response: IndexedResults) -> Result<IndexedResults, surrealdb::Error> {
+    let mut errors: Vec<(usize, surrealdb::Error)> = response.take_errors().into_iter().collect();
+    errors.sort_by_key(|(index, _)| *index);
+    let cause = errors
+        .iter()
+        .position(|(_, error)| !error.to_string().contains("due to a failed transaction"))
+        .unwrap_or(0);
+    if errors.is_empty() {
+        Ok(response)
+    } else {
+        Err(errors.swap_remove(cause).1)
+    }
+}

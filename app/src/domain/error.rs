@@ -1,0 +1,48 @@
+//! The domain's error: everything that can go wrong below the wire, with the context a log
+//! reader needs. It converts into [`AppError`], which is what a user sees.
+
+use crate::error::AppError;
+
+/// An error raised by the domain.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The database could not be opened or reached at start-up.
+    #[error("could not open the database at {url}: {reason}")]
+    DatabaseUnavailable { url: String, reason: String },
+
+    /// The database holds data of a newer schema than this build understands.
+    #[error(
+        "the database has schema version {found}; this build of nsbackup supports up to {supported}. \
+         Upgrade nsbackup to use this database (downgrading is not supported)"
+    )]
+    SchemaTooNew { found: u32, supported: u32 },
+
+    /// A schema migration failed; the database stays at the version before it.
+    #[error("migration to schema version {version} ({description}) failed: {reason}")]
+    MigrationFailed {
+        version: u32,
+        description: &'static str,
+        reason: String,
+    },
+
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[from] surrealdb::Error),
+
+    /// A file system error.
+    #[error("file system error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        // Nothing in the domain's current errors is the user's to fix: log the details, show
+        // a message that says what to do.
+        tracing::error!(%error, "request failed");
+        AppError::Internal(
+            "The server could not complete the request. Try again; if it keeps failing, \
+             the server's log says why."
+                .into(),
+        )
+    }
+}

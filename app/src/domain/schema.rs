@@ -1,0 +1,165 @@
+//! The schema version of the data and the migrations between versions.
+//!
+//! The database records the version of the data it holds. At start-up [`migrate`] runs every
+//! pending migration in order, each in one transaction together with its version bump, so a
+//! crash leaves the database at a version it really has. A database newer than this build is
+//! refused: downgrading is not supported. Backups record the same version, and restoring an
+//! older backup runs the same migrations (see `docs/backup-format.md`).
+
+use super::{Db, DomainError};
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One step from schema version `version - 1` to `version`.
+#[derive(Clone, Copy, Debug)]
+pub struct Migration {
+    /// The version the data has after this step.
+    pub version: u32,
+    /// What the step does, for the log and for error messages.
+    pub description: &'static str,
+    /// SurrealQL run inside the step's transaction.
+    pub statements: &'static str,
+}
+
+/// Every migration, oldest first; the last one's version is [`SCHEMA_VERSION`].
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "record the schema version",
+    statements: "DEFINE TABLE IF NOT EXISTS schema_version SCHEMAFULL;
+                 DEFINE FIELD IF NOT EXISTS version ON schema_version TYPE int;
+                 DEFINE FIELD IF NOT EXISTS description ON schema_version TYPE string;
+                 DEFINE FIELD IF NOT EXISTS migrated_at ON schema_version TYPE datetime;",
+}];
+
+/// What [`migrate`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// The version the database had before.
+    pub from: u32,
+    /// The version it has now.
+    pub to: u32,
+}
+
+impl MigrationReport {
+    /// Whether any migration ran.
+    pub fn migrated(&self) -> bool {
+        self.from != self.to
+    }
+}
+
+/// The schema version recorded in the database; 0 for a database that has none yet.
+///
+/// # Errors
+///
+/// A database error when the database does not answer.
+pub async fn current_version(db: &Db) -> Result<u32, DomainError> {
+    let version: Option<i64> = db
+        .query("RETURN schema_version:current.version")
+        .await?
+        .take(0)?;
+    Ok(version.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
+}
+
+/// Brings the database up to [`SCHEMA_VERSION`].
+///
+/// # Errors
+///
+/// [`DomainError::SchemaTooNew`] when the database is newer than this build (nothing is
+/// changed), [`DomainError::MigrationFailed`] when a step fails (the database stays at the
+/// last version that succeeded).
+pub async fn migrate(db: &Db) -> Result<MigrationReport, DomainError> {
+    run_migrations(db, MIGRATIONS).await
+}
+
+/// Runs the migrations of `migrations` that the database has not had yet, in order.
+///
+/// [`migrate`] passes [`MIGRATIONS`]; tests pass their own lists.
+///
+/// # Errors
+///
+/// As [`migrate`].
+pub async fn run_migrations(
+    db: &Db,
+    migrations: &[Migration],
+) -> Result<MigrationReport, DomainError> {
+    let supported = migrations.last().map_or(0, |m| m.version);
+    let from = current_version(db).await?;
+    if from > supported {
+        return Err(DomainError::SchemaTooNew {
+            found: from,
+            supported,
+        });
+    }
+    for migration in migrations.iter().filter(|m| m.version > from) {
+        if let Err(error) = apply(db, migration).await {
+            // Another server starting at the same moment may have run this step first: then
+            // the database already has this version and the step's failure is no failure.
+            if current_version(db).await? >= migration.version {
+                tracing::info!(
+                    version = migration.version,
+                    "schema step was run by another server"
+                );
+                continue;
+            }
+            return Err(error);
+        }
+        tracing::info!(
+            version = migration.version,
+            description = migration.description,
+            "schema migrated"
+        );
+    }
+    Ok(MigrationReport {
+        from,
+        to: current_version(db).await?.max(from),
+    })
+}
+
+async fn apply(db: &Db, migration: &Migration) -> Result<(), DomainError> {
+    let failed = |reason: String| DomainError::MigrationFailed {
+        version: migration.version,
+        description: migration.description,
+        reason,
+    };
+    // The guard makes a second server that starts at the same moment fail this step instead
+    // of running it twice; its own start-up then sees the new version.
+    let query = format!(
+        "BEGIN TRANSACTION;
+         IF (schema_version:current.version ?? 0) != $from {{
+             THROW 'the schema version changed while migrating; another server may be migrating'
+         }};
+         {statements}
+         UPSERT schema_version:current CONTENT {{
+             version: $to, description: $description, migrated_at: time::now()
+         }};
+         COMMIT TRANSACTION;",
+        statements = migration.statements
+    );
+    db.query(query)
+        .bind(("from", i64::from(migration.version - 1)))
+        .bind(("to", i64::from(migration.version)))
+        .bind(("description", migration.description))
+        .await
+        .and_then(super::db::check_transaction)
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_consecutive_and_end_at_the_schema_version() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(
+                migration.version as usize,
+                index + 1,
+                "{}",
+                migration.description
+            );
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+}

@@ -1,0 +1,56 @@
+//! The errors a user can see.
+//!
+//! [`AppError`] travels over the wire: server functions return it, pages show its message.
+//! The domain's own error (`domain::DomainError`, server only) converts into it; that
+//! conversion logs what is internal and hands the user a message that says what to do next.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// An error as the user sees it: a kind (which also fixes the HTTP status) and a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The request itself is wrong: a bad name, a missing field, a file that is not a backup.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing asked for does not exist (any more).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request clashes with the current state, for example a job that is still running.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something failed on the server; the details are in the server's log.
+    #[error("{0}")]
+    Internal(String),
+    /// The request did not reach the server function, or its answer did not reach the page.
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status code that goes with this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Internal(_) | AppError::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Transport(
+                "The server could not be reached. Check your connection and try again.".into(),
+            ),
+            other => AppError::Transport(format!(
+                "The server's answer could not be understood ({other}). Reload the page and try again."
+            )),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! nsbackup's application: the pages and components (rendered on the server and hydrated in
+//! the browser), the wire types and server functions, and — on the server only — the domain.
+
+pub mod api;
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod domain;
+pub mod error;
+pub mod pages;
+pub mod types;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::layout::Layout;
+use pages::{
+    admin::BackupAndRestorePage, explorer::ExplorerPage, not_found::NotFoundPage,
+    overview::OverviewPage,
+};
+
+/// Picks the colour theme before the first paint, so that a dark theme never flashes light.
+const THEME_SCRIPT: &str = "try{var t=localStorage.getItem('nsbackup-theme');\
+if(t!=='dark'&&t!=='light'){t=matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light'}\
+document.documentElement.dataset.theme=t}catch(e){}";
+
+/// The HTML document around the application, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <script inner_html=THEME_SCRIPT></script>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: the layout around the routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/nsbackup.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "nsbackup".to_string() } else { format!("{page} · nsbackup") }/>
+        <Router>
+            <Layout>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=OverviewPage/>
+                    <Route path=path!("/explorer") view=ExplorerPage/>
+                    <Route path=path!("/admin/backups") view=BackupAndRestorePage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,6 @@
+//! The pages, one file per route.
+
+pub mod admin;
+pub mod explorer;
+pub mod not_found;
+pub mod overview;

@@ -1,0 +1,203 @@
+//! The command line and its configuration. Every option can also be set through an
+//! `NSBACKUP_…` environment variable; a flag wins over the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use app::domain::DbOptions;
+use clap::{Args, Parser, Subcommand};
+
+/// nsbackup backs up and restores whole namespaces of a modelling platform: folders with
+/// their permissions, services, models and forms.
+///
+/// Without a command, `nsbackup` serves the web application.
+#[derive(Debug, Parser)]
+#[command(name = "nsbackup", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `nsbackup` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the web application (the default): open the database, bring its schema up to
+    /// date, recover from an interrupted run, and listen until Ctrl-C or SIGTERM.
+    Serve,
+}
+
+/// The configuration shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port to listen on. Port 0 picks a free port; the address actually used is
+    /// printed at start-up.
+    #[arg(
+        long,
+        env = "NSBACKUP_LISTEN",
+        default_value = "127.0.0.1:3000",
+        value_name = "ADDR",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Directory for nsbackup's own data: the embedded database (unless --db says otherwise)
+    /// and the backup files. Created when missing.
+    #[arg(
+        long,
+        env = "NSBACKUP_DATA_DIR",
+        default_value = "./data",
+        value_name = "DIR",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// The database: `surrealkv://PATH` (embedded, on disk; the default is `<data-dir>/db`),
+    /// `mem://` (in memory, gone at exit) or `ws://HOST:PORT` / `wss://HOST:PORT` for a
+    /// remote SurrealDB server shared by several nsbackup replicas.
+    #[arg(long, env = "NSBACKUP_DB", value_name = "URL", global = true)]
+    pub db: Option<String>,
+
+    /// Root user for a remote database.
+    #[arg(long, env = "NSBACKUP_DB_USER", value_name = "NAME", global = true)]
+    pub db_user: Option<String>,
+
+    /// Password of the remote database's user. Prefer the environment variable: other users
+    /// of the machine can read command lines.
+    #[arg(
+        long,
+        env = "NSBACKUP_DB_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub db_password: Option<String>,
+
+    /// Largest backup file accepted for upload: a number of bytes, or with a unit (`500MB`,
+    /// `2GiB`).
+    #[arg(long, env = "NSBACKUP_MAX_UPLOAD_SIZE", default_value = "2GiB", value_name = "SIZE", value_parser = parse_size, global = true)]
+    pub max_upload_size: u64,
+
+    /// What to log: a level (`error`, `warn`, `info`, `debug`, `trace`) or directives per
+    /// module (`info,app=debug`).
+    #[arg(
+        long,
+        env = "NSBACKUP_LOG",
+        default_value = "info",
+        value_name = "FILTER",
+        global = true
+    )]
+    pub log: String,
+
+    /// Directory of the compiled web assets (WASM, JavaScript, CSS, icons), as built by
+    /// `cargo leptos build`.
+    #[arg(
+        long,
+        env = "NSBACKUP_SITE_ROOT",
+        default_value = "target/site",
+        value_name = "DIR",
+        global = true
+    )]
+    pub site_root: PathBuf,
+}
+
+impl Config {
+    /// Where and how to open the database.
+    pub fn db_options(&self) -> DbOptions {
+        let url = self
+            .db
+            .clone()
+            .unwrap_or_else(|| DbOptions::surrealkv(&self.data_dir.join("db")).url);
+        DbOptions {
+            url,
+            username: self.db_user.clone(),
+            password: self.db_password.clone(),
+        }
+    }
+}
+
+/// Parses a size such as `1048576`, `500MB`, `2GiB` or `1.5 GB` into bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| {
+        format!(
+            "`{text}` is not a size; write a number of bytes or one with a unit, like 500MB or 2GiB"
+        )
+    })?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "`{other}` is not a size unit; use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    let bytes = number * multiplier as f64;
+    if !(1.0..=u64::MAX as f64).contains(&bytes) {
+        return Err(format!("`{text}` is out of range; give at least one byte"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_and_without_units() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("2GiB"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("1.5 gb"), Ok(1_500_000_000));
+        assert_eq!(parse_size("64kib"), Ok(65_536));
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_with_a_hint() {
+        assert!(parse_size("lots").unwrap_err().contains("500MB"));
+        assert!(
+            parse_size("5 parsecs")
+                .unwrap_err()
+                .contains("not a size unit")
+        );
+        assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn every_option_reads_its_environment_variable() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        for arg in command.get_arguments().filter(|a| a.get_long().is_some()) {
+            let long = arg.get_long().unwrap_or_default();
+            if ["help", "version"].contains(&long) {
+                continue;
+            }
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            let expected = format!("NSBACKUP_{}", long.to_ascii_uppercase().replace('-', "_"));
+            assert_eq!(env.as_deref(), Some(expected.as_str()), "--{long}");
+            assert!(arg.get_help().is_some(), "--{long} has no help text");
+        }
+        command.debug_assert();
+    }
+
+    #[test]
+    fn the_database_defaults_to_surrealkv_in_the_data_directory() {
+        let cli = Cli::try_parse_from(["nsbackup", "--data-dir", "/srv/nsbackup"]).expect("parses");
+        assert_eq!(cli.config.db_options().url, "surrealkv:///srv/nsbackup/db");
+        let cli = Cli::try_parse_from(["nsbackup", "serve", "--db", "mem://"]).expect("parses");
+        assert_eq!(cli.config.db_options().url, "mem://");
+    }
+}

@@ -1,0 +1,9 @@
+//! The `nsbackup` binary's library: configuration, start-up and the HTTP router. `main.rs`
+//! only parses the command line and hands over to [`run`].
+
+pub mod config;
+pub mod routes;
+pub mod startup;
+
+pub use config::{Cli, Command, Config};
+pub use startup::{StartupError, run};

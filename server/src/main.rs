@@ -1,0 +1,26 @@
+//! `nsbackup`: parse the command line, set up logging, run the command, and end with one
+//! clear line when it fails.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use server::Cli;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Two TLS back-ends are linked in (through SurrealDB's dependencies); `wss://` needs one
+    // chosen before the first connection. An error only means one was chosen already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Err(error) = server::startup::init_logging(&cli.config.log) {
+        eprintln!("nsbackup: {error}");
+        return ExitCode::FAILURE;
+    }
+    match server::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("nsbackup: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Start-up, in the order the design fixes: configuration → database → schema migrations →
+//! recovery → router → serve, and a graceful stop on Ctrl-C or SIGTERM.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use app::domain::{self, Db, DomainError, Services, schema};
+use leptos::config::{Env, LeptosOptions};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Cli, Command, Config};
+use crate::routes;
+
+/// Why nsbackup could not start or stopped early. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("invalid log filter `{filter}`: {reason}")]
+    LogFilter { filter: String, reason: String },
+
+    #[error("the data directory {} cannot be used: {reason}. Choose another with --data-dir or fix its permissions", path.display())]
+    DataDir { path: PathBuf, reason: String },
+
+    #[error(
+        "cannot listen on {addr}: {reason}. Stop the program that uses it or choose another address with --listen"
+    )]
+    Listen {
+        addr: std::net::SocketAddr,
+        reason: String,
+    },
+
+    #[error("{0}")]
+    Domain(#[from] DomainError),
+
+    #[error("the server stopped unexpectedly: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Sets up structured logging to standard error with the given filter.
+///
+/// # Errors
+///
+/// [`StartupError::LogFilter`] when the filter does not parse.
+pub fn init_logging(filter: &str) -> Result<(), StartupError> {
+    let env_filter = EnvFilter::builder()
+        .parse(filter)
+        .map_err(|e| StartupError::LogFilter {
+            filter: filter.to_string(),
+            reason: e.to_string(),
+        })?;
+    // A second initialisation (tests run several servers in one process) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(env_filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    Ok(())
+}
+
+/// Runs the command the command line names.
+///
+/// # Errors
+///
+/// A [`StartupError`] whose message is meant for the person who started nsbackup.
+pub async fn run(cli: Cli) -> Result<(), StartupError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+    }
+}
+
+/// Opens the database, migrates it, recovers, and serves until asked to stop.
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn serve(config: Config) -> Result<(), StartupError> {
+    prepare_data_dir(&config.data_dir)?;
+    let db_options = config.db_options();
+    tracing::info!(url = %redact(&db_options.url), "opening the database");
+    let db = domain::db::connect(&db_options).await?;
+    let result = serve_with(&config, db.clone()).await;
+    // Every other handle went with the router; closing waits for the engine to let go of
+    // its files, also when start-up failed half-way.
+    if !domain::db::close(db, &db_options).await {
+        tracing::warn!("the database did not close within ten seconds");
+    }
+    result
+}
+
+/// Migrates, recovers and serves on an open database.
+async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
+    let report = schema::migrate(&db).await?;
+    if report.migrated() {
+        tracing::info!(
+            from = report.from,
+            to = report.to,
+            "database schema brought up to date"
+        );
+    } else {
+        tracing::info!(version = report.to, "database schema is up to date");
+    }
+    let services = Services::new(db);
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartupError::Listen {
+            addr: config.listen,
+            reason: e.to_string(),
+        })?;
+    let addr = listener.local_addr().map_err(|e| StartupError::Listen {
+        addr: config.listen,
+        reason: e.to_string(),
+    })?;
+    let router = routes::router(services, leptos_options(config, addr));
+
+    tracing::info!(%addr, max_upload_size = config.max_upload_size, "nsbackup is ready");
+    // The one line on standard output: scripts and tests read the address from it.
+    println!("nsbackup is listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartupError::Serve)?;
+    tracing::info!("nsbackup stopped");
+    Ok(())
+}
+
+/// Creates the data directory when missing and proves that it is writable, so that a bad
+/// directory fails at start-up rather than at the first backup.
+fn prepare_data_dir(path: &Path) -> Result<(), StartupError> {
+    let fail = |e: std::io::Error| StartupError::DataDir {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(path).map_err(fail)?;
+    let probe = path.join(".nsbackup-write-test");
+    std::fs::write(&probe, b"ok").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(())
+}
+
+fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV") | Ok("dev") => Env::DEV,
+        _ => Env::PROD,
+    };
+    LeptosOptions::builder()
+        .output_name("nsbackup")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(env)
+        .build()
+}
+
+/// A database URL fit for the log: credentials in it are hidden.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("stopping: finishing the requests in progress");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_database_urls_are_hidden() {
+        assert_eq!(redact("ws://root:secret@db:8000"), "ws://***@db:8000");
+        assert_eq!(redact("surrealkv://./data/db"), "surrealkv://./data/db");
+    }
+
+    #[test]
+    fn a_data_directory_that_is_a_file_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("plain-file");
+        std::fs::write(&file, b"x").expect("write");
+        let error = prepare_data_dir(&file.join("data")).expect_err("must fail");
+        assert!(error.to_string().contains("cannot be used"), "{error}");
+    }
+}

@@ -1,0 +1,132 @@
+//! Starting the real `nsbackup` binary for a test, and talking HTTP to it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `nsbackup serve`, stopped with SIGTERM when dropped.
+pub struct Server {
+    child: Child,
+    pub base_url: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+/// The binary under test.
+pub fn nsbackup() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nsbackup"));
+    // The environment must not configure the server behind the test's back.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NSBACKUP_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("NSBACKUP_LOG", "info");
+    command
+}
+
+impl Server {
+    /// Starts `nsbackup serve` on a free port with the given extra arguments and waits until
+    /// it prints its address.
+    pub fn start(data_dir: &Path, args: &[&str]) -> Server {
+        let mut child = nsbackup()
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (err_tx, err_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = err_tx.send(line);
+            }
+        });
+        let (url_tx, url_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("nsbackup is listening on ") {
+                    let _ = url_tx.send(url.to_string());
+                }
+            }
+        });
+        let base_url = match url_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                let log: Vec<String> = err_rx.try_iter().collect();
+                panic!("the server did not start:\n{}", log.join("\n"));
+            }
+        };
+        Server {
+            child,
+            base_url,
+            stderr: err_rx,
+        }
+    }
+
+    /// Sends SIGTERM and waits for the process to end.
+    pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
+        let status = self.terminate();
+        let log = self.stderr.try_iter().collect();
+        (status, log)
+    }
+
+    fn terminate(&mut self) -> ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..300 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        self.child.wait().expect("the server ends")
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> Vec<String> {
+        self.stderr.try_iter().collect()
+    }
+
+    /// A plain HTTP/1.1 GET; returns the status code and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let address = self.base_url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("sends");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("reads");
+        let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status code");
+        (status, body.to_string())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
