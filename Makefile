@@ -18,6 +18,19 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 export PATH := $(TOOLS_DIR)/bin:$(CURDIR)/tools/node_modules/.bin:$(CARGO_BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
+# The flags and variables cargo-leptos builds the server with. `cargo test` and `clippy` get
+# the same ones so that they reuse its artefacts instead of building everything twice.
+export RUSTFLAGS := --cfg erase_components
+export LEPTOS_OUTPUT_NAME := nsbackup
+export LEPTOS_SITE_ROOT := target/site
+export LEPTOS_SITE_PKG_DIR := pkg
+export LEPTOS_SITE_ADDR := 127.0.0.1:3000
+export LEPTOS_RELOAD_PORT := 3001
+export LEPTOS_LIB_DIR := frontend
+export LEPTOS_BIN_DIR := server
+export LEPTOS_HASH_FILES := false
+export LEPTOS_JS_MINIFY := false
+
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/nsbackup
 DATA_DIR ?= ./data
 LISTEN ?= 127.0.0.1:3000
@@ -43,18 +56,17 @@ test: tools test-tools lint test-rust test-wasm test-e2e
 	@echo "make test: all checks passed"
 
 test-rust:
-	cargo test -p app -p server --features app/ssr
+	cargo test -p app -p nsbackup --features app/ssr
 
 test-wasm:
-	cargo check -p frontend --target wasm32-unknown-unknown
+	cargo clippy -p frontend --target wasm32-unknown-unknown --target-dir "$(CARGO_TARGET_DIR)/front" -- -D warnings
 
 test-e2e: build
 	scripts/e2e.sh "$(SERVER_BIN)"
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
-	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p app -p nsbackup --features app/ssr --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all

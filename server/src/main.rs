@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::Cli;
+use nsbackup::Cli;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -12,11 +12,11 @@ async fn main() -> ExitCode {
     // Two TLS back-ends are linked in (through SurrealDB's dependencies); `wss://` needs one
     // chosen before the first connection. An error only means one was chosen already.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    if let Err(error) = server::startup::init_logging(&cli.config.log) {
+    if let Err(error) = nsbackup::startup::init_logging(&cli.config.log) {
         eprintln!("nsbackup: {error}");
         return ExitCode::FAILURE;
     }
-    match server::run(cli).await {
+    match nsbackup::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("nsbackup: {error}");
