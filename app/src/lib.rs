@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod pages;
 pub mod types;
+pub mod validate;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

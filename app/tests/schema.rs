@@ -23,7 +23,8 @@ async fn set_version(db: &Db, version: u32) {
 const SPLIT_NAMES: Migration = Migration {
     version: 2,
     description: "split person names",
-    statements:
+    schema: "",
+    data:
         "UPDATE person SET first = string::split(name, ' ')[0], last = string::split(name, ' ')[1];
                  UPDATE person UNSET name;",
 };
@@ -32,7 +33,8 @@ const SPLIT_NAMES: Migration = Migration {
 const BROKEN: Migration = Migration {
     version: 2,
     description: "a step that fails halfway",
-    statements: "UPDATE person SET touched = true;
+    schema: "",
+    data: "UPDATE person SET touched = true;
                  THROW 'this step fails on purpose';",
 };
 

@@ -175,3 +175,19 @@ pub fn check_transaction(mut response: IndexedResults) -> Result<IndexedResults,
         Err(errors.swap_remove(cause).1)
     }
 }
+
+/// Takes the result of statement `index` of `response` as `T`, read through JSON: records
+/// are selected with plain fields (ids as strings, datetimes as RFC 3339).
+///
+/// # Errors
+///
+/// [`DomainError::Database`] when the statement failed, [`DomainError::Corrupt`] when its
+/// result does not have the shape of `T`.
+pub fn take_json<T: serde::de::DeserializeOwned>(
+    response: &mut IndexedResults,
+    index: usize,
+) -> Result<T, DomainError> {
+    let value: surrealdb::types::Value = response.take(index)?;
+    let value = value.into_json_value();
+    serde_json::from_value(value).map_err(|e| DomainError::Corrupt(e.to_string()))
+}

@@ -6,6 +6,18 @@ use crate::error::AppError;
 /// An error raised by the domain.
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
+    /// The request is wrong in a way the user can fix; the message says how.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// The thing asked for does not exist; the message names it.
+    #[error("{0}")]
+    NotFound(String),
+
+    /// The request clashes with the current state; the message says what to do.
+    #[error("{0}")]
+    Conflict(String),
+
     /// The database could not be opened or reached at start-up.
     #[error("could not open the database at {url}: {reason}")]
     DatabaseUnavailable { url: String, reason: String },
@@ -29,6 +41,10 @@ pub enum DomainError {
     #[error("database error: {0}")]
     Database(#[from] surrealdb::Error),
 
+    /// Stored data that does not have the shape this build expects.
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+
     /// A file system error.
     #[error("file system error: {0}")]
     Io(#[from] std::io::Error),
@@ -36,13 +52,19 @@ pub enum DomainError {
 
 impl From<DomainError> for AppError {
     fn from(error: DomainError) -> Self {
-        // Nothing in the domain's current errors is the user's to fix: log the details, show
-        // a message that says what to do.
-        tracing::error!(%error, "request failed");
-        AppError::Internal(
-            "The server could not complete the request. Try again; if it keeps failing, \
-             the server's log says why."
-                .into(),
-        )
+        match error {
+            DomainError::Invalid(message) => AppError::BadRequest(message),
+            DomainError::NotFound(message) => AppError::NotFound(message),
+            DomainError::Conflict(message) => AppError::Conflict(message),
+            internal => {
+                // Not the user's to fix: log the details, show a message that says what to do.
+                tracing::error!(error = %internal, "request failed");
+                AppError::Internal(
+                    "The server could not complete the request. Try again; if it keeps failing, \
+                     the server's log says why."
+                        .into(),
+                )
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The domain, on the server only: the database, its schema and (as the product grows)
 //! namespaces, backups and restores. Everything here is reachable from tests without HTTP.
 
+pub mod content;
 pub mod db;
 pub mod error;
 pub mod health;

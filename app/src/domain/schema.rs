@@ -9,7 +9,7 @@
 use super::{Db, DomainError};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One step from schema version `version - 1` to `version`.
 #[derive(Clone, Copy, Debug)]
@@ -18,19 +18,52 @@ pub struct Migration {
     pub version: u32,
     /// What the step does, for the log and for error messages.
     pub description: &'static str,
-    /// SurrealQL run inside the step's transaction.
-    pub statements: &'static str,
+    /// SurrealQL that changes the database's definitions (tables, fields, indexes). Runs at
+    /// start-up only.
+    pub schema: &'static str,
+    /// SurrealQL that changes the data. It sees `$gen`: `NONE` at start-up (all data), or one
+    /// generation's id when a restored backup of an older version is brought up to date.
+    pub data: &'static str,
 }
 
 /// Every migration, oldest first; the last one's version is [`SCHEMA_VERSION`].
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "record the schema version",
-    statements: "DEFINE TABLE IF NOT EXISTS schema_version SCHEMAFULL;
-                 DEFINE FIELD IF NOT EXISTS version ON schema_version TYPE int;
-                 DEFINE FIELD IF NOT EXISTS description ON schema_version TYPE string;
-                 DEFINE FIELD IF NOT EXISTS migrated_at ON schema_version TYPE datetime;",
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "namespaces, folders with permissions, services, models and forms",
+        schema: "
+            DEFINE TABLE IF NOT EXISTS schema_version SCHEMAFULL;
+            DEFINE FIELD IF NOT EXISTS version ON schema_version TYPE int;
+            DEFINE FIELD IF NOT EXISTS description ON schema_version TYPE string;
+            DEFINE FIELD IF NOT EXISTS migrated_at ON schema_version TYPE datetime;
+
+            DEFINE TABLE IF NOT EXISTS namespace SCHEMALESS;
+            DEFINE TABLE IF NOT EXISTS generation SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS generation_namespace ON generation FIELDS namespace;
+
+            -- Folders and items are keyed [generation, id]: a generation is one key range.
+            DEFINE TABLE IF NOT EXISTS folder SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS folder_sibling_name ON folder FIELDS gen, parent, name UNIQUE;
+            DEFINE TABLE IF NOT EXISTS item SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS item_folder_name ON item FIELDS gen, folder, name UNIQUE;
+        ",
+        data: "",
+    },
+    Migration {
+        version: 2,
+        description: "structured folder permissions",
+        schema: "",
+        // Version 1 kept a permission as the string `KIND:NAME:ACCESS`.
+        data: "
+            UPDATE folder SET permissions = permissions.map(|$p| {
+                LET $parts = string::split($p, ':');
+                RETURN { principal: { kind: $parts[0], name: $parts[1] }, access: $parts[2] };
+            })
+            WHERE ($gen = NONE OR gen = $gen) AND type::is_array(permissions)
+                AND type::is_string(permissions[0]);
+        ",
+    },
+];
 
 /// What [`migrate`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,20 +162,58 @@ async fn apply(db: &Db, migration: &Migration) -> Result<(), DomainError> {
          IF (schema_version:current.version ?? 0) != $from {{
              THROW 'the schema version changed while migrating; another server may be migrating'
          }};
-         {statements}
+         {schema}
+         {data}
          UPSERT schema_version:current CONTENT {{
              version: $to, description: $description, migrated_at: time::now()
          }};
          COMMIT TRANSACTION;",
-        statements = migration.statements
+        schema = migration.schema,
+        data = migration.data,
     );
     db.query(query)
         .bind(("from", i64::from(migration.version - 1)))
         .bind(("to", i64::from(migration.version)))
         .bind(("description", migration.description))
+        .bind(("gen", Option::<String>::None))
         .await
         .and_then(super::db::check_transaction)
         .map_err(|e| failed(e.to_string()))?;
+    Ok(())
+}
+
+/// Brings the data of one generation from schema version `from` up to [`SCHEMA_VERSION`]:
+/// the data steps of the migrations after `from`, in one transaction. Used when a backup
+/// of an older version is restored.
+///
+/// # Errors
+///
+/// [`DomainError::SchemaTooNew`] when `from` is newer than this build,
+/// [`DomainError::MigrationFailed`] when a step fails (nothing of it stays).
+pub async fn migrate_generation(db: &Db, generation: &str, from: u32) -> Result<(), DomainError> {
+    if from > SCHEMA_VERSION {
+        return Err(DomainError::SchemaTooNew {
+            found: from,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > from && !m.data.trim().is_empty())
+    {
+        db.query(format!(
+            "BEGIN TRANSACTION; {} COMMIT TRANSACTION;",
+            migration.data
+        ))
+        .bind(("gen", generation.to_string()))
+        .await
+        .and_then(super::db::check_transaction)
+        .map_err(|e| DomainError::MigrationFailed {
+            version: migration.version,
+            description: migration.description,
+            reason: e.to_string(),
+        })?;
+    }
     Ok(())
 }
 

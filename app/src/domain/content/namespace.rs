@@ -1,0 +1,135 @@
+//! Creating, listing, renaming and deleting namespaces.
+
+use super::{active_generation, namespace_not_found, new_generation_id};
+use crate::domain::db::{check_transaction, take_json};
+use crate::domain::{Db, DomainError};
+use crate::types::NamespaceInfo;
+use crate::validate;
+
+const SELECT_INFO: &str = "name, title ?? '' AS title, created_at";
+
+/// Creates an empty namespace.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for a bad name or title, [`DomainError::Conflict`] when the
+/// name is taken.
+pub async fn create(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo, DomainError> {
+    validate::namespace_name(name).map_err(DomainError::Invalid)?;
+    let title = validate::title(title).map_err(DomainError::Invalid)?;
+    let result = db
+        .query(
+            "BEGIN TRANSACTION;
+             CREATE type::record('namespace', $name) CONTENT {
+                 name: $name, title: $title, created_at: time::now(), generation: $gen
+             };
+             CREATE type::record('generation', $gen) CONTENT {
+                 namespace: $name, state: 'active', origin: 'created', created_at: time::now()
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("name", name.to_string()))
+        .bind(("title", title))
+        .bind(("gen", new_generation_id()))
+        .await
+        .and_then(check_transaction);
+    match result {
+        Ok(_) => get(db, name).await,
+        Err(error) if super::is_duplicate(&error) => Err(DomainError::Conflict(format!(
+            "A namespace named `{name}` exists already. Choose another name."
+        ))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Every namespace, sorted by name.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn list(db: &Db) -> Result<Vec<NamespaceInfo>, DomainError> {
+    let mut response = db
+        .query(format!("SELECT {SELECT_INFO} FROM namespace ORDER BY name"))
+        .await?;
+    take_json(&mut response, 0)
+}
+
+/// One namespace.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] when there is no such namespace.
+pub async fn get(db: &Db, name: &str) -> Result<NamespaceInfo, DomainError> {
+    let mut response = db
+        .query(format!(
+            "SELECT {SELECT_INFO} FROM ONLY type::record('namespace', $name)"
+        ))
+        .bind(("name", name.to_string()))
+        .await?;
+    let info: Option<NamespaceInfo> = take_json(&mut response, 0)?;
+    info.ok_or_else(|| namespace_not_found(name))
+}
+
+/// Changes the title of a namespace (its name never changes: backups refer to it).
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for a bad title, [`DomainError::NotFound`] for a missing
+/// namespace.
+pub async fn set_title(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo, DomainError> {
+    let title = validate::title(title).map_err(DomainError::Invalid)?;
+    active_generation(db, name).await?;
+    db.query("UPDATE type::record('namespace', $name) SET title = $title")
+        .bind(("name", name.to_string()))
+        .bind(("title", title))
+        .await?
+        .check()?;
+    get(db, name).await
+}
+
+/// Deletes a namespace and its content. Its backups stay.
+///
+/// The namespace disappears at once, in one small transaction that retires its
+/// generations; their content is then removed by [`sweep_retired`].
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for a missing namespace.
+pub async fn delete(db: &Db, name: &str) -> Result<(), DomainError> {
+    active_generation(db, name).await?;
+    db.query(
+        "BEGIN TRANSACTION;
+         UPDATE generation SET state = 'retired', retired_at = time::now() WHERE namespace = $name;
+         DELETE type::record('namespace', $name);
+         COMMIT TRANSACTION;",
+    )
+    .bind(("name", name.to_string()))
+    .await
+    .and_then(check_transaction)?;
+    sweep_retired(db).await
+}
+
+/// Removes the content of retired generations, one generation at a time. Safe to run at any
+/// moment, and again after an interruption.
+///
+/// # Errors
+///
+/// A database error; what was removed stays removed.
+pub async fn sweep_retired(db: &Db) -> Result<(), DomainError> {
+    let mut response = db
+        .query("SELECT VALUE record::id(id) FROM generation WHERE state = 'retired'")
+        .await?;
+    let retired: Vec<String> = take_json(&mut response, 0)?;
+    for generation in retired {
+        db.query(
+            "DELETE item:[$gen, NONE]..[$gen, {}];
+             DELETE folder:[$gen, NONE]..[$gen, {}];
+             DELETE type::record('generation', $gen);",
+        )
+        .bind(("gen", generation.clone()))
+        .await?
+        .check()?;
+        tracing::info!(%generation, "removed a retired generation");
+    }
+    Ok(())
+}

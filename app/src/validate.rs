@@ -1,0 +1,174 @@
+//! Rules for names and content, shared by the browser (to say what is wrong while typing)
+//! and the server (which enforces them). Each check returns the message a user should see.
+
+use crate::types::ItemKind;
+
+/// Longest namespace name.
+pub const NAMESPACE_NAME_MAX: usize = 63;
+/// Longest folder or item name, in characters.
+pub const NAME_MAX: usize = 200;
+/// Longest namespace title, in characters.
+pub const TITLE_MAX: usize = 200;
+/// Largest item content, in bytes.
+pub const CONTENT_MAX: usize = 8 * 1024 * 1024;
+
+/// A namespace name: 1–63 characters, lowercase letters, digits, `-` and `_`, starting with
+/// a letter or digit (`^[a-z0-9][a-z0-9_-]{0,62}$`).
+pub fn namespace_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return Err("Enter a namespace name.".into());
+    };
+    if name.len() > NAMESPACE_NAME_MAX {
+        return Err(format!(
+            "A namespace name has at most {NAMESPACE_NAME_MAX} characters."
+        ));
+    }
+    if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
+        return Err("A namespace name starts with a lowercase letter or a digit.".into());
+    }
+    if let Some(bad) =
+        chars.find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
+    {
+        return Err(format!(
+            "A namespace name may hold only lowercase letters, digits, `-` and `_`, not `{bad}`."
+        ));
+    }
+    Ok(())
+}
+
+/// A folder or item name: 1–200 characters after trimming, in any language, without `/`,
+/// `\` or control characters. Returns the trimmed name.
+pub fn entry_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("Enter a name.".into());
+    }
+    if name.chars().count() > NAME_MAX {
+        return Err(format!("A name has at most {NAME_MAX} characters."));
+    }
+    if name.contains(['/', '\\']) {
+        return Err("A name may not contain `/` or `\\`.".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("A name may not contain control characters.".into());
+    }
+    if name == "." || name == ".." {
+        return Err("`.` and `..` are not names.".into());
+    }
+    Ok(name.to_string())
+}
+
+/// A namespace title: up to 200 characters after trimming. Returns the trimmed title.
+pub fn title(title: &str) -> Result<String, String> {
+    let title = title.trim();
+    if title.chars().count() > TITLE_MAX {
+        return Err(format!("A title has at most {TITLE_MAX} characters."));
+    }
+    if title.chars().any(char::is_control) {
+        return Err("A title may not contain control characters.".into());
+    }
+    Ok(title.to_string())
+}
+
+/// The name of a user or a role in a permission: 1–64 characters of letters, digits, `.`,
+/// `_`, `-` and `@`.
+pub fn principal_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Enter the name of a user or a role.".into());
+    }
+    if name.len() > 64 {
+        return Err("A user or role name has at most 64 characters.".into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err(format!(
+            "`{name}` is not a user or role name: use letters, digits, `.`, `_`, `-` and `@`."
+        ));
+    }
+    Ok(())
+}
+
+/// An item's content: at most 8 MiB; services and forms hold JSON, models XML (BPMN is
+/// XML). Empty content is allowed: a new item starts empty.
+pub fn content(kind: ItemKind, content: &str) -> Result<(), String> {
+    if content.len() > CONTENT_MAX {
+        return Err(format!(
+            "The content is {} bytes; an item holds at most {} MiB.",
+            content.len(),
+            CONTENT_MAX / (1024 * 1024)
+        ));
+    }
+    let text = content.trim();
+    if text.is_empty() {
+        return Ok(());
+    }
+    match kind {
+        ItemKind::Service | ItemKind::Form => serde_json::from_str::<serde_json::Value>(text)
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "A {} holds JSON, and this is not valid JSON: {e}.",
+                    kind.as_str()
+                )
+            }),
+        ItemKind::Model => {
+            if text.starts_with('<') && text.ends_with('>') {
+                Ok(())
+            } else {
+                Err(
+                    "A model holds XML or BPMN: the content must start with `<` and end with `>`."
+                        .into(),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_names_follow_the_pattern() {
+        for good in ["a", "0", "sales", "team-a_2", &"x".repeat(63)] {
+            assert_eq!(namespace_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", "-a", "_a", "Sales", "a b", "a/b", "ä", &"x".repeat(64)] {
+            assert!(namespace_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn entry_names_are_trimmed_and_may_be_in_any_language() {
+        assert_eq!(
+            entry_name("  Bestellung prüfen "),
+            Ok("Bestellung prüfen".into())
+        );
+        assert_eq!(entry_name("注文"), Ok("注文".into()));
+        for bad in ["", "   ", "a/b", "a\\b", "a\nb", "..", &"x".repeat(201)] {
+            assert!(entry_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn content_must_match_the_kind() {
+        assert!(content(ItemKind::Service, "{\"a\": 1}").is_ok());
+        assert!(content(ItemKind::Form, "").is_ok());
+        assert!(
+            content(ItemKind::Service, "{oops")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+        assert!(content(ItemKind::Model, "<definitions/>").is_ok());
+        assert!(content(ItemKind::Model, "{}").unwrap_err().contains("XML"));
+        let big = format!("\"{}\"", "x".repeat(CONTENT_MAX));
+        assert!(
+            content(ItemKind::Service, &big)
+                .unwrap_err()
+                .contains("at most 8 MiB")
+        );
+    }
+}
