@@ -52,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    components::toast::provide_toasts();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/nsbackup.css"/>
@@ -61,9 +62,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=OverviewPage/>
                     <Route path=path!("/explorer") view=ExplorerPage/>
+                    <Route path=path!("/explorer/:namespace") view=ExplorerPage/>
                     <Route path=path!("/admin/backups") view=BackupAndRestorePage/>
                 </Routes>
             </Layout>
+            <components::toast::ToastRegion/>
         </Router>
     }
 }

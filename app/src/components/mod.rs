@@ -1,6 +1,8 @@
 //! Components shared by the pages.
 
+pub mod dialog;
 pub mod errors;
 pub mod hydration;
 pub mod layout;
 pub mod theme;
+pub mod toast;

@@ -1,17 +1,1002 @@
-//! The explorer: the content of a namespace.
+//! The explorer: pick a namespace, browse its folder tree, and create, rename, move and
+//! delete folders and items; edit an item's content and a folder's permissions.
+//!
+//! Where you are lives in the address (`/explorer/NAMESPACE?folder=ID&item=ID`), so a reload
+//! or a shared link opens the same place.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-/// `/explorer`: browse and edit the folders, services, models and forms of a namespace.
+use crate::api::explorer::*;
+use crate::components::dialog::ConfirmDialog;
+use crate::components::errors::ErrorPanel;
+use crate::components::hydration::use_hydrated;
+use crate::components::toast::use_toasts;
+use crate::types::{
+    Access, FolderInfo, ItemInfo, ItemKind, NamespaceTree, Permission, Principal, PrincipalKind,
+};
+use crate::validate;
+
+/// Where the explorer is: the namespace, the folder and the item in view.
+#[derive(Clone, Copy)]
+struct Location {
+    namespace: Memo<Option<String>>,
+    folder: Memo<Option<String>>,
+    item: Memo<Option<String>>,
+    /// Bumped when namespaces or folders change: the tree (and all below it) is read again.
+    tree_version: RwSignal<u64>,
+    /// Bumped when items change: item lists and the open item are read again.
+    content_version: RwSignal<u64>,
+}
+
+impl Location {
+    fn go(&self, namespace: &str, folder: Option<&str>, item: Option<&str>) {
+        let mut url = format!("/explorer/{namespace}");
+        let mut query = Vec::new();
+        if let Some(folder) = folder {
+            query.push(format!("folder={folder}"));
+        }
+        if let Some(item) = item {
+            query.push(format!("item={item}"));
+        }
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query.join("&"));
+        }
+        use_navigate()(&url, Default::default());
+    }
+
+    fn tree_changed(&self) {
+        self.tree_version.update(|n| *n += 1);
+    }
+
+    fn content_changed(&self) {
+        self.content_version.update(|n| *n += 1);
+    }
+}
+
+/// `/explorer` and `/explorer/NAMESPACE`.
 #[component]
 pub fn ExplorerPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let location = Location {
+        namespace: Memo::new(move |_| params.read().get("namespace").filter(|s| !s.is_empty())),
+        folder: Memo::new(move |_| query.read().get("folder").filter(|s| !s.is_empty())),
+        item: Memo::new(move |_| query.read().get("item").filter(|s| !s.is_empty())),
+        tree_version: RwSignal::new(0),
+        content_version: RwSignal::new(0),
+    };
+    provide_context(location);
+
+    let namespaces = Resource::new(move || location.tree_version.get(), |_| list_namespaces());
+    let tree = Resource::new(
+        move || (location.namespace.get(), location.tree_version.get()),
+        |(namespace, _)| async move {
+            match namespace {
+                Some(namespace) => get_namespace_tree(namespace).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+
     view! {
         <Title text="Explorer"/>
         <h1>"Explorer"</h1>
-        <div class="notice">
-            <strong>"Coming soon."</strong>
-            " The explorer will show the folders, services, models and forms of each namespace."
+        <NamespaceBar namespaces/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                {move || {
+                    tree.get().map(|result| {
+                        result.map(|tree| match tree {
+                            Some(tree) => view! { <NamespaceView tree/> }.into_any(),
+                            None => view! {
+                                <p class="muted">"Choose a namespace to see its folders, services, models and forms, or create one."</p>
+                            }
+                            .into_any(),
+                        })
+                    })
+                }}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// Choosing, creating and deleting namespaces.
+#[component]
+fn NamespaceBar(
+    namespaces: Resource<Result<Vec<crate::types::NamespaceInfo>, crate::error::AppError>>,
+) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let toasts = use_toasts();
+    let hydrated = use_hydrated();
+    let creating = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let title = RwSignal::new(String::new());
+    let name_problem = move || {
+        let name = name.get();
+        if name.is_empty() {
+            None
+        } else {
+            validate::namespace_name(&name).err()
+        }
+    };
+    let create = Action::new(move |(name, title): &(String, String)| {
+        let (name, title) = (name.clone(), title.clone());
+        async move { create_namespace(name, title).await }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = create.value().get() {
+            match result {
+                Ok(created) => {
+                    toasts.success(format!("Namespace {} created", created.name));
+                    creating.set(false);
+                    name.set(String::new());
+                    title.set(String::new());
+                    location.tree_changed();
+                    location.go(&created.name, None, None);
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    let confirm_delete = RwSignal::new(false);
+    let delete = Action::new(move |name: &String| {
+        let name = name.clone();
+        async move { delete_namespace(name.clone()).await.map(|()| name) }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = delete.value().get() {
+            match result {
+                Ok(name) => {
+                    toasts.success(format!("Namespace {name} deleted"));
+                    location.tree_changed();
+                    use_navigate()("/explorer", Default::default());
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    let create_disabled = move || {
+        !hydrated.get()
+            || create.pending().get()
+            || name.get().is_empty()
+            || name_problem().is_some()
+    };
+
+    view! {
+        <div class="toolbar namespace-bar">
+            <label for="namespace-select">"Namespace"</label>
+            <Transition fallback=|| view! { <select id="namespace-select" disabled=true></select> }>
+                {move || {
+                    let list = namespaces.get().and_then(Result::ok).unwrap_or_default();
+                    let current = location.namespace.get().unwrap_or_default();
+                    view! {
+                        <select
+                            id="namespace-select"
+                            prop:value=current.clone()
+                            on:change=move |ev| {
+                                let chosen = event_target_value(&ev);
+                                if chosen.is_empty() {
+                                    use_navigate()("/explorer", Default::default());
+                                } else {
+                                    location.go(&chosen, None, None);
+                                }
+                            }
+                        >
+                            <option value="" selected=current.is_empty()>"Choose a namespace…"</option>
+                            {list
+                                .into_iter()
+                                .map(|ns| {
+                                    let selected = ns.name == current;
+                                    let label = if ns.title.is_empty() { ns.name.clone() } else { format!("{} — {}", ns.name, ns.title) };
+                                    view! { <option value=ns.name.clone() selected=selected>{label}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    }
+                }}
+            </Transition>
+            <button type="button" disabled=move || !hydrated.get() on:click=move |_| creating.update(|c| *c = !*c)>
+                "New namespace"
+            </button>
+            <Show when=move || location.namespace.get().is_some()>
+                <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>
+                    "Delete namespace"
+                </button>
+            </Show>
         </div>
+        <Show when=move || creating.get()>
+            <form
+                class="card inline-form"
+                aria-label="New namespace"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    create.dispatch((name.get_untracked(), title.get_untracked()));
+                }
+            >
+                <div class="field">
+                    <label for="new-namespace-name">"Name"</label>
+                    <input
+                        id="new-namespace-name"
+                        type="text"
+                        autocomplete="off"
+                        placeholder="sales-processes"
+                        prop:value=name
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                        aria-describedby="new-namespace-hint"
+                    />
+                    <small id="new-namespace-hint" class=move || if name_problem().is_some() { "hint error" } else { "hint" }>
+                        {move || name_problem().unwrap_or_else(|| "Lowercase letters, digits, - and _.".to_string())}
+                    </small>
+                </div>
+                <div class="field">
+                    <label for="new-namespace-title">"Title"</label>
+                    <input id="new-namespace-title" type="text" prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=create_disabled>"Create"</button>
+                    <button type="button" on:click=move |_| creating.set(false)>"Cancel"</button>
+                </div>
+            </form>
+        </Show>
+        <ConfirmDialog
+            open=confirm_delete
+            title=Signal::derive(move || format!("Delete namespace {}?", location.namespace.get().unwrap_or_default()))
+            message="All folders, services, models and forms of this namespace will be deleted. Its backups stay and can restore it."
+            confirm_label="Delete namespace"
+            danger=true
+            on_confirm=Callback::new(move |()| {
+                if let Some(name) = location.namespace.get_untracked() {
+                    delete.dispatch(name);
+                }
+            })
+        />
+    }
+}
+
+/// The folder tree beside the content of the folder (or item) in view.
+#[component]
+fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let namespace = tree.namespace.name.clone();
+    let folders = StoredValue::new(tree.folders);
+    let current_folder = Memo::new(move |_| {
+        let id = location.folder.get()?;
+        folders.with_value(|folders| folders.iter().find(|f| f.id == id).cloned())
+    });
+    let ns = namespace.clone();
+    view! {
+        <div class="explorer">
+            <nav class="explorer-tree card" aria-label="Folders">
+                <button
+                    type="button"
+                    class="tree-node"
+                    aria-current=move || location.folder.get().is_none().then_some("true")
+                    on:click={
+                        let ns = ns.clone();
+                        move |_| location.go(&ns, None, None)
+                    }
+                >
+                    {format!("{} (top level)", namespace)}
+                </button>
+                <FolderBranch namespace=ns.clone() parent=None folders/>
+            </nav>
+            <div class="explorer-content">
+                {move || match location.item.get() {
+                    Some(item) => view! { <ItemEditor namespace=ns.clone() id=item folders/> }.into_any(),
+                    None => view! { <FolderPanel namespace=ns.clone() folder=current_folder.get() folders/> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// One level of the folder tree, and below it the levels of its children.
+#[component]
+fn FolderBranch(
+    namespace: String,
+    parent: Option<String>,
+    folders: StoredValue<Vec<FolderInfo>>,
+) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let children: Vec<FolderInfo> =
+        folders.with_value(|all| all.iter().filter(|f| f.parent == parent).cloned().collect());
+    if children.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <ul class="tree">
+            {children
+                .into_iter()
+                .map(|folder| {
+                    let id = folder.id.clone();
+                    let ns = namespace.clone();
+                    let selected = {
+                        let id = id.clone();
+                        move || (location.folder.get().as_deref() == Some(id.as_str())).then_some("true")
+                    };
+                    view! {
+                        <li>
+                            <button
+                                type="button"
+                                class="tree-node"
+                                aria-current=selected
+                                on:click={
+                                    let (ns, id) = (ns.clone(), id.clone());
+                                    move |_| location.go(&ns, Some(&id), None)
+                                }
+                            >
+                                <span class="folder-icon" aria-hidden="true"></span>
+                                {folder.name.clone()}
+                            </button>
+                            <FolderBranch namespace=ns.clone() parent=Some(id.clone()) folders/>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// A folder path such as `Processes / Orders`.
+fn folder_path(folders: &[FolderInfo], id: Option<&str>) -> String {
+    let by_id: HashMap<&str, &FolderInfo> = folders.iter().map(|f| (f.id.as_str(), f)).collect();
+    let mut names = Vec::new();
+    let mut current = id;
+    while let Some(folder) = current.and_then(|id| by_id.get(id)) {
+        names.push(folder.name.as_str());
+        current = folder.parent.as_deref();
+        if names.len() > folders.len() {
+            break;
+        }
+    }
+    names.reverse();
+    if names.is_empty() {
+        "Top level".to_string()
+    } else {
+        names.join(" / ")
+    }
+}
+
+/// A `<select>` of every folder (and the top level) as a move target.
+fn target_options(folders: &[FolderInfo], exclude: &[String]) -> Vec<(String, String)> {
+    let mut options = vec![(String::new(), "Top level".to_string())];
+    let mut paths: Vec<(String, String)> = folders
+        .iter()
+        .filter(|f| !exclude.contains(&f.id))
+        .map(|f| (f.id.clone(), folder_path(folders, Some(&f.id))))
+        .collect();
+    paths.sort_by_cached_key(|(_, path)| path.to_lowercase());
+    options.extend(paths);
+    options
+}
+
+fn some_id(value: String) -> Option<String> {
+    if value.is_empty() { None } else { Some(value) }
+}
+
+/// The folder in view: its subfolders and items, and what can be done with them.
+#[component]
+fn FolderPanel(
+    namespace: String,
+    folder: Option<FolderInfo>,
+    folders: StoredValue<Vec<FolderInfo>>,
+) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let toasts = use_toasts();
+    let hydrated = use_hydrated();
+    let folder_id = folder.as_ref().map(|f| f.id.clone());
+    let heading = folders.with_value(|all| folder_path(all, folder_id.as_deref()));
+    let subfolders: Vec<FolderInfo> = folders.with_value(|all| {
+        all.iter()
+            .filter(|f| f.parent == folder_id)
+            .cloned()
+            .collect()
+    });
+
+    let items = Resource::new(
+        {
+            let (namespace, folder_id) = (namespace.clone(), folder_id.clone());
+            move || {
+                (
+                    namespace.clone(),
+                    folder_id.clone(),
+                    location.content_version.get(),
+                )
+            }
+        },
+        |(namespace, folder, _)| list_items(namespace, folder),
+    );
+
+    // New folder / new item.
+    let new_folder_name = RwSignal::new(String::new());
+    let new_item_name = RwSignal::new(String::new());
+    let new_item_kind = RwSignal::new(ItemKind::Service);
+    let create_folder_action = Action::new({
+        let (namespace, folder_id) = (namespace.clone(), folder_id.clone());
+        move |name: &String| create_folder(namespace.clone(), folder_id.clone(), name.clone())
+    });
+    let create_item_action = Action::new({
+        let (namespace, folder_id) = (namespace.clone(), folder_id.clone());
+        move |(kind, name): &(ItemKind, String)| {
+            create_item(namespace.clone(), folder_id.clone(), *kind, name.clone())
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = create_folder_action.value().get() {
+            match result {
+                Ok(created) => {
+                    toasts.success(format!("Folder {} created", created.name));
+                    new_folder_name.set(String::new());
+                    location.tree_changed();
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    {
+        let namespace = namespace.clone();
+        Effect::new(move |_| {
+            if let Some(result) = create_item_action.value().get() {
+                match result {
+                    Ok(created) => {
+                        toasts.success(format!(
+                            "{} {} created",
+                            created.kind.label(),
+                            created.name
+                        ));
+                        new_item_name.set(String::new());
+                        location.content_changed();
+                        location.go(&namespace, created.folder.as_deref(), Some(&created.id));
+                    }
+                    Err(error) => toasts.error(error.to_string()),
+                }
+            }
+        });
+    }
+
+    view! {
+        <section class="card" aria-labelledby="folder-heading">
+            <h2 id="folder-heading">{heading}</h2>
+            <div class="toolbar">
+                <form
+                    class="inline"
+                    aria-label="New folder"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        create_folder_action.dispatch(new_folder_name.get_untracked());
+                    }
+                >
+                    <input
+                        type="text"
+                        aria-label="New folder name"
+                        placeholder="Folder name"
+                        prop:value=new_folder_name
+                        on:input=move |ev| new_folder_name.set(event_target_value(&ev))
+                    />
+                    <button type="submit" disabled=move || !hydrated.get() || new_folder_name.get().trim().is_empty()>
+                        "New folder"
+                    </button>
+                </form>
+                <form
+                    class="inline"
+                    aria-label="New item"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        create_item_action.dispatch((new_item_kind.get_untracked(), new_item_name.get_untracked()));
+                    }
+                >
+                    <select
+                        aria-label="Kind"
+                        on:change=move |ev| {
+                            if let Some(kind) = ItemKind::parse(&event_target_value(&ev)) {
+                                new_item_kind.set(kind);
+                            }
+                        }
+                    >
+                        {ItemKind::ALL.map(|kind| view! { <option value=kind.as_str()>{kind.label()}</option> }).collect_view()}
+                    </select>
+                    <input
+                        type="text"
+                        aria-label="New item name"
+                        placeholder="Item name"
+                        prop:value=new_item_name
+                        on:input=move |ev| new_item_name.set(event_target_value(&ev))
+                    />
+                    <button type="submit" disabled=move || !hydrated.get() || new_item_name.get().trim().is_empty()>
+                        "New item"
+                    </button>
+                </form>
+            </div>
+            {folder.clone().map(|folder| view! { <FolderActions namespace=namespace.clone() folder folders/> })}
+            <table class="listing">
+                <thead>
+                    <tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Size"</th><th scope="col">"Revision"</th><th scope="col">"Updated"</th></tr>
+                </thead>
+                <tbody>
+                    {subfolders
+                        .into_iter()
+                        .map(|sub| {
+                            let ns = namespace.clone();
+                            view! {
+                                <tr>
+                                    <td>
+                                        <a href=format!("/explorer/{}?folder={}", ns, sub.id)>
+                                            <span class="folder-icon" aria-hidden="true"></span>
+                                            {sub.name.clone()}
+                                        </a>
+                                    </td>
+                                    <td>"Folder"</td>
+                                    <td></td>
+                                    <td></td>
+                                    <td></td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                    <Transition fallback=|| ()>
+                        {
+                            let namespace = namespace.clone();
+                            move || {
+                                let namespace = namespace.clone();
+                                items.get().map(move |result| match result {
+                                    Ok(items) => items.into_iter().map(|item| view! { <ItemRow namespace=namespace.clone() item/> }).collect_view().into_any(),
+                                    Err(error) => view! { <tr><td colspan="5" class="error">{error.to_string()}</td></tr> }.into_any(),
+                                })
+                            }
+                        }
+                    </Transition>
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn ItemRow(namespace: String, item: ItemInfo) -> impl IntoView {
+    let href = match &item.folder {
+        Some(folder) => format!("/explorer/{namespace}?folder={folder}&item={}", item.id),
+        None => format!("/explorer/{namespace}?item={}", item.id),
+    };
+    view! {
+        <tr>
+            <td><a href=href>{item.name.clone()}</a></td>
+            <td>{item.kind.label()}</td>
+            <td>{format_size(item.size)}</td>
+            <td>{item.revision}</td>
+            <td title=item.updated_at.to_rfc3339()>{format!("{} by {}", item.updated_at.format("%Y-%m-%d %H:%M UTC"), item.updated_by)}</td>
+        </tr>
+    }
+}
+
+fn format_size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// Rename, move, delete and permissions of the folder in view.
+#[component]
+fn FolderActions(
+    namespace: String,
+    folder: FolderInfo,
+    folders: StoredValue<Vec<FolderInfo>>,
+) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let toasts = use_toasts();
+    let hydrated = use_hydrated();
+    let id = folder.id.clone();
+    let rename_to = RwSignal::new(folder.name.clone());
+    let move_target = RwSignal::new(folder.parent.clone().unwrap_or_default());
+    let confirm_delete = RwSignal::new(false);
+    let excluded: Vec<String> = folders.with_value(|all| {
+        let mut ids: Vec<String> = vec![id.clone()];
+        let mut frontier = vec![id.clone()];
+        while let Some(current) = frontier.pop() {
+            for child in all
+                .iter()
+                .filter(|f| f.parent.as_deref() == Some(current.as_str()))
+            {
+                ids.push(child.id.clone());
+                frontier.push(child.id.clone());
+            }
+        }
+        ids
+    });
+    let targets = folders.with_value(|all| target_options(all, &excluded));
+
+    let rename = Action::new({
+        let (namespace, id) = (namespace.clone(), id.clone());
+        move |name: &String| rename_folder(namespace.clone(), id.clone(), name.clone())
+    });
+    let relocate = Action::new({
+        let (namespace, id) = (namespace.clone(), id.clone());
+        move |parent: &Option<String>| move_folder(namespace.clone(), id.clone(), parent.clone())
+    });
+    let remove = Action::new({
+        let (namespace, id) = (namespace.clone(), id.clone());
+        move |_: &()| delete_folder(namespace.clone(), id.clone())
+    });
+    Effect::new(move |_| {
+        if let Some(result) = rename.value().get() {
+            match result {
+                Ok(folder) => {
+                    toasts.success(format!("Folder renamed to {}", folder.name));
+                    location.tree_changed();
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = relocate.value().get() {
+            match result {
+                Ok(folder) => {
+                    toasts.success(format!("Folder {} moved", folder.name));
+                    location.tree_changed();
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    {
+        let (namespace, parent) = (namespace.clone(), folder.parent.clone());
+        Effect::new(move |_| {
+            if let Some(result) = remove.value().get() {
+                match result {
+                    Ok((folders, items)) => {
+                        toasts
+                            .success(format!("Folder deleted ({folders} folders, {items} items)"));
+                        // Leave the deleted folder first, so that nothing asks for it again.
+                        location.go(&namespace, parent.as_deref(), None);
+                        location.tree_changed();
+                    }
+                    Err(error) => toasts.error(error.to_string()),
+                }
+            }
+        });
+    }
+    let name = folder.name.clone();
+    view! {
+        <div class="toolbar">
+            <form class="inline" aria-label="Rename folder" on:submit=move |ev| {
+                ev.prevent_default();
+                rename.dispatch(rename_to.get_untracked());
+            }>
+                <input type="text" aria-label="Folder name" prop:value=rename_to on:input=move |ev| rename_to.set(event_target_value(&ev))/>
+                <button type="submit" disabled=move || !hydrated.get() || rename_to.get().trim().is_empty()>"Rename"</button>
+            </form>
+            <form class="inline" aria-label="Move folder" on:submit=move |ev| {
+                ev.prevent_default();
+                relocate.dispatch(some_id(move_target.get_untracked()));
+            }>
+                <select aria-label="Move to" prop:value=move_target on:change=move |ev| move_target.set(event_target_value(&ev))>
+                    {targets.into_iter().map(|(value, label)| {
+                        let selected = value == move_target.get_untracked();
+                        view! { <option value=value selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+                <button type="submit" disabled=move || !hydrated.get()>"Move"</button>
+            </form>
+            <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete folder"</button>
+        </div>
+        <PermissionsEditor namespace=namespace.clone() folder=folder.clone()/>
+        <ConfirmDialog
+            open=confirm_delete
+            title=format!("Delete folder {name}?")
+            message="The folder, its subfolders and all the services, models and forms in them will be deleted."
+            confirm_label="Delete folder"
+            danger=true
+            on_confirm=Callback::new(move |()| { remove.dispatch(()); })
+        />
+    }
+}
+
+/// A folder's own permissions, or the inherited ones.
+#[component]
+fn PermissionsEditor(namespace: String, folder: FolderInfo) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let toasts = use_toasts();
+    let hydrated = use_hydrated();
+    let inherits = RwSignal::new(folder.permissions.is_none());
+    let entries = RwSignal::new(
+        folder
+            .permissions
+            .clone()
+            .unwrap_or_else(|| folder.effective_permissions.clone()),
+    );
+    let new_kind = RwSignal::new(PrincipalKind::User);
+    let new_name = RwSignal::new(String::new());
+    let new_access = RwSignal::new(Access::Read);
+    let save = Action::new({
+        let (namespace, id) = (namespace.clone(), folder.id.clone());
+        move |permissions: &Option<Vec<Permission>>| {
+            set_folder_permissions(namespace.clone(), id.clone(), permissions.clone())
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(_) => {
+                    toasts.success("Permissions saved");
+                    location.tree_changed();
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    let add = move |_| {
+        let name = new_name.get_untracked().trim().to_string();
+        if let Err(problem) = validate::principal_name(&name) {
+            toasts.error(problem);
+            return;
+        }
+        let principal = Principal {
+            kind: new_kind.get_untracked(),
+            name,
+        };
+        entries.update(|list| {
+            list.retain(|p| p.principal != principal);
+            list.push(Permission {
+                principal,
+                access: new_access.get_untracked(),
+            });
+        });
+        new_name.set(String::new());
+    };
+    view! {
+        <details class="permissions">
+            <summary>"Permissions"</summary>
+            <label class="check">
+                <input type="checkbox" prop:checked=inherits on:change=move |ev| inherits.set(event_target_checked(&ev))/>
+                " Inherit from the parent folder"
+            </label>
+            <table class="listing">
+                <thead><tr><th scope="col">"Principal"</th><th scope="col">"Access"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
+                <tbody>
+                    <For each=move || entries.get() key=|p| (p.principal.clone(), p.access) let:permission>
+                        {
+                            let principal = permission.principal.clone();
+                            let label = format!("{} {}", permission.principal.kind.as_str(), permission.principal.name);
+                            view! {
+                                <tr>
+                                    <td>{label.clone()}</td>
+                                    <td>{permission.access.as_str()}</td>
+                                    <td>
+                                        <button type="button" aria-label=format!("Remove {label}") disabled=move || inherits.get()
+                                            on:click=move |_| entries.update(|list| list.retain(|p| p.principal != principal))>
+                                            "Remove"
+                                        </button>
+                                    </td>
+                                </tr>
+                            }
+                        }
+                    </For>
+                </tbody>
+            </table>
+            <div class="toolbar">
+                <select aria-label="Principal kind" disabled=move || inherits.get() on:change=move |ev| {
+                    new_kind.set(PrincipalKind::parse(&event_target_value(&ev)).unwrap_or(PrincipalKind::User));
+                }>
+                    <option value="user">"User"</option>
+                    <option value="role">"Role"</option>
+                </select>
+                <input type="text" aria-label="Principal name" placeholder="Name" disabled=move || inherits.get()
+                    prop:value=new_name on:input=move |ev| new_name.set(event_target_value(&ev))/>
+                <select aria-label="Access" disabled=move || inherits.get() on:change=move |ev| {
+                    new_access.set(Access::parse(&event_target_value(&ev)).unwrap_or(Access::Read));
+                }>
+                    {Access::ALL.map(|a| view! { <option value=a.as_str()>{a.as_str()}</option> }).collect_view()}
+                </select>
+                <button type="button" disabled=move || inherits.get() || new_name.get().trim().is_empty() on:click=add>"Add"</button>
+                <button type="button" class="primary" disabled=move || !hydrated.get() || save.pending().get()
+                    on:click=move |_| {
+                        let permissions = if inherits.get_untracked() { None } else { Some(entries.get_untracked()) };
+                        save.dispatch(permissions);
+                    }>
+                    "Save permissions"
+                </button>
+            </div>
+        </details>
+    }
+}
+
+/// One item: its content in an editor, and rename, move and delete.
+#[component]
+fn ItemEditor(
+    namespace: String,
+    id: String,
+    folders: StoredValue<Vec<FolderInfo>>,
+) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let toasts = use_toasts();
+    let hydrated = use_hydrated();
+    let document = Resource::new(
+        {
+            let (namespace, id) = (namespace.clone(), id.clone());
+            move || {
+                (
+                    namespace.clone(),
+                    id.clone(),
+                    location.content_version.get(),
+                )
+            }
+        },
+        |(namespace, id, _)| get_item(namespace, id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                {
+                    let namespace = namespace.clone();
+                    move || {
+                        let namespace = namespace.clone();
+                        document.get().map(move |result| result.map(|doc| {
+                            view! { <ItemForm namespace=namespace.clone() doc folders toasts hydrated location/> }
+                        }))
+                    }
+                }
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn ItemForm(
+    namespace: String,
+    doc: crate::types::ItemDocument,
+    folders: StoredValue<Vec<FolderInfo>>,
+    toasts: crate::components::toast::Toasts,
+    hydrated: ReadSignal<bool>,
+    location: Location,
+) -> impl IntoView {
+    let info = doc.info.clone();
+    let original = StoredValue::new(doc.content.clone());
+    let content = RwSignal::new(doc.content.clone());
+    let rename_to = RwSignal::new(info.name.clone());
+    let move_target = RwSignal::new(info.folder.clone().unwrap_or_default());
+    let confirm_delete = RwSignal::new(false);
+    let targets = folders.with_value(|all| target_options(all, &[]));
+    let path = folders.with_value(|all| folder_path(all, info.folder.as_deref()));
+    let (ns, id, revision) = (namespace.clone(), info.id.clone(), info.revision);
+
+    let save = Action::new({
+        let (ns, id) = (ns.clone(), id.clone());
+        move |text: &String| save_item_content(ns.clone(), id.clone(), text.clone(), revision)
+    });
+    let rename = Action::new({
+        let (ns, id) = (ns.clone(), id.clone());
+        move |name: &String| rename_item(ns.clone(), id.clone(), name.clone())
+    });
+    let relocate = Action::new({
+        let (ns, id) = (ns.clone(), id.clone());
+        move |folder: &Option<String>| move_item(ns.clone(), id.clone(), folder.clone())
+    });
+    let remove = Action::new({
+        let (ns, id) = (ns.clone(), id.clone());
+        move |_: &()| delete_item(ns.clone(), id.clone())
+    });
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(saved) => {
+                    toasts.success(format!(
+                        "{} saved (revision {})",
+                        saved.name, saved.revision
+                    ));
+                    location.content_changed();
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = rename.value().get() {
+            match result {
+                Ok(item) => {
+                    toasts.success(format!("Renamed to {}", item.name));
+                    location.content_changed();
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+    {
+        let ns = ns.clone();
+        Effect::new(move |_| {
+            if let Some(result) = relocate.value().get() {
+                match result {
+                    Ok(item) => {
+                        toasts.success(format!("{} moved", item.name));
+                        location.content_changed();
+                        location.go(&ns, item.folder.as_deref(), Some(&item.id));
+                    }
+                    Err(error) => toasts.error(error.to_string()),
+                }
+            }
+        });
+    }
+    {
+        let (ns, folder, name) = (ns.clone(), info.folder.clone(), info.name.clone());
+        Effect::new(move |_| {
+            if let Some(result) = remove.value().get() {
+                match result {
+                    Ok(()) => {
+                        toasts.success(format!("{name} deleted"));
+                        // The folder's list is read afresh when it opens.
+                        location.go(&ns, folder.as_deref(), None);
+                    }
+                    Err(error) => toasts.error(error.to_string()),
+                }
+            }
+        });
+    }
+    let problem = move || validate::content(info.kind, &content.get()).err();
+    let changed = move || original.with_value(|original| *original != content.get());
+    let back = {
+        let (ns, folder) = (ns.clone(), info.folder.clone());
+        move |_| location.go(&ns, folder.as_deref(), None)
+    };
+    let name = info.name.clone();
+    view! {
+        <section class="card" aria-labelledby="item-heading">
+            <p class="breadcrumb">
+                <button type="button" class="link" on:click=back>{format!("← {path}")}</button>
+            </p>
+            <h2 id="item-heading">{format!("{}: {}", info.kind.label(), info.name)}</h2>
+            <p class="muted">{format!("Revision {} · {} · updated {} by {}", info.revision, format_size(info.size), info.updated_at.format("%Y-%m-%d %H:%M UTC"), info.updated_by)}</p>
+            <label for="item-content">"Content"</label>
+            <textarea
+                id="item-content"
+                class="editor"
+                spellcheck="false"
+                prop:value=content
+                on:input=move |ev| content.set(event_target_value(&ev))
+                aria-describedby="item-content-problem"
+            ></textarea>
+            <p id="item-content-problem" class="hint error" role="status">{problem}</p>
+            <div class="toolbar">
+                <button type="button" class="primary"
+                    disabled=move || !hydrated.get() || !changed() || problem().is_some() || save.pending().get()
+                    on:click=move |_| { save.dispatch(content.get_untracked()); }>
+                    "Save"
+                </button>
+                <form class="inline" aria-label="Rename item" on:submit=move |ev| {
+                    ev.prevent_default();
+                    rename.dispatch(rename_to.get_untracked());
+                }>
+                    <input type="text" aria-label="Item name" prop:value=rename_to on:input=move |ev| rename_to.set(event_target_value(&ev))/>
+                    <button type="submit" disabled=move || !hydrated.get() || rename_to.get().trim().is_empty()>"Rename"</button>
+                </form>
+                <form class="inline" aria-label="Move item" on:submit=move |ev| {
+                    ev.prevent_default();
+                    relocate.dispatch(some_id(move_target.get_untracked()));
+                }>
+                    <select aria-label="Move to" prop:value=move_target on:change=move |ev| move_target.set(event_target_value(&ev))>
+                        {targets.into_iter().map(|(value, label)| {
+                            let selected = value == move_target.get_untracked();
+                            view! { <option value=value selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" disabled=move || !hydrated.get()>"Move"</button>
+                </form>
+                <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete item"</button>
+            </div>
+        </section>
+        <ConfirmDialog
+            open=confirm_delete
+            title=format!("Delete {name}?")
+            message="The item and its content will be deleted."
+            confirm_label="Delete item"
+            danger=true
+            on_confirm=Callback::new(move |()| { remove.dispatch(()); })
+        />
     }
 }

@@ -1,0 +1,184 @@
+//! The explorer's server functions: namespaces, folders and items.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::types::{
+    FolderInfo, ItemDocument, ItemInfo, ItemKind, NamespaceInfo, NamespaceTree, Permission,
+};
+
+#[cfg(feature = "ssr")]
+use crate::domain::content::{self, ANONYMOUS, folder, item, namespace};
+
+/// Every namespace, sorted by name.
+#[server(input = Json)]
+pub async fn list_namespaces() -> Result<Vec<NamespaceInfo>, AppError> {
+    let db = super::services()?.db;
+    super::respond(namespace::list(&db).await)
+}
+
+/// Creates an empty namespace.
+#[server(input = Json)]
+pub async fn create_namespace(name: String, title: String) -> Result<NamespaceInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(namespace::create(&db, &name, &title).await)
+}
+
+/// Changes a namespace's title.
+#[server(input = Json)]
+pub async fn set_namespace_title(name: String, title: String) -> Result<NamespaceInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(namespace::set_title(&db, &name, &title).await)
+}
+
+/// Deletes a namespace and its content; its backups stay.
+#[server(input = Json)]
+pub async fn delete_namespace(name: String) -> Result<(), AppError> {
+    let db = super::services()?.db;
+    super::respond(namespace::delete(&db, &name).await)
+}
+
+/// A namespace with all its folders.
+#[server(input = Json)]
+pub async fn get_namespace_tree(namespace: String) -> Result<NamespaceTree, AppError> {
+    let db = super::services()?.db;
+    super::respond(folder::tree(&db, &namespace).await)
+}
+
+/// Creates a folder in `parent` (`None`: at the top).
+#[server(input = Json)]
+pub async fn create_folder(
+    namespace: String,
+    parent: Option<String>,
+    name: String,
+) -> Result<FolderInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(folder::create(&db, &namespace, parent.as_deref(), &name).await)
+}
+
+/// Renames a folder.
+#[server(input = Json)]
+pub async fn rename_folder(
+    namespace: String,
+    id: String,
+    name: String,
+) -> Result<FolderInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(folder::rename(&db, &namespace, &id, &name).await)
+}
+
+/// Moves a folder into `parent` (`None`: to the top).
+#[server(input = Json)]
+pub async fn move_folder(
+    namespace: String,
+    id: String,
+    parent: Option<String>,
+) -> Result<FolderInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(folder::move_to(&db, &namespace, &id, parent.as_deref()).await)
+}
+
+/// Deletes a folder with everything in it; returns how many folders and items went.
+#[server(input = Json)]
+pub async fn delete_folder(namespace: String, id: String) -> Result<(usize, usize), AppError> {
+    let db = super::services()?.db;
+    super::respond(folder::delete(&db, &namespace, &id).await)
+}
+
+/// Sets a folder's own permissions, or (`None`) makes it inherit again.
+#[server(input = Json)]
+pub async fn set_folder_permissions(
+    namespace: String,
+    id: String,
+    permissions: Option<Vec<Permission>>,
+) -> Result<FolderInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(folder::set_permissions(&db, &namespace, &id, permissions).await)
+}
+
+/// The items directly in `folder` (`None`: at the top).
+#[server(input = Json)]
+pub async fn list_items(
+    namespace: String,
+    folder: Option<String>,
+) -> Result<Vec<ItemInfo>, AppError> {
+    let db = super::services()?.db;
+    super::respond(item::list(&db, &namespace, folder.as_deref()).await)
+}
+
+/// One item with its content.
+#[server(input = Json)]
+pub async fn get_item(namespace: String, id: String) -> Result<ItemDocument, AppError> {
+    let db = super::services()?.db;
+    super::respond(item::get(&db, &namespace, &id).await)
+}
+
+/// Creates an empty item.
+#[server(input = Json)]
+pub async fn create_item(
+    namespace: String,
+    folder: Option<String>,
+    kind: ItemKind,
+    name: String,
+) -> Result<ItemInfo, AppError> {
+    let db = super::services()?.db;
+    let new = item::NewItem {
+        folder: folder.as_deref(),
+        kind,
+        name: &name,
+        content: "",
+    };
+    super::respond(item::create(&db, &namespace, new, ANONYMOUS).await)
+}
+
+/// Saves an item's content; refused when someone saved after `base_revision`.
+#[server(input = Json)]
+pub async fn save_item_content(
+    namespace: String,
+    id: String,
+    content: String,
+    base_revision: u64,
+) -> Result<ItemInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(
+        item::save_content(
+            &db,
+            &namespace,
+            &id,
+            &content,
+            base_revision,
+            content::ANONYMOUS,
+        )
+        .await,
+    )
+}
+
+/// Renames an item.
+#[server(input = Json)]
+pub async fn rename_item(
+    namespace: String,
+    id: String,
+    name: String,
+) -> Result<ItemInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(item::rename(&db, &namespace, &id, &name).await)
+}
+
+/// Moves an item into `folder` (`None`: to the top).
+#[server(input = Json)]
+pub async fn move_item(
+    namespace: String,
+    id: String,
+    folder: Option<String>,
+) -> Result<ItemInfo, AppError> {
+    let db = super::services()?.db;
+    super::respond(item::move_to(&db, &namespace, &id, folder.as_deref()).await)
+}
+
+/// Deletes an item.
+#[server(input = Json)]
+pub async fn delete_item(namespace: String, id: String) -> Result<(), AppError> {
+    let db = super::services()?.db;
+    super::respond(item::delete(&db, &namespace, &id).await)
+}

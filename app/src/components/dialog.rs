@@ -1,0 +1,83 @@
+//! A modal confirmation dialog: focus moves into it, Escape or Cancel closes it, and focus
+//! returns to where it was.
+
+use leptos::html;
+use leptos::prelude::*;
+
+/// Asks to confirm an action. `open` shows and hides it; `on_confirm` runs when the user
+/// confirms (the dialog closes first).
+#[component]
+pub fn ConfirmDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] title: Signal<String>,
+    #[prop(into)] message: Signal<String>,
+    #[prop(into)] confirm_label: Signal<String>,
+    #[prop(optional)] danger: bool,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    let confirm_button = NodeRef::<html::Button>::new();
+    // Focus moves only in the browser; on the server there is none to move (and elements
+    // may not cross threads there).
+    #[cfg(feature = "hydrate")]
+    {
+        let restore_focus = StoredValue::new_local(None::<leptos::web_sys::HtmlElement>);
+        Effect::new(move |_| {
+            if open.get() {
+                restore_focus.set_value(active_element());
+                if let Some(button) = confirm_button.get() {
+                    let _ = button.focus();
+                }
+            } else if let Some(element) = restore_focus.get_value() {
+                let _ = element.focus();
+                restore_focus.set_value(None);
+            }
+        });
+    }
+    let close = move || open.set(false);
+    let confirm = move |_| {
+        open.set(false);
+        on_confirm.run(());
+    };
+    view! {
+        <Show when=move || open.get()>
+            <div class="dialog-backdrop" on:click=move |_| close()>
+                <div
+                    class="dialog"
+                    role="dialog"
+                    aria-modal="true"
+                    aria-labelledby="dialog-title"
+                    aria-describedby="dialog-message"
+                    on:click=|ev| ev.stop_propagation()
+                    on:keydown=move |ev| {
+                        if ev.key() == "Escape" {
+                            close();
+                        }
+                    }
+                >
+                    <h2 id="dialog-title">{move || title.get()}</h2>
+                    <p id="dialog-message">{move || message.get()}</p>
+                    <div class="dialog-actions">
+                        <button type="button" on:click=move |_| close()>"Cancel"</button>
+                        <button
+                            type="button"
+                            class=if danger { "danger-solid" } else { "primary" }
+                            node_ref=confirm_button
+                            on:click=confirm
+                        >
+                            {move || confirm_label.get()}
+                        </button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn active_element() -> Option<leptos::web_sys::HtmlElement> {
+    use leptos::wasm_bindgen::JsCast;
+    leptos::web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.active_element())
+        .and_then(|element| element.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+}

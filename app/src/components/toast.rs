@@ -1,0 +1,112 @@
+//! Notifications ("toasts") in a corner of the screen, announced to screen readers.
+
+use leptos::prelude::*;
+
+/// How a notification looks and how long it stays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToastKind {
+    /// Something is under way.
+    Info,
+    /// Something finished well.
+    Success,
+    /// Something failed; stays until dismissed.
+    Error,
+}
+
+impl ToastKind {
+    fn class(self) -> &'static str {
+        match self {
+            ToastKind::Info => "toast toast-info",
+            ToastKind::Success => "toast toast-success",
+            ToastKind::Error => "toast toast-error",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Toast {
+    id: u64,
+    kind: ToastKind,
+    message: String,
+}
+
+/// The notifications of the page; take it with [`use_toasts`].
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    list: RwSignal<Vec<Toast>>,
+    next: RwSignal<u64>,
+}
+
+impl Toasts {
+    /// Shows a notification that something is under way.
+    pub fn info(&self, message: impl Into<String>) {
+        self.push(ToastKind::Info, message.into());
+    }
+
+    /// Shows a notification that something finished well.
+    pub fn success(&self, message: impl Into<String>) {
+        self.push(ToastKind::Success, message.into());
+    }
+
+    /// Shows a notification that something failed.
+    pub fn error(&self, message: impl Into<String>) {
+        self.push(ToastKind::Error, message.into());
+    }
+
+    fn push(&self, kind: ToastKind, message: String) {
+        let id = self.next.get_untracked();
+        self.next.set(id + 1);
+        self.list
+            .update(|list| list.push(Toast { id, kind, message }));
+        if kind != ToastKind::Error {
+            let list = self.list;
+            // Read, then gone: errors stay until the user dismisses them.
+            set_timeout(
+                move || list.update(|list| list.retain(|toast| toast.id != id)),
+                std::time::Duration::from_secs(6),
+            );
+        }
+    }
+
+    fn dismiss(&self, id: u64) {
+        self.list.update(|list| list.retain(|toast| toast.id != id));
+    }
+}
+
+/// Makes notifications available to every component below.
+pub fn provide_toasts() {
+    provide_context(Toasts {
+        list: RwSignal::new(Vec::new()),
+        next: RwSignal::new(0),
+    });
+}
+
+/// The page's notifications.
+pub fn use_toasts() -> Toasts {
+    use_context::<Toasts>().unwrap_or_else(|| {
+        let toasts = Toasts {
+            list: RwSignal::new(Vec::new()),
+            next: RwSignal::new(0),
+        };
+        provide_context(toasts);
+        toasts
+    })
+}
+
+/// Where notifications appear.
+#[component]
+pub fn ToastRegion() -> impl IntoView {
+    let toasts = use_toasts();
+    view! {
+        <div class="toasts" aria-live="polite">
+            <For each=move || toasts.list.get() key=|toast| toast.id let:toast>
+                <div class=toast.kind.class() role=if toast.kind == ToastKind::Error { "alert" } else { "status" }>
+                    <span class="toast-message">{toast.message.clone()}</span>
+                    <button type="button" class="toast-close" aria-label="Dismiss" on:click=move |_| toasts.dismiss(toast.id)>
+                        "×"
+                    </button>
+                </div>
+            </For>
+        </div>
+    }
+}
