@@ -45,7 +45,7 @@ help:
 ## Serving
 
 run: tools build
-	NSBACKUP_SITE_ROOT=target/site "$(SERVER_BIN)" serve --listen "$(LISTEN)" --data-dir "$(DATA_DIR)"
+	NSBACKUP_SITE_ROOT=target/site "$(SERVER_BIN)" serve --listen "$(LISTEN)" --data-dir "$(DATA_DIR)" --demo
 
 build: tools
 	cargo leptos build

@@ -446,3 +446,74 @@ async fn the_frozen_version_1_database_migrates_to_structured_permissions() {
         ["Approval", "Intake form"]
     );
 }
+
+#[tokio::test]
+async fn seeding_fills_a_namespace_deterministically_with_valid_content() {
+    use app::domain::seed::{SeedOptions, seed_namespace};
+    let db = fresh_db().await;
+    let options = |name: &str| SeedOptions {
+        namespace: name.into(),
+        title: "Demo".into(),
+        folders: 15,
+        items: 120,
+        avg_size: 1500,
+        seed: 42,
+    };
+    let mut reports = Vec::new();
+    seed_namespace(&db, &options("one"), |done, total| {
+        reports.push((done, total))
+    })
+    .await
+    .expect("seeds");
+    seed_namespace(&db, &options("two"), |_, _| {})
+        .await
+        .expect("seeds again");
+    assert_eq!(reports.last(), Some(&(120, 120)));
+
+    let one = folder::tree(&db, "one").await.expect("tree");
+    let two = folder::tree(&db, "two").await.expect("tree");
+    assert_eq!(one.folders.len(), 15);
+    let names = |tree: &app::types::NamespaceTree| {
+        tree.folders
+            .iter()
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&one),
+        names(&two),
+        "the same seed gives the same content"
+    );
+    assert!(
+        one.folders.iter().any(|f| f.parent.is_some()),
+        "folders are nested"
+    );
+
+    let mut items = item::list(&db, "one", None).await.expect("top level");
+    for folder in &one.folders {
+        items.extend(
+            item::list(&db, "one", Some(&folder.id))
+                .await
+                .expect("folder"),
+        );
+    }
+    assert_eq!(items.len(), 120);
+    for info in items.iter().take(30) {
+        let document = item::get(&db, "one", &info.id).await.expect("item");
+        assert_eq!(
+            app::validate::content(info.kind, &document.content),
+            Ok(()),
+            "{}",
+            info.name
+        );
+        assert_eq!(document.content.len() as u64, info.size);
+    }
+    assert!(
+        namespace::create(&db, "one", "").await.is_err(),
+        "seeding made a real namespace"
+    );
+    let error = seed_namespace(&db, &options("one"), |_, _| {})
+        .await
+        .expect_err("never mixes into existing content");
+    assert!(matches!(error, DomainError::Conflict(_)), "{error:?}");
+}

@@ -26,6 +26,33 @@ pub enum Command {
     /// Serve the web application (the default): open the database, bring its schema up to
     /// date, recover from an interrupted run, and listen until Ctrl-C or SIGTERM.
     Serve,
+    /// Create a namespace and fill it with realistic, deterministic demo content: JSON
+    /// services, BPMN models and JSON forms with a long tail of sizes, in nested folders,
+    /// some with permissions of their own. Benchmarks and demos use it.
+    Seed(SeedArgs),
+}
+
+/// What `nsbackup seed` generates.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Name of the namespace to create (it must not exist yet).
+    #[arg(long, value_name = "NAME")]
+    pub namespace: String,
+    /// Title of the new namespace.
+    #[arg(long, default_value = "Demo content", value_name = "TITLE")]
+    pub title: String,
+    /// How many folders.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub folders: usize,
+    /// How many items.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub items: usize,
+    /// Average content size in bytes (single items vary from a tenth to twenty times it).
+    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
+    pub avg_size: usize,
+    /// Seed of the generator: the same seed gives the same content.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
 }
 
 /// The configuration shared by every command.
@@ -80,15 +107,20 @@ pub struct Config {
     pub max_upload_size: u64,
 
     /// What to log: a level (`error`, `warn`, `info`, `debug`, `trace`) or directives per
-    /// module (`info,app=debug`).
+    /// module (`info,app=debug`). The database engine logs only warnings unless told otherwise.
     #[arg(
         long,
         env = "NSBACKUP_LOG",
-        default_value = "info",
+        default_value = "info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn",
         value_name = "FILTER",
         global = true
     )]
     pub log: String,
+
+    /// When the database holds no namespace at start-up, create a small demo namespace
+    /// (`demo`) so that there is something to look at.
+    #[arg(long, env = "NSBACKUP_DEMO", global = true)]
+    pub demo: bool,
 
     /// Directory of the compiled web assets (WASM, JavaScript, CSS, icons), as built by
     /// `cargo leptos build`.

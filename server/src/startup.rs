@@ -4,12 +4,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use app::domain::content::namespace;
+use app::domain::seed::{self, SeedOptions};
 use app::domain::{self, Db, DomainError, Services, schema};
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Cli, Command, Config};
+use crate::config::{Cli, Command, Config, SeedArgs};
 use crate::routes;
 
 /// Why nsbackup could not start or stopped early. Each message says what to do.
@@ -65,6 +67,7 @@ pub fn init_logging(filter: &str) -> Result<(), StartupError> {
 pub async fn run(cli: Cli) -> Result<(), StartupError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
+        Command::Seed(args) => seed(cli.config, args).await,
     }
 }
 
@@ -99,6 +102,18 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
     } else {
         tracing::info!(version = report.to, "database schema is up to date");
     }
+    if config.demo && namespace::list(&db).await?.is_empty() {
+        let options = SeedOptions {
+            namespace: "demo".into(),
+            title: "Demo content".into(),
+            folders: 12,
+            items: 60,
+            avg_size: 2048,
+            seed: 1,
+        };
+        seed::seed_namespace(&db, &options, |_, _| {}).await?;
+        tracing::info!("created the demo namespace `demo`");
+    }
     let services = Services::new(db);
 
     let listener = TcpListener::bind(config.listen)
@@ -124,6 +139,64 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
         .map_err(StartupError::Serve)?;
     tracing::info!("nsbackup stopped");
     Ok(())
+}
+
+/// `nsbackup seed`: opens and migrates the database, creates and fills one namespace, and
+/// shows progress on standard error.
+///
+/// # Errors
+///
+/// As [`run`]; a namespace that exists already is refused.
+pub async fn seed(config: Config, args: SeedArgs) -> Result<(), StartupError> {
+    prepare_data_dir(&config.data_dir)?;
+    let db_options = config.db_options();
+    let db = domain::db::connect(&db_options).await?;
+    let result = async {
+        schema::migrate(&db).await?;
+        let options = SeedOptions {
+            namespace: args.namespace.clone(),
+            title: args.title.clone(),
+            folders: args.folders,
+            items: args.items,
+            avg_size: args.avg_size,
+            seed: args.seed,
+        };
+        let started = std::time::Instant::now();
+        let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let mut last_report = std::time::Instant::now();
+        seed::seed_namespace(&db, &options, |done, total| {
+            let percent = if total == 0 { 100 } else { done * 100 / total };
+            if terminal {
+                eprint!(
+                    "\rseeding {}: {done}/{total} items ({percent}%)",
+                    options.namespace
+                );
+            } else if last_report.elapsed().as_secs() >= 5 || done == total {
+                eprintln!(
+                    "seeding {}: {done}/{total} items ({percent}%)",
+                    options.namespace
+                );
+                last_report = std::time::Instant::now();
+            }
+        })
+        .await?;
+        if terminal {
+            eprintln!();
+        }
+        println!(
+            "Created namespace {} with {} folders and {} items in {:.1} s",
+            args.namespace,
+            args.folders,
+            args.items,
+            started.elapsed().as_secs_f64()
+        );
+        Ok::<(), StartupError>(())
+    }
+    .await;
+    if !domain::db::close(db, &db_options).await {
+        tracing::warn!("the database did not close within ten seconds");
+    }
+    result
 }
 
 /// Creates the data directory when missing and proves that it is writable, so that a bad

@@ -212,3 +212,73 @@ fn help_describes_every_option() {
     );
     assert!(help.contains("serve"), "the serve command is listed");
 }
+
+#[test]
+fn an_empty_database_gets_a_demo_namespace_when_asked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://", "--demo"]);
+    let (status, body) = server.get("/explorer/demo");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Demo content"),
+        "the demo namespace is listed: {body}"
+    );
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let (_, body) = server.get("/explorer/demo");
+    assert!(
+        body.contains("There is no namespace `demo`"),
+        "without --demo nothing is created: {body}"
+    );
+}
+
+#[test]
+fn seed_creates_a_namespace_and_refuses_an_existing_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seed = |name: &str| {
+        nsbackup()
+            .args([
+                "seed",
+                "--namespace",
+                name,
+                "--folders",
+                "5",
+                "--items",
+                "40",
+                "--avg-size",
+                "800",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .output()
+            .expect("runs")
+    };
+    let output = seed("bench");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("Created namespace bench with 5 folders and 40 items")
+    );
+    let output = seed("bench");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains("`bench` exists already"),
+        "{stderr}"
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let (status, body) = server.get("/explorer/bench");
+    assert_eq!(status, 200);
+    assert!(body.contains("Demo content"), "{body}");
+}

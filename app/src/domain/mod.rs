@@ -6,6 +6,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod schema;
+pub mod seed;
 
 pub use db::{Db, DbOptions};
 pub use error::DomainError;
