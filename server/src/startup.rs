@@ -165,7 +165,7 @@ pub async fn seed(config: Config, args: SeedArgs) -> Result<(), StartupError> {
         let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
         let mut last_report = std::time::Instant::now();
         seed::seed_namespace(&db, &options, |done, total| {
-            let percent = if total == 0 { 100 } else { done * 100 / total };
+            let percent = (done * 100).checked_div(total).unwrap_or(100);
             if terminal {
                 eprint!(
                     "\rseeding {}: {done}/{total} items ({percent}%)",

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::{active_generation, is_duplicate, namespace, new_id, permissions};
+use super::{
+    Siblings, active_generation, ensure_name_free, is_duplicate, namespace, new_id, permissions,
+};
 use crate::domain::db::{check_transaction, take_json};
 use crate::domain::{Db, DomainError};
 use crate::types::{FolderInfo, NamespaceTree, Permission};
@@ -100,30 +102,6 @@ pub(crate) async fn ensure_exists(
     }
 }
 
-/// Fails with [`DomainError::Conflict`] when `parent` already holds a folder named `name`
-/// (other than `except`).
-async fn ensure_name_free(
-    db: &Db,
-    generation: &str,
-    parent: Option<&str>,
-    name: &str,
-    except: Option<&str>,
-) -> Result<(), DomainError> {
-    let mut response = db
-        .query(
-            "SELECT VALUE id[1] FROM folder WHERE gen = $gen AND parent = $parent AND name = $name",
-        )
-        .bind(("gen", generation.to_string()))
-        .bind(("parent", parent.map(str::to_string)))
-        .bind(("name", name.to_string()))
-        .await?;
-    let clashing: Vec<String> = take_json(&mut response, 0)?;
-    if clashing.iter().any(|id| Some(id.as_str()) != except) {
-        return Err(name_taken(name));
-    }
-    Ok(())
-}
-
 fn name_taken(name: &str) -> DomainError {
     DomainError::Conflict(format!(
         "A folder named `{name}` exists here already. Choose another name."
@@ -158,7 +136,16 @@ pub async fn create(
     if let Some(parent) = parent {
         ensure_exists(db, ns, &generation, parent).await?;
     }
-    ensure_name_free(db, &generation, parent, &name, None).await?;
+    ensure_name_free(
+        db,
+        Siblings::Folders,
+        &generation,
+        parent,
+        &name,
+        None,
+        name_taken,
+    )
+    .await?;
     let id = new_id();
     db.query(
         "CREATE type::record('folder', [$gen, $id]) CONTENT {
@@ -184,7 +171,16 @@ pub async fn rename(db: &Db, ns: &str, id: &str, name: &str) -> Result<FolderInf
     let name = validate::entry_name(name).map_err(DomainError::Invalid)?;
     let generation = active_generation(db, ns).await?;
     let current = folder_in(db, ns, id).await?;
-    ensure_name_free(db, &generation, current.parent.as_deref(), &name, Some(id)).await?;
+    ensure_name_free(
+        db,
+        Siblings::Folders,
+        &generation,
+        current.parent.as_deref(),
+        &name,
+        Some(id),
+        name_taken,
+    )
+    .await?;
     db.query("UPDATE type::record('folder', [$gen, $id]) SET name = $name")
         .bind(("gen", generation))
         .bind(("id", id.to_string()))
@@ -225,7 +221,16 @@ pub async fn move_to(
             )));
         }
     }
-    ensure_name_free(db, &generation, parent, &folder.name, Some(id)).await?;
+    ensure_name_free(
+        db,
+        Siblings::Folders,
+        &generation,
+        parent,
+        &folder.name,
+        Some(id),
+        name_taken,
+    )
+    .await?;
     let name = folder.name.clone();
     db.query("UPDATE type::record('folder', [$gen, $id]) SET parent = $parent")
         .bind(("gen", generation))

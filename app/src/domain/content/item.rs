@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{active_generation, folder, is_duplicate, new_id};
+use super::{Siblings, active_generation, ensure_name_free, folder, is_duplicate, new_id};
 use crate::domain::db::take_json;
 use crate::domain::{Db, DomainError};
 use crate::types::{ItemDocument, ItemInfo, ItemKind};
@@ -84,28 +84,6 @@ pub async fn get(db: &Db, ns: &str, id: &str) -> Result<ItemDocument, DomainErro
     .ok_or_else(|| item_not_found(ns))
 }
 
-async fn ensure_name_free(
-    db: &Db,
-    generation: &str,
-    folder: Option<&str>,
-    name: &str,
-    except: Option<&str>,
-) -> Result<(), DomainError> {
-    let mut response = db
-        .query(
-            "SELECT VALUE id[1] FROM item WHERE gen = $gen AND folder = $folder AND name = $name",
-        )
-        .bind(("gen", generation.to_string()))
-        .bind(("folder", folder.map(str::to_string)))
-        .bind(("name", name.to_string()))
-        .await?;
-    let clashing: Vec<String> = take_json(&mut response, 0)?;
-    if clashing.iter().any(|id| Some(id.as_str()) != except) {
-        return Err(name_taken(name));
-    }
-    Ok(())
-}
-
 /// What a new item is: where it goes, its kind, name and first content.
 #[derive(Clone, Debug)]
 pub struct NewItem<'a> {
@@ -134,7 +112,16 @@ pub async fn create(
     if let Some(folder) = new.folder {
         folder::ensure_exists(db, ns, &generation, folder).await?;
     }
-    ensure_name_free(db, &generation, new.folder, &name, None).await?;
+    ensure_name_free(
+        db,
+        Siblings::Items,
+        &generation,
+        new.folder,
+        &name,
+        None,
+        name_taken,
+    )
+    .await?;
     let id = new_id();
     db.query(
         "CREATE type::record('item', [$gen, $id]) CONTENT {
@@ -208,7 +195,16 @@ pub async fn rename(db: &Db, ns: &str, id: &str, name: &str) -> Result<ItemInfo,
     let name = validate::entry_name(name).map_err(DomainError::Invalid)?;
     let current = get(db, ns, id).await?.info;
     let generation = active_generation(db, ns).await?;
-    ensure_name_free(db, &generation, current.folder.as_deref(), &name, Some(id)).await?;
+    ensure_name_free(
+        db,
+        Siblings::Items,
+        &generation,
+        current.folder.as_deref(),
+        &name,
+        Some(id),
+        name_taken,
+    )
+    .await?;
     db.query("UPDATE type::record('item', [$gen, $id]) SET name = $name")
         .bind(("gen", generation))
         .bind(("id", id.to_string()))
@@ -236,7 +232,16 @@ pub async fn move_to(
     if let Some(folder) = folder {
         folder::ensure_exists(db, ns, &generation, folder).await?;
     }
-    ensure_name_free(db, &generation, folder, &current.name, Some(id)).await?;
+    ensure_name_free(
+        db,
+        Siblings::Items,
+        &generation,
+        folder,
+        &current.name,
+        Some(id),
+        name_taken,
+    )
+    .await?;
     db.query("UPDATE type::record('item', [$gen, $id]) SET folder = $folder")
         .bind(("gen", generation))
         .bind(("id", id.to_string()))

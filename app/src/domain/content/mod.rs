@@ -52,3 +52,42 @@ pub(crate) fn is_duplicate(error: &surrealdb::Error) -> bool {
     let text = error.to_string();
     text.contains("already contains") || text.contains("already exists")
 }
+
+/// Where names must be unique: folders among their siblings, items within their folder.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Siblings {
+    Folders,
+    Items,
+}
+
+/// Fails with `taken(name)` when `container` (a parent folder, `None` for the top level)
+/// already holds a folder or item named `name` other than `except`.
+pub(crate) async fn ensure_name_free(
+    db: &Db,
+    siblings: Siblings,
+    generation: &str,
+    container: Option<&str>,
+    name: &str,
+    except: Option<&str>,
+    taken: fn(&str) -> DomainError,
+) -> Result<(), DomainError> {
+    let query = match siblings {
+        Siblings::Folders => {
+            "SELECT VALUE id[1] FROM folder WHERE gen = $gen AND parent = $container AND name = $name"
+        }
+        Siblings::Items => {
+            "SELECT VALUE id[1] FROM item WHERE gen = $gen AND folder = $container AND name = $name"
+        }
+    };
+    let mut response = db
+        .query(query)
+        .bind(("gen", generation.to_string()))
+        .bind(("container", container.map(str::to_string)))
+        .bind(("name", name.to_string()))
+        .await?;
+    let clashing: Vec<String> = super::db::take_json(&mut response, 0)?;
+    if clashing.iter().any(|id| Some(id.as_str()) != except) {
+        return Err(taken(name));
+    }
+    Ok(())
+}
