@@ -12,6 +12,18 @@ async fn fresh_db() -> Db {
     db
 }
 
+/// A fresh database with namespace `ns` holding top-level folders of the given names.
+async fn namespace_with<const N: usize>(folders: [&str; N]) -> (Db, [app::types::FolderInfo; N]) {
+    let db = fresh_db().await;
+    namespace::create(&db, "ns", "").await.expect("creates");
+    let mut created = Vec::with_capacity(N);
+    for name in folders {
+        created.push(folder::create(&db, "ns", None, name).await.expect("folder"));
+    }
+    let created: [app::types::FolderInfo; N] = created.try_into().expect("one per name");
+    (db, created)
+}
+
 fn user(name: &str, access: Access) -> Permission {
     Permission {
         principal: Principal {
@@ -104,10 +116,7 @@ async fn deleting_a_namespace_removes_its_content_and_frees_its_name() {
 
 #[tokio::test]
 async fn folder_names_are_unique_among_siblings_only() {
-    let db = fresh_db().await;
-    namespace::create(&db, "ns", "").await.expect("creates");
-    let a = folder::create(&db, "ns", None, "A").await.expect("A");
-    let b = folder::create(&db, "ns", None, "B").await.expect("B");
+    let (db, [a, b]) = namespace_with(["A", "B"]).await;
     folder::create(&db, "ns", Some(&a.id), "Shared")
         .await
         .expect("in A");
@@ -139,9 +148,7 @@ async fn folder_names_are_unique_among_siblings_only() {
 
 #[tokio::test]
 async fn a_folder_moves_with_its_content_but_never_into_itself() {
-    let db = fresh_db().await;
-    namespace::create(&db, "ns", "").await.expect("creates");
-    let a = folder::create(&db, "ns", None, "A").await.expect("A");
+    let (db, [a]) = namespace_with(["A"]).await;
     let inner = folder::create(&db, "ns", Some(&a.id), "Inner")
         .await
         .expect("Inner");
@@ -178,9 +185,7 @@ async fn a_folder_moves_with_its_content_but_never_into_itself() {
 
 #[tokio::test]
 async fn deleting_a_folder_takes_its_subfolders_and_items_and_nothing_else() {
-    let db = fresh_db().await;
-    namespace::create(&db, "ns", "").await.expect("creates");
-    let a = folder::create(&db, "ns", None, "A").await.expect("A");
+    let (db, [a]) = namespace_with(["A"]).await;
     let inner = folder::create(&db, "ns", Some(&a.id), "Inner")
         .await
         .expect("Inner");
@@ -220,9 +225,7 @@ async fn deleting_a_folder_takes_its_subfolders_and_items_and_nothing_else() {
 
 #[tokio::test]
 async fn permissions_are_inherited_until_a_folder_sets_its_own() {
-    let db = fresh_db().await;
-    namespace::create(&db, "ns", "").await.expect("creates");
-    let a = folder::create(&db, "ns", None, "A").await.expect("A");
+    let (db, [a]) = namespace_with(["A"]).await;
     let inner = folder::create(&db, "ns", Some(&a.id), "Inner")
         .await
         .expect("Inner");
@@ -266,9 +269,7 @@ async fn permissions_are_inherited_until_a_folder_sets_its_own() {
 
 #[tokio::test]
 async fn items_are_created_listed_and_their_names_and_content_checked() {
-    let db = fresh_db().await;
-    namespace::create(&db, "ns", "").await.expect("creates");
-    let a = folder::create(&db, "ns", None, "A").await.expect("A");
+    let (db, [a]) = namespace_with(["A"]).await;
     item::create(
         &db,
         "ns",
@@ -361,10 +362,7 @@ async fn saving_content_counts_revisions_and_refuses_to_overwrite_a_newer_save()
 
 #[tokio::test]
 async fn items_move_between_folders_and_keep_their_names_unique() {
-    let db = fresh_db().await;
-    namespace::create(&db, "ns", "").await.expect("creates");
-    let a = folder::create(&db, "ns", None, "A").await.expect("A");
-    let b = folder::create(&db, "ns", None, "B").await.expect("B");
+    let (db, [a, b]) = namespace_with(["A", "B"]).await;
     let one = item::create(&db, "ns", service(Some(&a.id), "Order", "{}"), "ada")
         .await
         .expect("item");

@@ -15,6 +15,7 @@ use crate::components::dialog::ConfirmDialog;
 use crate::components::errors::ErrorPanel;
 use crate::components::hydration::use_hydrated;
 use crate::components::toast::use_toasts;
+use crate::error::AppError;
 use crate::types::{
     Access, FolderInfo, ItemInfo, ItemKind, NamespaceTree, Permission, Principal, PrincipalKind,
 };
@@ -128,37 +129,23 @@ fn NamespaceBar(
         let (name, title) = (name.clone(), title.clone());
         async move { create_namespace(name, title).await }
     });
-    Effect::new(move |_| {
-        if let Some(result) = create.value().get() {
-            match result {
-                Ok(created) => {
-                    toasts.success(format!("Namespace {} created", created.name));
-                    creating.set(false);
-                    name.set(String::new());
-                    title.set(String::new());
-                    location.tree_changed();
-                    location.go(&created.name, None, None);
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(create, move |created| {
+        toasts.success(format!("Namespace {} created", created.name));
+        creating.set(false);
+        name.set(String::new());
+        title.set(String::new());
+        location.tree_changed();
+        location.go(&created.name, None, None);
     });
     let confirm_delete = RwSignal::new(false);
     let delete = Action::new(move |name: &String| {
         let name = name.clone();
         async move { delete_namespace(name.clone()).await.map(|()| name) }
     });
-    Effect::new(move |_| {
-        if let Some(result) = delete.value().get() {
-            match result {
-                Ok(name) => {
-                    toasts.success(format!("Namespace {name} deleted"));
-                    location.tree_changed();
-                    use_navigate()("/explorer", Default::default());
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(delete, move |name| {
+        toasts.success(format!("Namespace {name} deleted"));
+        location.tree_changed();
+        use_navigate()("/explorer", Default::default());
     });
     let create_disabled = move || {
         !hydrated.get()
@@ -376,8 +363,74 @@ fn target_options(folders: &[FolderInfo], exclude: &[String]) -> Vec<(String, St
     options
 }
 
+/// Runs `on_ok` with the value of each finished `action`; a failure becomes an error
+/// notification with the server's message.
+fn when_done<I, T>(action: Action<I, Result<T, AppError>>, on_ok: impl Fn(T) + 'static)
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            match result {
+                Ok(value) => on_ok(value),
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
+}
+
 fn some_id(value: String) -> Option<String> {
     if value.is_empty() { None } else { Some(value) }
+}
+
+/// A name field with a Rename button; `label` names the form, `field` the text field.
+#[component]
+fn RenameForm(
+    label: &'static str,
+    field: &'static str,
+    initial: String,
+    on_rename: Callback<String>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let name = RwSignal::new(initial);
+    view! {
+        <form class="inline" aria-label=label on:submit=move |ev| {
+            ev.prevent_default();
+            on_rename.run(name.get_untracked());
+        }>
+            <input type="text" aria-label=field prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+            <button type="submit" disabled=move || !hydrated.get() || name.get().trim().is_empty()>"Rename"</button>
+        </form>
+    }
+}
+
+/// A choice of target folder with a Move button; `targets` are `(folder id, path)`, the
+/// empty id standing for the top level.
+#[component]
+fn MoveForm(
+    label: &'static str,
+    targets: Vec<(String, String)>,
+    initial: String,
+    on_move: Callback<Option<String>>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let target = RwSignal::new(initial);
+    view! {
+        <form class="inline" aria-label=label on:submit=move |ev| {
+            ev.prevent_default();
+            on_move.run(some_id(target.get_untracked()));
+        }>
+            <select aria-label="Move to" prop:value=target on:change=move |ev| target.set(event_target_value(&ev))>
+                {targets.into_iter().map(|(value, path)| {
+                    let selected = value == target.get_untracked();
+                    view! { <option value=value selected=selected>{path}</option> }
+                }).collect_view()}
+            </select>
+            <button type="submit" disabled=move || !hydrated.get()>"Move"</button>
+        </form>
+    }
 }
 
 /// The folder in view: its subfolders and items, and what can be done with them.
@@ -427,36 +480,18 @@ fn FolderPanel(
             create_item(namespace.clone(), folder_id.clone(), *kind, name.clone())
         }
     });
-    Effect::new(move |_| {
-        if let Some(result) = create_folder_action.value().get() {
-            match result {
-                Ok(created) => {
-                    toasts.success(format!("Folder {} created", created.name));
-                    new_folder_name.set(String::new());
-                    location.tree_changed();
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(create_folder_action, move |created| {
+        toasts.success(format!("Folder {} created", created.name));
+        new_folder_name.set(String::new());
+        location.tree_changed();
     });
     {
         let namespace = namespace.clone();
-        Effect::new(move |_| {
-            if let Some(result) = create_item_action.value().get() {
-                match result {
-                    Ok(created) => {
-                        toasts.success(format!(
-                            "{} {} created",
-                            created.kind.label(),
-                            created.name
-                        ));
-                        new_item_name.set(String::new());
-                        location.content_changed();
-                        location.go(&namespace, created.folder.as_deref(), Some(&created.id));
-                    }
-                    Err(error) => toasts.error(error.to_string()),
-                }
-            }
+        when_done(create_item_action, move |created| {
+            toasts.success(format!("{} {} created", created.kind.label(), created.name));
+            new_item_name.set(String::new());
+            location.content_changed();
+            location.go(&namespace, created.folder.as_deref(), Some(&created.id));
         });
     }
 
@@ -593,8 +628,6 @@ fn FolderActions(
     let toasts = use_toasts();
     let hydrated = use_hydrated();
     let id = folder.id.clone();
-    let rename_to = RwSignal::new(folder.name.clone());
-    let move_target = RwSignal::new(folder.parent.clone().unwrap_or_default());
     let confirm_delete = RwSignal::new(false);
     let excluded: Vec<String> = folders.with_value(|all| {
         let mut ids: Vec<String> = vec![id.clone()];
@@ -624,67 +657,28 @@ fn FolderActions(
         let (namespace, id) = (namespace.clone(), id.clone());
         move |_: &()| delete_folder(namespace.clone(), id.clone())
     });
-    Effect::new(move |_| {
-        if let Some(result) = rename.value().get() {
-            match result {
-                Ok(folder) => {
-                    toasts.success(format!("Folder renamed to {}", folder.name));
-                    location.tree_changed();
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(rename, move |folder| {
+        toasts.success(format!("Folder renamed to {}", folder.name));
+        location.tree_changed();
     });
-    Effect::new(move |_| {
-        if let Some(result) = relocate.value().get() {
-            match result {
-                Ok(folder) => {
-                    toasts.success(format!("Folder {} moved", folder.name));
-                    location.tree_changed();
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(relocate, move |folder| {
+        toasts.success(format!("Folder {} moved", folder.name));
+        location.tree_changed();
     });
     {
         let (namespace, parent) = (namespace.clone(), folder.parent.clone());
-        Effect::new(move |_| {
-            if let Some(result) = remove.value().get() {
-                match result {
-                    Ok((folders, items)) => {
-                        toasts
-                            .success(format!("Folder deleted ({folders} folders, {items} items)"));
-                        // Leave the deleted folder first, so that nothing asks for it again.
-                        location.go(&namespace, parent.as_deref(), None);
-                        location.tree_changed();
-                    }
-                    Err(error) => toasts.error(error.to_string()),
-                }
-            }
+        when_done(remove, move |(folders, items)| {
+            toasts.success(format!("Folder deleted ({folders} folders, {items} items)"));
+            // Leave the deleted folder first, so that nothing asks for it again.
+            location.go(&namespace, parent.as_deref(), None);
+            location.tree_changed();
         });
     }
     let name = folder.name.clone();
     view! {
         <div class="toolbar">
-            <form class="inline" aria-label="Rename folder" on:submit=move |ev| {
-                ev.prevent_default();
-                rename.dispatch(rename_to.get_untracked());
-            }>
-                <input type="text" aria-label="Folder name" prop:value=rename_to on:input=move |ev| rename_to.set(event_target_value(&ev))/>
-                <button type="submit" disabled=move || !hydrated.get() || rename_to.get().trim().is_empty()>"Rename"</button>
-            </form>
-            <form class="inline" aria-label="Move folder" on:submit=move |ev| {
-                ev.prevent_default();
-                relocate.dispatch(some_id(move_target.get_untracked()));
-            }>
-                <select aria-label="Move to" prop:value=move_target on:change=move |ev| move_target.set(event_target_value(&ev))>
-                    {targets.into_iter().map(|(value, label)| {
-                        let selected = value == move_target.get_untracked();
-                        view! { <option value=value selected=selected>{label}</option> }
-                    }).collect_view()}
-                </select>
-                <button type="submit" disabled=move || !hydrated.get()>"Move"</button>
-            </form>
+            <RenameForm label="Rename folder" field="Folder name" initial=folder.name.clone() on_rename=Callback::new(move |name| { rename.dispatch(name); })/>
+            <MoveForm label="Move folder" targets initial=folder.parent.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
             <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete folder"</button>
         </div>
         <PermissionsEditor namespace=namespace.clone() folder=folder.clone()/>
@@ -721,16 +715,9 @@ fn PermissionsEditor(namespace: String, folder: FolderInfo) -> impl IntoView {
             set_folder_permissions(namespace.clone(), id.clone(), permissions.clone())
         }
     });
-    Effect::new(move |_| {
-        if let Some(result) = save.value().get() {
-            match result {
-                Ok(_) => {
-                    toasts.success("Permissions saved");
-                    location.tree_changed();
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(save, move |_| {
+        toasts.success("Permissions saved");
+        location.tree_changed();
     });
     let add = move |_| {
         let name = new_name.get_untracked().trim().to_string();
@@ -860,8 +847,6 @@ fn ItemForm(
     let info = doc.info.clone();
     let original = StoredValue::new(doc.content.clone());
     let content = RwSignal::new(doc.content.clone());
-    let rename_to = RwSignal::new(info.name.clone());
-    let move_target = RwSignal::new(info.folder.clone().unwrap_or_default());
     let confirm_delete = RwSignal::new(false);
     let targets = folders.with_value(|all| target_options(all, &[]));
     let path = folders.with_value(|all| folder_path(all, info.folder.as_deref()));
@@ -883,59 +868,31 @@ fn ItemForm(
         let (ns, id) = (ns.clone(), id.clone());
         move |_: &()| delete_item(ns.clone(), id.clone())
     });
-    Effect::new(move |_| {
-        if let Some(result) = save.value().get() {
-            match result {
-                Ok(saved) => {
-                    toasts.success(format!(
-                        "{} saved (revision {})",
-                        saved.name, saved.revision
-                    ));
-                    location.content_changed();
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(save, move |saved| {
+        toasts.success(format!(
+            "{} saved (revision {})",
+            saved.name, saved.revision
+        ));
+        location.content_changed();
     });
-    Effect::new(move |_| {
-        if let Some(result) = rename.value().get() {
-            match result {
-                Ok(item) => {
-                    toasts.success(format!("Renamed to {}", item.name));
-                    location.content_changed();
-                }
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
+    when_done(rename, move |item| {
+        toasts.success(format!("Renamed to {}", item.name));
+        location.content_changed();
     });
     {
         let ns = ns.clone();
-        Effect::new(move |_| {
-            if let Some(result) = relocate.value().get() {
-                match result {
-                    Ok(item) => {
-                        toasts.success(format!("{} moved", item.name));
-                        location.content_changed();
-                        location.go(&ns, item.folder.as_deref(), Some(&item.id));
-                    }
-                    Err(error) => toasts.error(error.to_string()),
-                }
-            }
+        when_done(relocate, move |item| {
+            toasts.success(format!("{} moved", item.name));
+            location.content_changed();
+            location.go(&ns, item.folder.as_deref(), Some(&item.id));
         });
     }
     {
         let (ns, folder, name) = (ns.clone(), info.folder.clone(), info.name.clone());
-        Effect::new(move |_| {
-            if let Some(result) = remove.value().get() {
-                match result {
-                    Ok(()) => {
-                        toasts.success(format!("{name} deleted"));
-                        // The folder's list is read afresh when it opens.
-                        location.go(&ns, folder.as_deref(), None);
-                    }
-                    Err(error) => toasts.error(error.to_string()),
-                }
-            }
+        when_done(remove, move |()| {
+            toasts.success(format!("{name} deleted"));
+            // The folder's list is read afresh when it opens.
+            location.go(&ns, folder.as_deref(), None);
         });
     }
     let problem = move || validate::content(info.kind, &content.get()).err();
@@ -968,25 +925,8 @@ fn ItemForm(
                     on:click=move |_| { save.dispatch(content.get_untracked()); }>
                     "Save"
                 </button>
-                <form class="inline" aria-label="Rename item" on:submit=move |ev| {
-                    ev.prevent_default();
-                    rename.dispatch(rename_to.get_untracked());
-                }>
-                    <input type="text" aria-label="Item name" prop:value=rename_to on:input=move |ev| rename_to.set(event_target_value(&ev))/>
-                    <button type="submit" disabled=move || !hydrated.get() || rename_to.get().trim().is_empty()>"Rename"</button>
-                </form>
-                <form class="inline" aria-label="Move item" on:submit=move |ev| {
-                    ev.prevent_default();
-                    relocate.dispatch(some_id(move_target.get_untracked()));
-                }>
-                    <select aria-label="Move to" prop:value=move_target on:change=move |ev| move_target.set(event_target_value(&ev))>
-                        {targets.into_iter().map(|(value, label)| {
-                            let selected = value == move_target.get_untracked();
-                            view! { <option value=value selected=selected>{label}</option> }
-                        }).collect_view()}
-                    </select>
-                    <button type="submit" disabled=move || !hydrated.get()>"Move"</button>
-                </form>
+                <RenameForm label="Rename item" field="Item name" initial=info.name.clone() on_rename=Callback::new(move |name| { rename.dispatch(name); })/>
+                <MoveForm label="Move item" targets initial=info.folder.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
                 <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete item"</button>
             </div>
         </section>

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 
 use super::{
-    Siblings, active_generation, ensure_name_free, is_duplicate, namespace, new_id, permissions,
+    Field, Siblings, active_generation, change_entry, ensure_name_free, map_duplicate, namespace,
+    new_id, permissions,
 };
 use crate::domain::db::{check_transaction, take_json};
 use crate::domain::{Db, DomainError};
@@ -108,16 +109,6 @@ fn name_taken(name: &str) -> DomainError {
     ))
 }
 
-fn map_duplicate(name: &str) -> impl Fn(surrealdb::Error) -> DomainError + '_ {
-    move |error| {
-        if is_duplicate(&error) {
-            name_taken(name)
-        } else {
-            error.into()
-        }
-    }
-}
-
 /// Creates a folder in `parent` (`None`: at the top of the namespace). It inherits its
 /// parent's permissions.
 ///
@@ -158,7 +149,7 @@ pub async fn create(
     .bind(("name", name.clone()))
     .await
     .and_then(|response| response.check())
-    .map_err(map_duplicate(&name))?;
+    .map_err(map_duplicate(&name, name_taken))?;
     folder_in(db, ns, &id).await
 }
 
@@ -171,23 +162,17 @@ pub async fn rename(db: &Db, ns: &str, id: &str, name: &str) -> Result<FolderInf
     let name = validate::entry_name(name).map_err(DomainError::Invalid)?;
     let generation = active_generation(db, ns).await?;
     let current = folder_in(db, ns, id).await?;
-    ensure_name_free(
+    change_entry(
         db,
         Siblings::Folders,
         &generation,
+        id,
+        Field::Name,
         current.parent.as_deref(),
         &name,
-        Some(id),
         name_taken,
     )
     .await?;
-    db.query("UPDATE type::record('folder', [$gen, $id]) SET name = $name")
-        .bind(("gen", generation))
-        .bind(("id", id.to_string()))
-        .bind(("name", name.clone()))
-        .await
-        .and_then(|response| response.check())
-        .map_err(map_duplicate(&name))?;
     folder_in(db, ns, id).await
 }
 
@@ -221,24 +206,17 @@ pub async fn move_to(
             )));
         }
     }
-    ensure_name_free(
+    change_entry(
         db,
         Siblings::Folders,
         &generation,
+        id,
+        Field::Container,
         parent,
         &folder.name,
-        Some(id),
         name_taken,
     )
     .await?;
-    let name = folder.name.clone();
-    db.query("UPDATE type::record('folder', [$gen, $id]) SET parent = $parent")
-        .bind(("gen", generation))
-        .bind(("id", id.to_string()))
-        .bind(("parent", parent.map(str::to_string)))
-        .await
-        .and_then(|response| response.check())
-        .map_err(map_duplicate(&name))?;
     folder_in(db, ns, id).await
 }
 

@@ -3,7 +3,10 @@
 
 use serde::Deserialize;
 
-use super::{Siblings, active_generation, ensure_name_free, folder, is_duplicate, new_id};
+use super::{
+    Field, Siblings, active_generation, change_entry, ensure_name_free, folder, map_duplicate,
+    new_id,
+};
 use crate::domain::db::take_json;
 use crate::domain::{Db, DomainError};
 use crate::types::{ItemDocument, ItemInfo, ItemKind};
@@ -28,16 +31,6 @@ fn name_taken(name: &str) -> DomainError {
     DomainError::Conflict(format!(
         "This folder already holds an item named `{name}`. Choose another name."
     ))
-}
-
-fn map_duplicate(name: &str) -> impl Fn(surrealdb::Error) -> DomainError + '_ {
-    move |error| {
-        if is_duplicate(&error) {
-            name_taken(name)
-        } else {
-            error.into()
-        }
-    }
 }
 
 /// The items directly in `folder` (`None`: at the top of the namespace), sorted by name.
@@ -139,7 +132,7 @@ pub async fn create(
     .bind(("actor", actor.to_string()))
     .await
     .and_then(|response| response.check())
-    .map_err(map_duplicate(&name))?;
+    .map_err(map_duplicate(&name, name_taken))?;
     Ok(get(db, ns, &id).await?.info)
 }
 
@@ -195,23 +188,17 @@ pub async fn rename(db: &Db, ns: &str, id: &str, name: &str) -> Result<ItemInfo,
     let name = validate::entry_name(name).map_err(DomainError::Invalid)?;
     let current = get(db, ns, id).await?.info;
     let generation = active_generation(db, ns).await?;
-    ensure_name_free(
+    change_entry(
         db,
         Siblings::Items,
         &generation,
+        id,
+        Field::Name,
         current.folder.as_deref(),
         &name,
-        Some(id),
         name_taken,
     )
     .await?;
-    db.query("UPDATE type::record('item', [$gen, $id]) SET name = $name")
-        .bind(("gen", generation))
-        .bind(("id", id.to_string()))
-        .bind(("name", name.clone()))
-        .await
-        .and_then(|response| response.check())
-        .map_err(map_duplicate(&name))?;
     Ok(get(db, ns, id).await?.info)
 }
 
@@ -232,23 +219,17 @@ pub async fn move_to(
     if let Some(folder) = folder {
         folder::ensure_exists(db, ns, &generation, folder).await?;
     }
-    ensure_name_free(
+    change_entry(
         db,
         Siblings::Items,
         &generation,
+        id,
+        Field::Container,
         folder,
         &current.name,
-        Some(id),
         name_taken,
     )
     .await?;
-    db.query("UPDATE type::record('item', [$gen, $id]) SET folder = $folder")
-        .bind(("gen", generation))
-        .bind(("id", id.to_string()))
-        .bind(("folder", folder.map(str::to_string)))
-        .await
-        .and_then(|response| response.check())
-        .map_err(map_duplicate(&current.name))?;
     Ok(get(db, ns, id).await?.info)
 }
 

@@ -91,3 +91,66 @@ pub(crate) async fn ensure_name_free(
     }
     Ok(())
 }
+
+/// Turns a unique index refusing a duplicate `name` into `taken(name)`.
+pub(crate) fn map_duplicate(
+    name: &str,
+    taken: fn(&str) -> DomainError,
+) -> impl Fn(surrealdb::Error) -> DomainError + '_ {
+    move |error| {
+        if is_duplicate(&error) {
+            taken(name)
+        } else {
+            error.into()
+        }
+    }
+}
+
+/// Which field of a folder or item [`change_entry`] changes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Field {
+    /// The name.
+    Name,
+    /// Where it is: a folder's parent, an item's folder (`None`: the top level).
+    Container,
+}
+
+/// Renames (`Field::Name`) or moves (`Field::Container`) one folder or item, so that it ends
+/// up named `name` in `container`: refused with `taken(name)` when another entry there has
+/// that name already (checked first, and guarded by the unique index).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn change_entry(
+    db: &Db,
+    siblings: Siblings,
+    generation: &str,
+    id: &str,
+    field: Field,
+    container: Option<&str>,
+    name: &str,
+    taken: fn(&str) -> DomainError,
+) -> Result<(), DomainError> {
+    ensure_name_free(db, siblings, generation, container, name, Some(id), taken).await?;
+    let query = match (siblings, field) {
+        (Siblings::Folders, Field::Name) => {
+            "UPDATE type::record('folder', [$gen, $id]) SET name = $name"
+        }
+        (Siblings::Folders, Field::Container) => {
+            "UPDATE type::record('folder', [$gen, $id]) SET parent = $container"
+        }
+        (Siblings::Items, Field::Name) => {
+            "UPDATE type::record('item', [$gen, $id]) SET name = $name"
+        }
+        (Siblings::Items, Field::Container) => {
+            "UPDATE type::record('item', [$gen, $id]) SET folder = $container"
+        }
+    };
+    db.query(query)
+        .bind(("gen", generation.to_string()))
+        .bind(("id", id.to_string()))
+        .bind(("name", name.to_string()))
+        .bind(("container", container.map(str::to_string)))
+        .await
+        .and_then(|response| response.check())
+        .map_err(map_duplicate(name, taken))?;
+    Ok(())
+}
