@@ -184,3 +184,25 @@ pub struct NamespaceTree {
     pub namespace: NamespaceInfo,
     pub folders: Vec<FolderInfo>,
 }
+
+/// What an import does when the target folder already holds an entry of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClashPolicy {
+    /// Refuse the import and say so; nothing is written.
+    Refuse,
+    /// Import under a free name: `Name (2)`, `Name (3)`, …
+    Copy,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// The name the imported folder or item has now.
+    pub name: String,
+    /// Whether that name differs from the one in the file (see [`ClashPolicy::Copy`]).
+    pub renamed: bool,
+    pub folders: usize,
+    pub items: usize,
+    /// The schema version of the file, when it was older and its content was migrated.
+    pub migrated_from: Option<u32>,
+}

@@ -39,7 +39,7 @@ test('folders and items are created, edited, and deleted after confirmation', as
   await expect(explorer.tree.getByRole('button', { name: 'Orders' })).toBeVisible();
 
   await explorer.createItem('Service', 'Order service');
-  const save = page.getByRole('button', { name: 'Save' });
+  const save = page.getByRole('button', { name: 'Save', exact: true });
   await expect(save).toBeDisabled();
   await explorer.editor().fill('{"steps": [');
   await expect(page.getByText('not valid JSON')).toBeVisible();
@@ -109,4 +109,20 @@ test('a folder sets its own permissions and its subfolders inherit them', async 
   await page.getByText('Permissions', { exact: true }).click();
   await expect(page.getByLabel('Inherit from the parent folder')).toBeChecked();
   await expect(page.getByRole('cell', { name: 'role legal', exact: true })).toBeVisible();
+});
+
+test("a namespace's title can be changed and is shown in the namespace list", async ({ page }) => {
+  const explorer = new Explorer(page);
+  await explorer.open();
+  const name = unique('titled');
+  await explorer.createNamespace(name, 'Old title');
+  const form = page.getByRole('form', { name: 'Namespace title' });
+  await expect(form.getByLabel('Title')).toHaveValue('Old title');
+  await form.getByLabel('Title').fill('Customer processes');
+  await form.getByRole('button', { name: 'Save title' }).click();
+  await expect(explorer.toast(`Title of ${name} saved`)).toBeVisible();
+  await expect(explorer.namespaceSelect.locator('option:checked')).toHaveText(`${name} — Customer processes`);
+  await page.reload();
+  await explorer.shell.waitForHydration();
+  await expect(page.getByRole('form', { name: 'Namespace title' }).getByLabel('Title')).toHaveValue('Customer processes');
 });

@@ -102,6 +102,7 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
     } else {
         tracing::info!(version = report.to, "database schema is up to date");
     }
+    namespace::recover(&db).await?;
     if config.demo && namespace::list(&db).await?.is_empty() {
         let options = SeedOptions {
             namespace: "demo".into(),

@@ -5,7 +5,8 @@ use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 use crate::types::{
-    FolderInfo, ItemDocument, ItemInfo, ItemKind, NamespaceInfo, NamespaceTree, Permission,
+    ClashPolicy, FolderInfo, ImportReport, ItemDocument, ItemInfo, ItemKind, NamespaceInfo,
+    NamespaceTree, Permission,
 };
 
 #[cfg(feature = "ssr")]
@@ -181,4 +182,19 @@ pub async fn move_item(
 pub async fn delete_item(namespace: String, id: String) -> Result<(), AppError> {
     let db = super::services()?.db;
     super::respond(item::delete(&db, &namespace, &id).await)
+}
+
+/// Imports an export file (its text) into `folder` (`None`: the top level).
+#[server(input = Json)]
+pub async fn import_entry(
+    namespace: String,
+    folder: Option<String>,
+    file: String,
+    policy: ClashPolicy,
+) -> Result<ImportReport, AppError> {
+    let db = super::services()?.db;
+    let imported =
+        content::transfer::import(&db, &namespace, folder.as_deref(), &file, policy, ANONYMOUS)
+            .await;
+    super::respond(imported)
 }

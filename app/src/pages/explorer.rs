@@ -17,7 +17,8 @@ use crate::components::hydration::use_hydrated;
 use crate::components::toast::use_toasts;
 use crate::error::AppError;
 use crate::types::{
-    Access, FolderInfo, ItemInfo, ItemKind, NamespaceTree, Permission, Principal, PrincipalKind,
+    Access, ClashPolicy, FolderInfo, ItemInfo, ItemKind, NamespaceTree, Permission, Principal,
+    PrincipalKind,
 };
 use crate::validate;
 
@@ -256,7 +257,26 @@ fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
         folders.with_value(|folders| folders.iter().find(|f| f.id == id).cloned())
     });
     let ns = namespace.clone();
+    let retitle = Action::new({
+        let ns = ns.clone();
+        move |title: &String| set_namespace_title(ns.clone(), title.clone())
+    });
+    let toasts = use_toasts();
+    when_done(retitle, move |info| {
+        toasts.success(format!("Title of {} saved", info.name));
+        location.tree_changed();
+    });
     view! {
+        <div class="toolbar">
+            <RenameForm
+                label="Namespace title"
+                field="Title"
+                button="Save title"
+                allow_empty=true
+                initial=tree.namespace.title.clone()
+                on_rename=Callback::new(move |title| { retitle.dispatch(title); })
+            />
+        </div>
         <div class="explorer">
             <nav class="explorer-tree card" aria-label="Folders">
                 <button
@@ -385,6 +405,110 @@ fn some_id(value: String) -> Option<String> {
     if value.is_empty() { None } else { Some(value) }
 }
 
+/// Import of an export file into the folder in view. A name clash is shown with the choice
+/// to import a copy under a free name; nothing is ever overwritten.
+#[component]
+fn ImportForm(namespace: String, folder: Option<String>) -> impl IntoView {
+    let location = expect_context::<Location>();
+    let toasts = use_toasts();
+    let hydrated = use_hydrated();
+    // The chosen file's name and text, read in the browser.
+    let chosen = RwSignal::new(None::<(String, String)>);
+    let clash = RwSignal::new(None::<String>);
+    let import = Action::new({
+        let (namespace, folder) = (namespace.clone(), folder.clone());
+        move |(text, policy): &(String, ClashPolicy)| {
+            import_entry(namespace.clone(), folder.clone(), text.clone(), *policy)
+        }
+    });
+    Effect::new(move |_| match import.value().get() {
+        Some(Ok(report)) => {
+            clash.set(None);
+            let mut message = format!(
+                "Imported {} ({} folders, {} items)",
+                report.name, report.folders, report.items
+            );
+            if let Some(version) = report.migrated_from {
+                message.push_str(&format!(", migrated from schema version {version}"));
+            }
+            toasts.success(message);
+            location.tree_changed();
+            location.content_changed();
+        }
+        Some(Err(AppError::Conflict(message))) => clash.set(Some(message)),
+        Some(Err(error)) => toasts.error(error.to_string()),
+        None => {}
+    });
+    let run = move |policy: ClashPolicy| {
+        if let Some((_, text)) = chosen.get_untracked() {
+            import.dispatch((text, policy));
+        }
+    };
+    view! {
+        <form class="inline import" aria-label="Import" on:submit=move |ev| {
+            ev.prevent_default();
+            run(ClashPolicy::Refuse);
+        }>
+            <input
+                type="file"
+                accept=".json,application/json"
+                aria-label="Export file to import"
+                on:change=move |ev| {
+                    clash.set(None);
+                    chosen.set(None);
+                    read_chosen_file(ev, chosen, toasts);
+                }
+            />
+            <button type="submit" disabled=move || !hydrated.get() || chosen.get().is_none() || import.pending().get()>
+                "Import"
+            </button>
+        </form>
+        <Show when=move || clash.get().is_some()>
+            <div class="notice" role="alert">
+                <p>{move || clash.get().unwrap_or_default()}</p>
+                <div class="form-actions">
+                    <button type="button" class="primary" on:click=move |_| run(ClashPolicy::Copy)>"Import as a copy"</button>
+                    <button type="button" on:click=move |_| clash.set(None)>"Cancel"</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// Reads the file chosen in a file input into `chosen` (in the browser only).
+#[cfg(feature = "hydrate")]
+fn read_chosen_file(
+    ev: leptos::ev::Event,
+    chosen: RwSignal<Option<(String, String)>>,
+    toasts: crate::components::toast::Toasts,
+) {
+    let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
+    let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.text())
+            .await
+            .ok()
+            .and_then(|text| text.as_string())
+        {
+            Some(text) => chosen.set(Some((file.name(), text))),
+            None => toasts.error(format!(
+                "{} could not be read. Choose the file again.",
+                file.name()
+            )),
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn read_chosen_file(
+    _ev: leptos::ev::Event,
+    _chosen: RwSignal<Option<(String, String)>>,
+    _toasts: crate::components::toast::Toasts,
+) {
+}
+
 /// A name field with a Rename button; `label` names the form, `field` the text field.
 #[component]
 fn RenameForm(
@@ -392,6 +516,12 @@ fn RenameForm(
     field: &'static str,
     initial: String,
     on_rename: Callback<String>,
+    /// The button's text.
+    #[prop(default = "Rename")]
+    button: &'static str,
+    /// Whether an empty value may be submitted (a title may be empty, a name may not).
+    #[prop(optional)]
+    allow_empty: bool,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let name = RwSignal::new(initial);
@@ -401,7 +531,7 @@ fn RenameForm(
             on_rename.run(name.get_untracked());
         }>
             <input type="text" aria-label=field prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-            <button type="submit" disabled=move || !hydrated.get() || name.get().trim().is_empty()>"Rename"</button>
+            <button type="submit" disabled=move || !hydrated.get() || (!allow_empty && name.get().trim().is_empty())>{button}</button>
         </form>
     }
 }
@@ -548,6 +678,7 @@ fn FolderPanel(
                     </button>
                 </form>
             </div>
+            <ImportForm namespace=namespace.clone() folder=folder_id.clone()/>
             {folder.clone().map(|folder| view! { <FolderActions namespace=namespace.clone() folder folders/> })}
             <table class="listing">
                 <thead>
@@ -679,6 +810,7 @@ fn FolderActions(
         <div class="toolbar">
             <RenameForm label="Rename folder" field="Folder name" initial=folder.name.clone() on_rename=Callback::new(move |name| { rename.dispatch(name); })/>
             <MoveForm label="Move folder" targets initial=folder.parent.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
+            <a class="button" href=format!("/api/export?namespace={namespace}&folder={id}") download>"Export folder"</a>
             <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete folder"</button>
         </div>
         <PermissionsEditor namespace=namespace.clone() folder=folder.clone()/>
@@ -927,6 +1059,7 @@ fn ItemForm(
                 </button>
                 <RenameForm label="Rename item" field="Item name" initial=info.name.clone() on_rename=Callback::new(move |name| { rename.dispatch(name); })/>
                 <MoveForm label="Move item" targets initial=info.folder.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
+                <a class="button" href=format!("/api/export?namespace={ns}&item={id}") download>"Export item"</a>
                 <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete item"</button>
             </div>
         </section>

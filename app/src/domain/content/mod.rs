@@ -9,6 +9,7 @@ pub mod folder;
 pub mod item;
 pub mod namespace;
 pub mod permissions;
+pub mod transfer;
 
 use super::{Db, DomainError};
 

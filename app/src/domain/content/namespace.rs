@@ -133,3 +133,20 @@ pub async fn sweep_retired(db: &Db) -> Result<(), DomainError> {
     }
     Ok(())
 }
+
+/// Start-up recovery: retires the scratch generations of imports that a crash interrupted
+/// (those older than an hour; a running import on another replica is younger) and removes
+/// the content of every retired generation.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn recover(db: &Db) -> Result<(), DomainError> {
+    db.query(
+        "UPDATE generation SET state = 'retired', retired_at = time::now()
+         WHERE state = 'importing' AND created_at < time::now() - 1h",
+    )
+    .await?
+    .check()?;
+    sweep_retired(db).await
+}

@@ -1,0 +1,562 @@
+//! Export and import of one item or one folder (with everything below it): the explorer's
+//! answer for single items, which namespace backups never restore.
+//!
+//! An export is one JSON document (`docs/export-format.md`) that records the schema version
+//! of its records. An import checks the whole file first, writes its records as they are
+//! into a scratch generation, brings that generation up to the current schema with the same
+//! migrations the database uses, and only then copies the content, with fresh ids, into the
+//! target folder — so an older file is migrated, a newer one refused, and a bad one leaves
+//! nothing behind.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Siblings, active_generation, folder, new_generation_id, new_id};
+use crate::domain::db::{check_transaction, take_json};
+use crate::domain::schema::{self, SCHEMA_VERSION};
+use crate::domain::{Db, DomainError};
+use crate::types::{ClashPolicy, ImportReport, ItemKind, Permission};
+use crate::validate;
+
+/// The `format` of an export file.
+pub const FORMAT: &str = "nsbackup-export";
+/// The version of the export file's layout (not of the records in it).
+pub const FORMAT_VERSION: u32 = 1;
+/// The largest export file an import reads.
+pub const IMPORT_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// What to export.
+#[derive(Clone, Debug)]
+pub enum ExportTarget {
+    Folder(String),
+    Item(String),
+}
+
+/// An export file. Records stay plain JSON so that files of older schema versions parse.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExportFile {
+    pub format: String,
+    pub format_version: u32,
+    pub schema_version: u32,
+    pub app_version: String,
+    pub exported_at: DateTime<Utc>,
+    /// The namespace the content came from (information only).
+    pub namespace: String,
+    /// Folders; the exported folder has `parent: null`.
+    pub folders: Vec<serde_json::Value>,
+    /// Items; an item exported on its own has `folder: null`.
+    pub items: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FolderRecord {
+    id: String,
+    parent: Option<String>,
+    name: String,
+    permissions: Option<Vec<Permission>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ItemRecord {
+    id: String,
+    folder: Option<String>,
+    kind: ItemKind,
+    name: String,
+    content: String,
+}
+
+/// Exports one folder (with its subfolders and items) or one item. Returns the file name a
+/// browser should save it under, and the document.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for a missing namespace, folder or item.
+pub async fn export(
+    db: &Db,
+    ns: &str,
+    target: &ExportTarget,
+) -> Result<(String, ExportFile), DomainError> {
+    let generation = active_generation(db, ns).await?;
+    let (name, folders, items) = match target {
+        ExportTarget::Item(id) => {
+            let document = super::item::get(db, ns, id).await?;
+            let record = ItemRecord {
+                id: document.info.id,
+                folder: None,
+                kind: document.info.kind,
+                name: document.info.name.clone(),
+                content: document.content,
+            };
+            (document.info.name, Vec::new(), vec![record])
+        }
+        ExportTarget::Folder(id) => {
+            let tree = folder::tree(db, ns).await?;
+            let root = tree.folders.iter().find(|f| &f.id == id).ok_or_else(|| {
+                DomainError::NotFound(format!(
+                    "That folder no longer exists in namespace `{ns}`; reload the page."
+                ))
+            })?;
+            let ids = folder::subtree(&tree.folders, id);
+            let folders: Vec<FolderRecord> = tree
+                .folders
+                .iter()
+                .filter(|f| ids.contains(&f.id))
+                .map(|f| FolderRecord {
+                    id: f.id.clone(),
+                    parent: if &f.id == id { None } else { f.parent.clone() },
+                    name: f.name.clone(),
+                    permissions: f.permissions.clone(),
+                })
+                .collect();
+            let mut response = db
+                .query("SELECT id[1] AS id, folder, kind, name, content FROM item WHERE gen = $gen AND folder IN $folders")
+                .bind(("gen", generation))
+                .bind(("folders", ids.into_iter().collect::<Vec<_>>()))
+                .await?;
+            let mut items: Vec<ItemRecord> = take_json(&mut response, 0)?;
+            items.sort_by(|a, b| a.id.cmp(&b.id));
+            (root.name.clone(), folders, items)
+        }
+    };
+    let to_json = |value: serde_json::Result<serde_json::Value>| {
+        value.map_err(|e| DomainError::Corrupt(e.to_string()))
+    };
+    let file = ExportFile {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        schema_version: SCHEMA_VERSION,
+        app_version: env!("CARGO_PKG_VERSION").into(),
+        exported_at: Utc::now(),
+        namespace: ns.into(),
+        folders: folders
+            .iter()
+            .map(|f| to_json(serde_json::to_value(f)))
+            .collect::<Result<_, _>>()?,
+        items: items
+            .iter()
+            .map(|i| to_json(serde_json::to_value(i)))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok((format!("{}.export.json", file_name_safe(&name)), file))
+}
+
+/// A name that every file system accepts: no path separators, control or reserved
+/// characters, at most 100 characters.
+pub fn file_name_safe(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || r#"/\:*?"<>|"#.contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(100)
+        .collect();
+    let cleaned = cleaned.trim().trim_matches('.').to_string();
+    if cleaned.is_empty() {
+        "export".into()
+    } else {
+        cleaned
+    }
+}
+
+fn invalid(message: impl Into<String>) -> DomainError {
+    DomainError::Invalid(message.into())
+}
+
+/// Reads and checks an export file's envelope, before any of it is written.
+fn parse(text: &str) -> Result<ExportFile, DomainError> {
+    if text.len() > IMPORT_MAX_BYTES {
+        return Err(invalid(format!(
+            "The file is {} MiB; an import reads at most {} MiB. Export a smaller folder.",
+            text.len() / (1024 * 1024),
+            IMPORT_MAX_BYTES / (1024 * 1024)
+        )));
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        invalid(format!(
+            "This file is not an nsbackup export: it is not JSON ({e})."
+        ))
+    })?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(invalid(
+            "This file is not an nsbackup export. Choose a file made with Export in the explorer.",
+        ));
+    }
+    let format_version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    if format_version != u64::from(FORMAT_VERSION) {
+        return Err(invalid(format!(
+            "This export has format version {format_version}; this server reads version {FORMAT_VERSION}. Upgrade the server to import it."
+        )));
+    }
+    let file: ExportFile = serde_json::from_value(value)
+        .map_err(|e| invalid(format!("This export file is damaged: {e}.")))?;
+    if file.schema_version > SCHEMA_VERSION {
+        return Err(invalid(format!(
+            "This export was made with schema version {}; this server supports up to {SCHEMA_VERSION}. Upgrade the server to import it.",
+            file.schema_version
+        )));
+    }
+    Ok(file)
+}
+
+/// Checks that the records form one folder tree (or one item) whose references hold.
+fn check_structure(file: &ExportFile) -> Result<(), DomainError> {
+    let id_of = |record: &serde_json::Value, what: &str| -> Result<String, DomainError> {
+        record
+            .get("id")
+            .and_then(|id| id.as_str())
+            .filter(|id| !id.is_empty() && id.len() <= 64)
+            .map(str::to_string)
+            .ok_or_else(|| invalid(format!("This export file is damaged: a {what} has no id.")))
+    };
+    let reference = |record: &serde_json::Value, field: &str| {
+        record
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let mut folder_ids = HashSet::new();
+    let mut parents = HashMap::new();
+    for record in &file.folders {
+        let id = id_of(record, "folder")?;
+        parents.insert(id.clone(), reference(record, "parent"));
+        if !folder_ids.insert(id) {
+            return Err(invalid(
+                "This export file is damaged: two folders have the same id.",
+            ));
+        }
+    }
+    let roots = parents.values().filter(|p| p.is_none()).count();
+    if !file.folders.is_empty() && roots != 1 {
+        return Err(invalid(
+            "This export file is damaged: it must hold exactly one top folder.",
+        ));
+    }
+    for (id, parent) in &parents {
+        // Walk up: every chain must reach the top folder without a loop or a gap.
+        let (mut current, mut steps) = (parent.clone(), 0);
+        while let Some(up) = current {
+            if !folder_ids.contains(&up) || steps > folder_ids.len() || &up == id {
+                return Err(invalid(
+                    "This export file is damaged: a folder refers to a parent that is not in the file.",
+                ));
+            }
+            current = parents.get(&up).cloned().flatten();
+            steps += 1;
+        }
+    }
+    let mut item_ids = HashSet::new();
+    for record in &file.items {
+        if !item_ids.insert(id_of(record, "item")?) {
+            return Err(invalid(
+                "This export file is damaged: two items have the same id.",
+            ));
+        }
+        match reference(record, "folder") {
+            Some(folder) if !folder_ids.contains(&folder) => {
+                return Err(invalid(
+                    "This export file is damaged: an item refers to a folder that is not in the file.",
+                ));
+            }
+            None if !file.folders.is_empty() => {
+                return Err(invalid(
+                    "This export file is damaged: an item lies outside the exported folder.",
+                ));
+            }
+            _ => {}
+        }
+    }
+    if file.folders.is_empty() && file.items.len() != 1 {
+        return Err(invalid(
+            "This export file is empty or damaged: it holds neither a folder nor one item.",
+        ));
+    }
+    Ok(())
+}
+
+/// Imports an export file into `container` (a folder of namespace `ns`, or `None` for its
+/// top level).
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for a file that is not a valid export, or of a newer schema
+/// version; [`DomainError::Conflict`] when the target holds an entry of the same name and
+/// `policy` is [`ClashPolicy::Refuse`]; [`DomainError::NotFound`] for a missing namespace or
+/// folder. Nothing is written then.
+pub async fn import(
+    db: &Db,
+    ns: &str,
+    container: Option<&str>,
+    text: &str,
+    policy: ClashPolicy,
+    actor: &str,
+) -> Result<ImportReport, DomainError> {
+    let file = parse(text)?;
+    check_structure(&file)?;
+    let target = active_generation(db, ns).await?;
+    if let Some(container) = container {
+        folder::ensure_exists(db, ns, &target, container).await?;
+    }
+
+    let scratch = new_generation_id();
+    let staged = stage(db, &scratch, &file).await;
+    let result = match staged {
+        Ok(()) => copy_in(db, &scratch, &target, container, &file, policy, actor).await,
+        Err(error) => Err(error),
+    };
+    // The scratch generation goes whatever happened; one left by a crash is retired at start-up.
+    discard(db, &scratch).await;
+    result
+}
+
+/// Writes the file's records as they are into a scratch generation and migrates it.
+async fn stage(db: &Db, scratch: &str, file: &ExportFile) -> Result<(), DomainError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'importing', created_at: time::now() };
+         FOR $f IN $folders {
+             CREATE type::record('folder', [$gen, $f.id]) CONTENT {
+                 gen: $gen, parent: $f.parent ?? NONE, name: $f.name, permissions: $f.permissions ?? NONE
+             };
+         };
+         FOR $i IN $items {
+             CREATE type::record('item', [$gen, $i.id]) CONTENT {
+                 gen: $gen, folder: $i.folder ?? NONE, kind: $i.kind, name: $i.name, content: $i.content
+             };
+         };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("gen", scratch.to_string()))
+    .bind(("folders", serde_json::Value::Array(file.folders.clone())))
+    .bind(("items", serde_json::Value::Array(file.items.clone())))
+    .await
+    .and_then(check_transaction)
+    .map_err(|e| invalid(format!("This export file is damaged: {e}.")))?;
+    if file.schema_version < SCHEMA_VERSION {
+        schema::migrate_generation(db, scratch, file.schema_version).await?;
+    }
+    Ok(())
+}
+
+async fn discard(db: &Db, scratch: &str) {
+    let result = db
+        .query(
+            "DELETE item:[$gen, NONE]..[$gen, {}];
+             DELETE folder:[$gen, NONE]..[$gen, {}];
+             DELETE type::record('generation', $gen);",
+        )
+        .bind(("gen", scratch.to_string()))
+        .await
+        .and_then(|response| response.check());
+    if let Err(error) = result {
+        tracing::warn!(%error, generation = scratch, "could not remove an import's scratch data; it is removed at the next start");
+    }
+}
+
+/// Reads the migrated records back, checks them as the explorer would, and writes them with
+/// fresh ids into the target generation in one transaction.
+async fn copy_in(
+    db: &Db,
+    scratch: &str,
+    target: &str,
+    container: Option<&str>,
+    file: &ExportFile,
+    policy: ClashPolicy,
+    actor: &str,
+) -> Result<ImportReport, DomainError> {
+    let damaged = |e: DomainError| invalid(format!("This export file is damaged: {e}."));
+    let mut response = db
+        .query(
+            "SELECT id[1] AS id, parent, name, permissions FROM folder:[$gen, NONE]..[$gen, {}];
+             SELECT id[1] AS id, folder, kind, name, content FROM item:[$gen, NONE]..[$gen, {}];",
+        )
+        .bind(("gen", scratch.to_string()))
+        .await?;
+    let folders: Vec<FolderRecord> = take_json(&mut response, 0).map_err(damaged)?;
+    let items: Vec<ItemRecord> = take_json(&mut response, 1).map_err(damaged)?;
+    for folder in &folders {
+        validate::entry_name(&folder.name)
+            .map_err(|e| invalid(format!("A folder in the file has a bad name: {e}")))?;
+        for permission in folder.permissions.iter().flatten() {
+            validate::principal_name(&permission.principal.name).map_err(invalid)?;
+        }
+    }
+    for item in &items {
+        validate::entry_name(&item.name)
+            .map_err(|e| invalid(format!("An item in the file has a bad name: {e}")))?;
+        validate::content(item.kind, &item.content)
+            .map_err(|e| invalid(format!("`{}`: {e}", item.name)))?;
+    }
+    check_sibling_names(&folders, &items)?;
+
+    let (siblings, wanted) = match folders.iter().find(|f| f.parent.is_none()) {
+        Some(root) => (Siblings::Folders, root.name.clone()),
+        None => (
+            Siblings::Items,
+            items.first().map(|i| i.name.clone()).unwrap_or_default(),
+        ),
+    };
+    let name = free_name(db, siblings, target, container, &wanted, policy).await?;
+
+    // Fresh ids everywhere: the same file imported twice makes two independent copies.
+    let fresh: HashMap<&str, String> = folders
+        .iter()
+        .map(|f| f.id.as_str())
+        .chain(items.iter().map(|i| i.id.as_str()))
+        .map(|id| (id, new_id()))
+        .collect();
+    let folder_rows: Vec<serde_json::Value> = folders
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "id": fresh[f.id.as_str()],
+                "parent": match &f.parent { Some(p) => Some(fresh[p.as_str()].clone()), None => container.map(str::to_string) },
+                "name": if f.parent.is_none() { name.clone() } else { f.name.clone() },
+                "permissions": f.permissions,
+            })
+        })
+        .collect();
+    let item_rows: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "id": fresh[i.id.as_str()],
+                "folder": match &i.folder { Some(f) => Some(fresh[f.as_str()].clone()), None => container.map(str::to_string) },
+                "kind": i.kind.as_str(),
+                "name": if folders.is_empty() { name.clone() } else { i.name.clone() },
+                "content": i.content,
+                "size": i.content.len(),
+            })
+        })
+        .collect();
+    db.query(
+        "BEGIN TRANSACTION;
+         FOR $f IN $folders {
+             CREATE type::record('folder', [$gen, $f.id]) CONTENT {
+                 gen: $gen, parent: $f.parent ?? NONE, name: $f.name, permissions: $f.permissions ?? NONE,
+                 created_at: time::now()
+             };
+         };
+         FOR $i IN $items {
+             CREATE type::record('item', [$gen, $i.id]) CONTENT {
+                 gen: $gen, folder: $i.folder ?? NONE, kind: $i.kind, name: $i.name, content: $i.content,
+                 size: $i.size, revision: 1, created_at: time::now(), updated_at: time::now(), updated_by: $actor
+             };
+         };
+         COMMIT TRANSACTION;",
+    )
+    .bind(("gen", target.to_string()))
+    .bind(("folders", serde_json::Value::Array(folder_rows)))
+    .bind(("items", serde_json::Value::Array(item_rows)))
+    .bind(("actor", actor.to_string()))
+    .await
+    .and_then(check_transaction)
+    .map_err(super::map_duplicate(&name, clash))?;
+
+    Ok(ImportReport {
+        renamed: name != wanted,
+        name,
+        folders: folders.len(),
+        items: items.len(),
+        migrated_from: (file.schema_version < SCHEMA_VERSION).then_some(file.schema_version),
+    })
+}
+
+fn clash(name: &str) -> DomainError {
+    DomainError::Conflict(format!(
+        "`{name}` exists in this folder already. Import it as a copy, or rename or delete the existing one first."
+    ))
+}
+
+/// Names inside the imported tree must be unique among siblings, as everywhere.
+fn check_sibling_names(folders: &[FolderRecord], items: &[ItemRecord]) -> Result<(), DomainError> {
+    let mut seen = HashSet::new();
+    for folder in folders {
+        if !seen.insert(("folder", folder.parent.clone(), folder.name.clone())) {
+            return Err(invalid(format!(
+                "The file holds two folders named `{}` in the same place.",
+                folder.name
+            )));
+        }
+    }
+    for item in items {
+        if !seen.insert(("item", item.folder.clone(), item.name.clone())) {
+            return Err(invalid(format!(
+                "The file holds two items named `{}` in the same folder.",
+                item.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The name the imported root gets in `container`: `wanted` when it is free; otherwise a
+/// refusal, or (for [`ClashPolicy::Copy`]) the first free `wanted (N)`.
+async fn free_name(
+    db: &Db,
+    siblings: Siblings,
+    generation: &str,
+    container: Option<&str>,
+    wanted: &str,
+    policy: ClashPolicy,
+) -> Result<String, DomainError> {
+    let taken_by = |name: String| async move {
+        super::ensure_name_free(db, siblings, generation, container, &name, None, clash).await
+    };
+    match taken_by(wanted.to_string()).await {
+        Ok(()) => return Ok(wanted.to_string()),
+        Err(DomainError::Conflict(message)) if policy == ClashPolicy::Refuse => {
+            return Err(DomainError::Conflict(message));
+        }
+        Err(DomainError::Conflict(_)) => {}
+        Err(other) => return Err(other),
+    }
+    for n in 2..1000 {
+        let candidate = format!("{wanted} ({n})");
+        if validate::entry_name(&candidate).is_err() {
+            break;
+        }
+        match taken_by(candidate.clone()).await {
+            Ok(()) => return Ok(candidate),
+            Err(DomainError::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Err(clash(wanted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_made_safe() {
+        assert_eq!(file_name_safe("Orders / 2026: Q1?"), "Orders _ 2026_ Q1_");
+        assert_eq!(file_name_safe(".."), "export");
+        assert_eq!(file_name_safe("Übersicht"), "Übersicht");
+    }
+
+    #[test]
+    fn envelopes_that_are_not_exports_are_refused_with_a_reason() {
+        let message = |text: &str| parse(text).expect_err("refused").to_string();
+        assert!(message("PNG\u{1a}").contains("not JSON"));
+        assert!(message("{\"format\": \"other\"}").contains("not an nsbackup export"));
+        assert!(
+            message(r#"{"format": "nsbackup-export", "format_version": 9}"#)
+                .contains("format version 9")
+        );
+        let newer = format!(
+            r#"{{"format": "nsbackup-export", "format_version": 1, "schema_version": {}, "app_version": "9", "exported_at": "2030-01-01T00:00:00Z", "namespace": "x", "folders": [], "items": []}}"#,
+            SCHEMA_VERSION + 1
+        );
+        assert!(message(&newer).contains("Upgrade the server to import it"));
+    }
+}

@@ -1,0 +1,265 @@
+//! Exporting one folder or item and importing it elsewhere, on a fresh database per test.
+
+use app::domain::content::item::NewItem;
+use app::domain::content::transfer::{self, ExportTarget};
+use app::domain::content::{folder, item, namespace};
+use app::domain::db::{self, DbOptions};
+use app::domain::{Db, DomainError, schema};
+use app::types::{Access, ClashPolicy, ItemKind, Permission, Principal, PrincipalKind};
+
+async fn two_namespaces() -> Db {
+    let db = db::connect(&DbOptions::memory()).await.expect("opens");
+    schema::migrate(&db).await.expect("migrates");
+    namespace::create(&db, "source", "").await.expect("source");
+    namespace::create(&db, "target", "").await.expect("target");
+    db
+}
+
+fn role(name: &str, access: Access) -> Permission {
+    Permission {
+        principal: Principal {
+            kind: PrincipalKind::Role,
+            name: name.into(),
+        },
+        access,
+    }
+}
+
+async fn generations(db: &Db) -> usize {
+    let count: Option<i64> = db
+        .query("RETURN count(SELECT * FROM generation)")
+        .await
+        .expect("q")
+        .take(0)
+        .expect("t");
+    usize::try_from(count.unwrap_or(0)).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_folder_travels_with_its_subfolders_items_and_permissions() {
+    let db = two_namespaces().await;
+    let top = folder::create(&db, "source", None, "Processes")
+        .await
+        .expect("folder");
+    let inner = folder::create(&db, "source", Some(&top.id), "Orders")
+        .await
+        .expect("folder");
+    folder::set_permissions(
+        &db,
+        "source",
+        &inner.id,
+        Some(vec![role("sales", Access::Write)]),
+    )
+    .await
+    .expect("perm");
+    let new = |folder, kind, name, content| NewItem {
+        folder: Some(folder),
+        kind,
+        name,
+        content,
+    };
+    item::create(
+        &db,
+        "source",
+        new(&top.id, ItemKind::Model, "Flow", "<definitions/>"),
+        "ada",
+    )
+    .await
+    .expect("item");
+    item::create(
+        &db,
+        "source",
+        new(&inner.id, ItemKind::Service, "Order API", "{\"a\":1}"),
+        "ada",
+    )
+    .await
+    .expect("item");
+
+    let (file_name, file) = transfer::export(&db, "source", &ExportTarget::Folder(top.id.clone()))
+        .await
+        .expect("exports");
+    assert_eq!(file_name, "Processes.export.json");
+    let text = serde_json::to_string(&file).expect("serializes");
+
+    let report = transfer::import(&db, "target", None, &text, ClashPolicy::Refuse, "bob")
+        .await
+        .expect("imports");
+    assert_eq!(
+        (
+            report.name.as_str(),
+            report.folders,
+            report.items,
+            report.renamed
+        ),
+        ("Processes", 2, 2, false)
+    );
+    let tree = folder::tree(&db, "target").await.expect("tree");
+    let processes = tree
+        .folders
+        .iter()
+        .find(|f| f.name == "Processes")
+        .expect("root");
+    let orders = tree
+        .folders
+        .iter()
+        .find(|f| f.name == "Orders")
+        .expect("child");
+    assert_eq!(orders.parent.as_deref(), Some(processes.id.as_str()));
+    assert_eq!(orders.permissions, Some(vec![role("sales", Access::Write)]));
+    assert_ne!(processes.id, top.id, "imported entries get fresh ids");
+    let api = item::list(&db, "target", Some(&orders.id))
+        .await
+        .expect("items");
+    assert_eq!(api.len(), 1);
+    assert_eq!(
+        item::get(&db, "target", &api[0].id)
+            .await
+            .expect("get")
+            .content,
+        "{\"a\":1}"
+    );
+    assert_eq!(api[0].updated_by, "bob");
+    assert_eq!(
+        generations(&db).await,
+        2,
+        "the import's scratch generation is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_name_clash_is_refused_or_imported_as_a_copy_never_overwritten() {
+    let db = two_namespaces().await;
+    let original = item::create(
+        &db,
+        "source",
+        NewItem {
+            folder: None,
+            kind: ItemKind::Form,
+            name: "Intake",
+            content: "{\"v\":1}",
+        },
+        "ada",
+    )
+    .await
+    .expect("item");
+    let (_, file) = transfer::export(&db, "source", &ExportTarget::Item(original.id.clone()))
+        .await
+        .expect("exports");
+    let text = serde_json::to_string(&file).expect("serializes");
+
+    let error = transfer::import(&db, "source", None, &text, ClashPolicy::Refuse, "ada")
+        .await
+        .expect_err("clash");
+    assert!(
+        matches!(&error, DomainError::Conflict(m) if m.contains("`Intake` exists") && m.contains("as a copy")),
+        "{error:?}"
+    );
+    assert_eq!(
+        item::list(&db, "source", None).await.expect("list").len(),
+        1,
+        "nothing written"
+    );
+
+    let first = transfer::import(&db, "source", None, &text, ClashPolicy::Copy, "ada")
+        .await
+        .expect("copy");
+    let second = transfer::import(&db, "source", None, &text, ClashPolicy::Copy, "ada")
+        .await
+        .expect("copy");
+    assert_eq!((first.name.as_str(), first.renamed), ("Intake (2)", true));
+    assert_eq!(second.name, "Intake (3)");
+    assert_eq!(
+        item::get(&db, "source", &original.id)
+            .await
+            .expect("get")
+            .content,
+        "{\"v\":1}"
+    );
+}
+
+#[tokio::test]
+async fn the_frozen_version_1_export_is_migrated_on_import() {
+    let db = two_namespaces().await;
+    let text = include_str!("fixtures/export-v1.json");
+    let report = transfer::import(&db, "target", None, text, ClashPolicy::Refuse, "ada")
+        .await
+        .expect("imports");
+    assert_eq!(report.migrated_from, Some(1));
+    let tree = folder::tree(&db, "target").await.expect("tree");
+    let contracts = tree
+        .folders
+        .iter()
+        .find(|f| f.name == "Contracts")
+        .expect("folder");
+    assert_eq!(
+        contracts.permissions,
+        Some(vec![
+            role("legal", Access::Manage),
+            Permission {
+                principal: Principal {
+                    kind: PrincipalKind::User,
+                    name: "ada".into()
+                },
+                access: Access::Read
+            },
+        ])
+    );
+    let drafts = tree
+        .folders
+        .iter()
+        .find(|f| f.name == "Drafts")
+        .expect("child");
+    assert_eq!(
+        drafts.effective_permissions,
+        contracts.permissions.clone().unwrap_or_default()
+    );
+    assert_eq!(
+        item::list(&db, "target", Some(&drafts.id))
+            .await
+            .expect("items")[0]
+            .name,
+        "Intake form"
+    );
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_with_a_reason_and_leave_nothing_behind() {
+    let db = two_namespaces().await;
+    let v1 = include_str!("fixtures/export-v1.json");
+    let newer = v1.replace(
+        "\"schema_version\": 1",
+        &format!("\"schema_version\": {}", schema::SCHEMA_VERSION + 1),
+    );
+    let orphan = v1.replace("\"folder\": \"f000000000000002\"", "\"folder\": \"f999\"");
+    let loop_ = v1.replace("\"parent\": null", "\"parent\": \"f000000000000002\"");
+    let bad_json = v1.replace("{\\\"fields\\\"", "{fields");
+    let cases = [
+        ("not json at all", "not JSON"),
+        ("{\"format\": \"zip\"}", "not an nsbackup export"),
+        (newer.as_str(), "Upgrade the server to import it"),
+        (
+            orphan.as_str(),
+            "refers to a folder that is not in the file",
+        ),
+        (loop_.as_str(), "exactly one top folder"),
+        (bad_json.as_str(), "not valid JSON"),
+    ];
+    for (text, expected) in cases {
+        let error = transfer::import(&db, "target", None, text, ClashPolicy::Copy, "ada")
+            .await
+            .expect_err(expected);
+        assert!(
+            matches!(&error, DomainError::Invalid(m) if m.contains(expected)),
+            "{expected}: {error:?}"
+        );
+    }
+    assert!(
+        folder::tree(&db, "target")
+            .await
+            .expect("tree")
+            .folders
+            .is_empty(),
+        "nothing imported"
+    );
+    assert_eq!(generations(&db).await, 2, "no scratch generation left");
+}

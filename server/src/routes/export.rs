@@ -1,0 +1,101 @@
+//! `GET /api/export`: one folder or item of a namespace as an export file to download.
+
+use app::domain::Services;
+use app::domain::content::transfer::{self, ExportTarget};
+use app::error::AppError;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/export", get(get_export))
+}
+
+/// Which entry to export: `namespace` and exactly one of `folder` and `item`.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    namespace: String,
+    folder: Option<String>,
+    item: Option<String>,
+}
+
+/// The export file as an attachment named `<entry name>.export.json`.
+async fn get_export(
+    State(services): State<Services>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let target = match (query.folder, query.item) {
+        (Some(folder), None) => ExportTarget::Folder(folder),
+        (None, Some(item)) => ExportTarget::Item(item),
+        _ => {
+            return error_response(AppError::BadRequest(
+                "Name either a folder or an item to export.".into(),
+            ));
+        }
+    };
+    match transfer::export(&services.db, &query.namespace, &target).await {
+        Ok((file_name, file)) => {
+            let disposition = content_disposition(&file_name);
+            ([(header::CONTENT_DISPOSITION, disposition)], Json(file)).into_response()
+        }
+        Err(error) => error_response(error.into()),
+    }
+}
+
+/// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266).
+fn content_disposition(file_name: &str) -> HeaderValue {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii() && c != '"' { c } else { '_' })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"export.json\""))
+}
+
+/// An error as JSON with the status that goes with it.
+fn error_response(error: AppError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        Json(serde_json::json!({ "error": error.to_string() })),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_survive_in_the_header() {
+        let value = content_disposition("Übersicht \"Q1\".export.json");
+        let text = value.to_str().expect("ascii header");
+        assert!(
+            text.contains("filename=\"_bersicht _Q1_.export.json\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("filename*=UTF-8''%C3%9Cbersicht%20%22Q1%22.export.json"),
+            "{text}"
+        );
+    }
+}
