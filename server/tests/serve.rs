@@ -282,3 +282,26 @@ fn seed_creates_a_namespace_and_refuses_an_existing_one() {
     assert_eq!(status, 200);
     assert!(body.contains("Demo content"), "{body}");
 }
+
+#[test]
+fn server_functions_accept_large_contents_and_imports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let (status, body) =
+        server.post_json("/api/create_namespace", r#"{"name": "big", "title": ""}"#);
+    assert_eq!(status, 200, "{body}");
+
+    // Six MiB of form content: beyond axum's default body limit of 2 MB, within the 8 MiB an
+    // item may hold.
+    let content = serde_json::json!({ "help": "x".repeat(6 * 1024 * 1024) }).to_string();
+    let export = serde_json::json!({
+        "format": "nsbackup-export", "format_version": 1, "schema_version": 2, "app_version": "0",
+        "exported_at": "2026-11-27T10:00:00Z", "namespace": "elsewhere", "folders": [],
+        "items": [{ "id": "i1", "folder": null, "kind": "form", "name": "Big form", "content": content }],
+    })
+    .to_string();
+    let request = serde_json::json!({ "namespace": "big", "folder": null, "file": export, "policy": "Refuse" }).to_string();
+    let (status, body) = server.post_json("/api/import_entry", &request);
+    assert_eq!(status, 200, "{}", &body[..body.len().min(500)]);
+    assert!(body.contains("Big form"), "{body}");
+}

@@ -13,42 +13,42 @@ use crate::types::{
 use crate::domain::content::{self, ANONYMOUS, folder, item, namespace};
 
 /// Every namespace, sorted by name.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "list_namespaces")]
 pub async fn list_namespaces() -> Result<Vec<NamespaceInfo>, AppError> {
     let db = super::services()?.db;
     super::respond(namespace::list(&db).await)
 }
 
 /// Creates an empty namespace.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "create_namespace")]
 pub async fn create_namespace(name: String, title: String) -> Result<NamespaceInfo, AppError> {
     let db = super::services()?.db;
     super::respond(namespace::create(&db, &name, &title).await)
 }
 
 /// Changes a namespace's title.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "set_namespace_title")]
 pub async fn set_namespace_title(name: String, title: String) -> Result<NamespaceInfo, AppError> {
     let db = super::services()?.db;
     super::respond(namespace::set_title(&db, &name, &title).await)
 }
 
 /// Deletes a namespace and its content; its backups stay.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "delete_namespace")]
 pub async fn delete_namespace(name: String) -> Result<(), AppError> {
     let db = super::services()?.db;
     super::respond(namespace::delete(&db, &name).await)
 }
 
 /// A namespace with all its folders.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "get_namespace_tree")]
 pub async fn get_namespace_tree(namespace: String) -> Result<NamespaceTree, AppError> {
     let db = super::services()?.db;
     super::respond(folder::tree(&db, &namespace).await)
 }
 
 /// Creates a folder in `parent` (`None`: at the top).
-#[server(input = Json)]
+#[server(input = Json, endpoint = "create_folder")]
 pub async fn create_folder(
     namespace: String,
     parent: Option<String>,
@@ -59,7 +59,7 @@ pub async fn create_folder(
 }
 
 /// Renames a folder.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "rename_folder")]
 pub async fn rename_folder(
     namespace: String,
     id: String,
@@ -70,7 +70,7 @@ pub async fn rename_folder(
 }
 
 /// Moves a folder into `parent` (`None`: to the top).
-#[server(input = Json)]
+#[server(input = Json, endpoint = "move_folder")]
 pub async fn move_folder(
     namespace: String,
     id: String,
@@ -81,14 +81,14 @@ pub async fn move_folder(
 }
 
 /// Deletes a folder with everything in it; returns how many folders and items went.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "delete_folder")]
 pub async fn delete_folder(namespace: String, id: String) -> Result<(usize, usize), AppError> {
     let db = super::services()?.db;
     super::respond(folder::delete(&db, &namespace, &id).await)
 }
 
 /// Sets a folder's own permissions, or (`None`) makes it inherit again.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "set_folder_permissions")]
 pub async fn set_folder_permissions(
     namespace: String,
     id: String,
@@ -99,7 +99,7 @@ pub async fn set_folder_permissions(
 }
 
 /// The items directly in `folder` (`None`: at the top).
-#[server(input = Json)]
+#[server(input = Json, endpoint = "list_items")]
 pub async fn list_items(
     namespace: String,
     folder: Option<String>,
@@ -109,14 +109,14 @@ pub async fn list_items(
 }
 
 /// One item with its content.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "get_item")]
 pub async fn get_item(namespace: String, id: String) -> Result<ItemDocument, AppError> {
     let db = super::services()?.db;
     super::respond(item::get(&db, &namespace, &id).await)
 }
 
 /// Creates an empty item.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "create_item")]
 pub async fn create_item(
     namespace: String,
     folder: Option<String>,
@@ -134,7 +134,7 @@ pub async fn create_item(
 }
 
 /// Saves an item's content; refused when someone saved after `base_revision`.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "save_item_content")]
 pub async fn save_item_content(
     namespace: String,
     id: String,
@@ -156,7 +156,7 @@ pub async fn save_item_content(
 }
 
 /// Renames an item.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "rename_item")]
 pub async fn rename_item(
     namespace: String,
     id: String,
@@ -167,7 +167,7 @@ pub async fn rename_item(
 }
 
 /// Moves an item into `folder` (`None`: to the top).
-#[server(input = Json)]
+#[server(input = Json, endpoint = "move_item")]
 pub async fn move_item(
     namespace: String,
     id: String,
@@ -178,14 +178,14 @@ pub async fn move_item(
 }
 
 /// Deletes an item.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "delete_item")]
 pub async fn delete_item(namespace: String, id: String) -> Result<(), AppError> {
     let db = super::services()?.db;
     super::respond(item::delete(&db, &namespace, &id).await)
 }
 
 /// Imports an export file (its text) into `folder` (`None`: the top level).
-#[server(input = Json)]
+#[server(input = Json, endpoint = "import_entry")]
 pub async fn import_entry(
     namespace: String,
     folder: Option<String>,

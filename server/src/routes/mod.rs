@@ -6,7 +6,7 @@ pub mod health;
 use app::domain::Services;
 use app::{App, shell};
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -30,6 +30,10 @@ impl FromRef<AppState> for Services {
         state.services.clone()
     }
 }
+
+/// The largest request body a server function accepts: an item's content (8 MiB, more once
+/// escaped as JSON) or an export file to import (64 MiB) must fit. axum's default is 2 MB.
+const SERVER_FN_BODY_LIMIT: usize = 80 * 1024 * 1024;
 
 /// Builds the whole router: plain routes first, then pages and server functions, then static
 /// files and the 404 page.
@@ -56,6 +60,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(DefaultBodyLimit::max(SERVER_FN_BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -130,3 +130,30 @@ impl Drop for Server {
         }
     }
 }
+
+impl Server {
+    /// A plain HTTP/1.1 POST of a JSON body, as the browser calls a server function; returns
+    /// the status code and the body.
+    pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        let address = self.base_url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("sends");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("reads");
+        let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status code");
+        (status, body.to_string())
+    }
+}
