@@ -32,7 +32,7 @@ test('a folder is exported to a file and imported into another namespace, then a
   const target = unique('export-dst');
   await explorer.createNamespace(target);
   await importFile(page, path);
-  await expect(explorer.toast('Imported Processes (1 folders, 1 items)')).toBeVisible();
+  await expect(explorer.toast('Imported Processes (1 folder, 1 item)')).toBeVisible();
   await explorer.openFolder('Processes');
   await page.getByRole('link', { name: 'Order service' }).click();
   await expect(explorer.editor()).toHaveValue('{"steps": ["receive", "ship"]}');
@@ -44,13 +44,13 @@ test('a folder is exported to a file and imported into another namespace, then a
   await expect(notice).toBeVisible();
   await explorer.shell.screenshot('explorer-import-clash');
   await notice.getByRole('button', { name: 'Import as a copy' }).click();
-  await expect(explorer.toast('Imported Processes (2) (1 folders, 1 items)')).toBeVisible();
+  await expect(explorer.toast('Imported Processes (2) (1 folder, 1 item)')).toBeVisible();
   await expect(explorer.tree.getByRole('button', { name: 'Processes (2)' })).toBeVisible();
   await expect(explorer.tree.getByRole('button', { name: 'Processes', exact: true })).toBeVisible();
   expect(errors.filter((e) => !e.includes('409'))).toEqual([]);
 });
 
-test('an item is exported under its own name', async ({ page }) => {
+test('an item is exported under its own name and imported into another folder', async ({ page }) => {
   const explorer = new Explorer(page);
   await explorer.open();
   await explorer.createNamespace(unique('export-item'));
@@ -61,6 +61,13 @@ test('an item is exported under its own name', async ({ page }) => {
   expect(download.suggestedFilename()).toBe('Intake form.export.json');
   const file = JSON.parse(await readFile(await download.path(), 'utf8'));
   expect(file.items.map((i: { name: string }) => i.name)).toEqual(['Intake form']);
+
+  await page.getByRole('button', { name: /← Top level/ }).click();
+  await explorer.createFolder('Copies');
+  await explorer.openFolder('Copies');
+  await importFile(page, await download.path());
+  await expect(explorer.toast('Imported Intake form (0 folders, 1 item)')).toBeVisible();
+  await expect(page.getByRole('row', { name: /Intake form/ })).toContainText('Form');
 });
 
 test('a file that is not an export is refused with the reason and imports nothing', async ({ page }) => {

@@ -425,8 +425,10 @@ fn ImportForm(namespace: String, folder: Option<String>) -> impl IntoView {
         Some(Ok(report)) => {
             clash.set(None);
             let mut message = format!(
-                "Imported {} ({} folders, {} items)",
-                report.name, report.folders, report.items
+                "Imported {} ({}, {})",
+                report.name,
+                counted(report.folders, "folder"),
+                counted(report.items, "item")
             );
             if let Some(version) = report.migrated_from {
                 message.push_str(&format!(", migrated from schema version {version}"));
@@ -530,7 +532,7 @@ fn RenameForm(
             ev.prevent_default();
             on_rename.run(name.get_untracked());
         }>
-            <input type="text" aria-label=field prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+            <input type="text" aria-label=field placeholder=field prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
             <button type="submit" disabled=move || !hydrated.get() || (!allow_empty && name.get().trim().is_empty())>{button}</button>
         </form>
     }
@@ -740,6 +742,15 @@ fn ItemRow(namespace: String, item: ItemInfo) -> impl IntoView {
     }
 }
 
+/// `1 folder`, `2 folders`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn format_size(bytes: u64) -> String {
     match bytes {
         0..1024 => format!("{bytes} B"),
@@ -799,7 +810,11 @@ fn FolderActions(
     {
         let (namespace, parent) = (namespace.clone(), folder.parent.clone());
         when_done(remove, move |(folders, items)| {
-            toasts.success(format!("Folder deleted ({folders} folders, {items} items)"));
+            toasts.success(format!(
+                "Folder deleted ({}, {})",
+                counted(folders, "folder"),
+                counted(items, "item")
+            ));
             // Leave the deleted folder first, so that nothing asks for it again.
             location.go(&namespace, parent.as_deref(), None);
             location.tree_changed();
