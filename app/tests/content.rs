@@ -1,16 +1,13 @@
 //! Namespaces, folders and items on a fresh in-memory database per test.
 
+mod common;
+
 use app::domain::content::item::NewItem;
 use app::domain::content::{folder, item, namespace, permissions};
 use app::domain::db::{self, DbOptions};
 use app::domain::{Db, DomainError, schema};
-use app::types::{Access, ItemKind, Permission, Principal, PrincipalKind};
-
-async fn fresh_db() -> Db {
-    let db = db::connect(&DbOptions::memory()).await.expect("opens");
-    schema::migrate(&db).await.expect("migrates");
-    db
-}
+use app::types::{Access, ItemKind};
+use common::{assert_legacy_folders_migrated, fresh_db, user};
 
 /// A fresh database with namespace `ns` holding top-level folders of the given names.
 async fn namespace_with<const N: usize>(folders: [&str; N]) -> (Db, [app::types::FolderInfo; N]) {
@@ -22,16 +19,6 @@ async fn namespace_with<const N: usize>(folders: [&str; N]) -> (Db, [app::types:
     }
     let created: [app::types::FolderInfo; N] = created.try_into().expect("one per name");
     (db, created)
-}
-
-fn user(name: &str, access: Access) -> Permission {
-    Permission {
-        principal: Principal {
-            kind: PrincipalKind::User,
-            name: name.into(),
-        },
-        access,
-    }
 }
 
 fn service<'a>(folder: Option<&'a str>, name: &'a str, content: &'a str) -> NewItem<'a> {
@@ -402,40 +389,7 @@ async fn the_frozen_version_1_database_migrates_to_structured_permissions() {
     let tree = folder::tree(&db, "legacy")
         .await
         .expect("reads the migrated data");
-    let contracts = tree
-        .folders
-        .iter()
-        .find(|f| f.name == "Contracts")
-        .expect("folder");
-    assert_eq!(
-        contracts.permissions,
-        Some(vec![
-            Permission {
-                principal: Principal {
-                    kind: PrincipalKind::Role,
-                    name: "legal".into()
-                },
-                access: Access::Manage
-            },
-            Permission {
-                principal: Principal {
-                    kind: PrincipalKind::User,
-                    name: "ada".into()
-                },
-                access: Access::Read
-            },
-        ])
-    );
-    let drafts = tree
-        .folders
-        .iter()
-        .find(|f| f.name == "Drafts")
-        .expect("child folder");
-    assert_eq!(drafts.permissions, None);
-    assert_eq!(
-        drafts.effective_permissions,
-        contracts.permissions.clone().unwrap_or_default()
-    );
+    let (contracts, _drafts) = assert_legacy_folders_migrated(&tree);
     let items = item::list(&db, "legacy", Some(&contracts.id))
         .await
         .expect("items");

@@ -1,28 +1,19 @@
 //! Exporting one folder or item and importing it elsewhere, on a fresh database per test.
 
+mod common;
+
 use app::domain::content::item::NewItem;
 use app::domain::content::transfer::{self, ExportTarget};
 use app::domain::content::{folder, item, namespace};
-use app::domain::db::{self, DbOptions};
 use app::domain::{Db, DomainError, schema};
-use app::types::{Access, ClashPolicy, ItemKind, Permission, Principal, PrincipalKind};
+use app::types::{Access, ClashPolicy, ItemKind};
+use common::{assert_legacy_folders_migrated, fresh_db, role};
 
 async fn two_namespaces() -> Db {
-    let db = db::connect(&DbOptions::memory()).await.expect("opens");
-    schema::migrate(&db).await.expect("migrates");
+    let db = fresh_db().await;
     namespace::create(&db, "source", "").await.expect("source");
     namespace::create(&db, "target", "").await.expect("target");
     db
-}
-
-fn role(name: &str, access: Access) -> Permission {
-    Permission {
-        principal: Principal {
-            kind: PrincipalKind::Role,
-            name: name.into(),
-        },
-        access,
-    }
 }
 
 async fn generations(db: &Db) -> usize {
@@ -186,33 +177,7 @@ async fn the_frozen_version_1_export_is_migrated_on_import() {
         .expect("imports");
     assert_eq!(report.migrated_from, Some(1));
     let tree = folder::tree(&db, "target").await.expect("tree");
-    let contracts = tree
-        .folders
-        .iter()
-        .find(|f| f.name == "Contracts")
-        .expect("folder");
-    assert_eq!(
-        contracts.permissions,
-        Some(vec![
-            role("legal", Access::Manage),
-            Permission {
-                principal: Principal {
-                    kind: PrincipalKind::User,
-                    name: "ada".into()
-                },
-                access: Access::Read
-            },
-        ])
-    );
-    let drafts = tree
-        .folders
-        .iter()
-        .find(|f| f.name == "Drafts")
-        .expect("child");
-    assert_eq!(
-        drafts.effective_permissions,
-        contracts.permissions.clone().unwrap_or_default()
-    );
+    let (_contracts, drafts) = assert_legacy_folders_migrated(&tree);
     assert_eq!(
         item::list(&db, "target", Some(&drafts.id))
             .await

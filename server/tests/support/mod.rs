@@ -101,16 +101,30 @@ impl Server {
 
     /// A plain HTTP/1.1 GET; returns the status code and the body.
     pub fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, None)
+    }
+
+    /// A POST of a JSON body, as the browser calls a server function; returns the status
+    /// code and the body.
+    pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        self.request("POST", path, Some(body))
+    }
+
+    fn request(&self, method: &str, path: &str, json: Option<&str>) -> (u16, String) {
         let address = self.base_url.trim_start_matches("http://");
         let mut stream = TcpStream::connect(address).expect("connects");
         stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
+            .set_read_timeout(Some(Duration::from_secs(60)))
             .expect("timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("sends");
+        let mut head =
+            format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+        if let Some(body) = json {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        write!(stream, "{head}\r\n{}", json.unwrap_or_default()).expect("sends");
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("reads");
         let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
@@ -128,32 +142,5 @@ impl Drop for Server {
         if let Ok(None) = self.child.try_wait() {
             self.terminate();
         }
-    }
-}
-
-impl Server {
-    /// A plain HTTP/1.1 POST of a JSON body, as the browser calls a server function; returns
-    /// the status code and the body.
-    pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
-        let address = self.base_url.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(address).expect("connects");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .expect("timeout");
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("sends");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("reads");
-        let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("a status code");
-        (status, body.to_string())
     }
 }

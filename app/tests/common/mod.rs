@@ -1,0 +1,62 @@
+//! What the domain tests share: a fresh database, permission shorthands, and the checks of
+//! the frozen version-1 fixtures.
+
+#![allow(dead_code)]
+
+use app::domain::db::{self, DbOptions};
+use app::domain::{Db, schema};
+use app::types::{Access, FolderInfo, NamespaceTree, Permission, Principal, PrincipalKind};
+
+/// A fresh in-memory database at the current schema version.
+pub async fn fresh_db() -> Db {
+    let db = db::connect(&DbOptions::memory()).await.expect("opens");
+    schema::migrate(&db).await.expect("migrates");
+    db
+}
+
+pub fn role(name: &str, access: Access) -> Permission {
+    Permission {
+        principal: Principal {
+            kind: PrincipalKind::Role,
+            name: name.into(),
+        },
+        access,
+    }
+}
+
+pub fn user(name: &str, access: Access) -> Permission {
+    Permission {
+        principal: Principal {
+            kind: PrincipalKind::User,
+            name: name.into(),
+        },
+        access,
+    }
+}
+
+/// Checks the folders of the version-1 fixtures after migration: `Contracts` has structured
+/// permissions (version 1 had `KIND:NAME:ACCESS` strings) and `Drafts` inherits them.
+/// Returns both folders.
+pub fn assert_legacy_folders_migrated(tree: &NamespaceTree) -> (FolderInfo, FolderInfo) {
+    let find = |name: &str| {
+        tree.folders
+            .iter()
+            .find(|f| f.name == name)
+            .cloned()
+            .expect(name)
+    };
+    let (contracts, drafts) = (find("Contracts"), find("Drafts"));
+    assert_eq!(
+        contracts.permissions,
+        Some(vec![
+            role("legal", Access::Manage),
+            user("ada", Access::Read)
+        ])
+    );
+    assert_eq!(drafts.permissions, None);
+    assert_eq!(
+        drafts.effective_permissions,
+        contracts.permissions.clone().unwrap_or_default()
+    );
+    (contracts, drafts)
+}
