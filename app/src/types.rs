@@ -206,3 +206,36 @@ pub struct ImportReport {
     /// The schema version of the file, when it was older and its content was migrated.
     pub migrated_from: Option<u32>,
 }
+
+/// What a user may do: administrators also reach Administration (backups among it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Modeler,
+}
+
+impl Role {
+    /// The stored and wire name; also the name of the role in folder permissions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Modeler => "modeler",
+        }
+    }
+
+    /// The role with the stored name `text`.
+    pub fn parse(text: &str) -> Option<Role> {
+        [Role::Admin, Role::Modeler]
+            .into_iter()
+            .find(|role| role.as_str() == text)
+    }
+}
+
+/// A user account as lists show it (never with its password).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub name: String,
+    pub role: Role,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}

@@ -91,6 +91,23 @@ pub fn principal_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Shortest password accepted.
+pub const PASSWORD_MIN: usize = 10;
+
+/// A password: at least 10 characters, at most 1,024 (hashing is deliberately slow).
+pub fn password(password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < PASSWORD_MIN {
+        return Err(format!(
+            "A password has at least {PASSWORD_MIN} characters."
+        ));
+    }
+    if password.len() > 1024 {
+        return Err("A password has at most 1,024 bytes.".into());
+    }
+    Ok(())
+}
+
 /// An item's content: at most 8 MiB; services and forms hold JSON, models XML (BPMN is
 /// XML). Empty content is allowed: a new item starts empty.
 pub fn content(kind: ItemKind, content: &str) -> Result<(), String> {

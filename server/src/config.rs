@@ -30,6 +30,35 @@ pub enum Command {
     /// services, BPMN models and JSON forms with a long tail of sizes, in nested folders,
     /// some with permissions of their own. Benchmarks and demos use it.
     Seed(SeedArgs),
+    /// Manage user accounts: create, list, change passwords, delete.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `nsbackup user …`. Passwords are read from `NSBACKUP_PASSWORD` when it is set (for
+/// scripts), otherwise asked for on the terminal, or read as one line from standard input.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (a modeler, or an administrator with --admin).
+    Create {
+        /// The user's name: letters, digits, `.`, `_`, `-` and `@`.
+        name: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List the users with their roles.
+    List,
+    /// Set a new password for a user.
+    Passwd {
+        /// The user's name.
+        name: String,
+    },
+    /// Delete a user (never the last administrator).
+    Delete {
+        /// The user's name.
+        name: String,
+    },
 }
 
 /// What `nsbackup seed` generates.

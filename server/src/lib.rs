@@ -4,6 +4,7 @@
 pub mod config;
 pub mod routes;
 pub mod startup;
+pub mod users;
 
-pub use config::{Cli, Command, Config};
+pub use config::{Cli, Command, Config, UserCommand};
 pub use startup::{StartupError, run};

@@ -34,6 +34,9 @@ pub enum StartupError {
     #[error("{0}")]
     Domain(#[from] DomainError),
 
+    #[error("{0}")]
+    Input(String),
+
     #[error("the server stopped unexpectedly: {0}")]
     Serve(std::io::Error),
 }
@@ -68,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Seed(args) => seed(cli.config, args).await,
+        Command::User(command) => crate::users::run(&cli.config, command).await,
     }
 }
 
@@ -149,11 +153,7 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
 ///
 /// As [`run`]; a namespace that exists already is refused.
 pub async fn seed(config: Config, args: SeedArgs) -> Result<(), StartupError> {
-    prepare_data_dir(&config.data_dir)?;
-    let db_options = config.db_options();
-    let db = domain::db::connect(&db_options).await?;
-    let result = async {
-        schema::migrate(&db).await?;
+    with_database(&config, |db| async move {
         let options = SeedOptions {
             namespace: args.namespace.clone(),
             title: args.title.clone(),
@@ -191,9 +191,29 @@ pub async fn seed(config: Config, args: SeedArgs) -> Result<(), StartupError> {
             args.items,
             started.elapsed().as_secs_f64()
         );
-        Ok::<(), StartupError>(())
-    }
-    .await;
+        Ok(())
+    })
+    .await
+}
+
+/// Opens and migrates the database for a one-off command, runs `work` on it, and closes the
+/// database whatever the outcome (`work` gets the only other handle and drops it).
+///
+/// # Errors
+///
+/// As [`run`], or what `work` returns.
+pub async fn with_database<F, Fut, T>(config: &Config, work: F) -> Result<T, StartupError>
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: std::future::Future<Output = Result<T, StartupError>>,
+{
+    prepare_data_dir(&config.data_dir)?;
+    let db_options = config.db_options();
+    let db = domain::db::connect(&db_options).await?;
+    let result = match schema::migrate(&db).await {
+        Ok(_) => work(db.clone()).await,
+        Err(error) => Err(error.into()),
+    };
     if !domain::db::close(db, &db_options).await {
         tracing::warn!("the database did not close within ten seconds");
     }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod schema;
 pub mod seed;
+pub mod users;
 
 pub use db::{Db, DbOptions};
 pub use error::DomainError;

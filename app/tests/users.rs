@@ -1,0 +1,131 @@
+//! User accounts on a fresh in-memory database per test.
+
+mod common;
+
+use app::domain::{DomainError, users};
+use app::types::Role;
+use common::fresh_db;
+
+#[tokio::test]
+async fn users_are_created_listed_and_their_passwords_kept_only_as_hashes() {
+    let db = fresh_db().await;
+    users::create(&db, "grace", Role::Admin, "correct horse battery")
+        .await
+        .expect("creates");
+    users::create(&db, "ada", Role::Modeler, "analytical engine")
+        .await
+        .expect("creates");
+    let listed: Vec<(String, Role)> = users::list(&db)
+        .await
+        .expect("lists")
+        .into_iter()
+        .map(|u| (u.name, u.role))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("ada".to_string(), Role::Modeler),
+            ("grace".to_string(), Role::Admin)
+        ]
+    );
+
+    let stored: Option<String> = db
+        .query("RETURN user:grace.password_hash")
+        .await
+        .expect("q")
+        .take(0)
+        .expect("t");
+    let stored = stored.expect("a hash is stored");
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    assert!(!stored.contains("correct horse"));
+
+    let error = users::create(&db, "grace", Role::Modeler, "another password")
+        .await
+        .expect_err("duplicate");
+    assert!(matches!(error, DomainError::Conflict(_)), "{error:?}");
+    let error = users::create(&db, "bob", Role::Modeler, "short")
+        .await
+        .expect_err("short password");
+    assert!(
+        matches!(&error, DomainError::Invalid(m) if m.contains("at least 10")),
+        "{error:?}"
+    );
+    let error = users::create(&db, "no spaces", Role::Modeler, "long enough password")
+        .await
+        .expect_err("bad name");
+    assert!(matches!(error, DomainError::Invalid(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_password_verifies_only_when_it_is_the_right_one() {
+    let db = fresh_db().await;
+    users::create(&db, "grace", Role::Admin, "correct horse battery")
+        .await
+        .expect("creates");
+    let user = users::verify(&db, "grace", "correct horse battery")
+        .await
+        .expect("checks");
+    assert_eq!(user.map(|u| u.role), Some(Role::Admin));
+    assert_eq!(
+        users::verify(&db, "grace", "wrong horse battery")
+            .await
+            .expect("checks"),
+        None
+    );
+    assert_eq!(
+        users::verify(&db, "nobody", "correct horse battery")
+            .await
+            .expect("checks"),
+        None
+    );
+
+    users::set_password(&db, "grace", "a brand new secret")
+        .await
+        .expect("changes");
+    assert_eq!(
+        users::verify(&db, "grace", "correct horse battery")
+            .await
+            .expect("checks"),
+        None
+    );
+    assert!(
+        users::verify(&db, "grace", "a brand new secret")
+            .await
+            .expect("checks")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn the_last_administrator_cannot_be_deleted() {
+    let db = fresh_db().await;
+    users::create(&db, "grace", Role::Admin, "correct horse battery")
+        .await
+        .expect("creates");
+    users::create(&db, "ada", Role::Modeler, "analytical engine")
+        .await
+        .expect("creates");
+    let error = users::delete(&db, "grace").await.expect_err("last admin");
+    assert!(
+        matches!(&error, DomainError::Conflict(m) if m.contains("last administrator")),
+        "{error:?}"
+    );
+    users::delete(&db, "ada").await.expect("a modeler goes");
+    users::create(&db, "linus", Role::Admin, "another admin pw")
+        .await
+        .expect("creates");
+    users::delete(&db, "grace")
+        .await
+        .expect("no longer the last");
+    let names: Vec<String> = users::list(&db)
+        .await
+        .expect("lists")
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["linus"]);
+    assert!(matches!(
+        users::delete(&db, "nobody").await,
+        Err(DomainError::NotFound(_))
+    ));
+}

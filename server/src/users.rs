@@ -1,0 +1,84 @@
+//! `nsbackup user …`: user accounts from the command line.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use app::domain::users;
+use app::types::Role;
+
+use crate::config::{Config, UserCommand};
+use crate::startup::{StartupError, with_database};
+
+/// Runs one `nsbackup user` command.
+///
+/// # Errors
+///
+/// A [`StartupError`] whose message says what went wrong (a taken name, a short password,
+/// the last administrator, …).
+pub async fn run(config: &Config, command: UserCommand) -> Result<(), StartupError> {
+    // Ask before opening the database: nothing is locked while someone types.
+    let password = match &command {
+        UserCommand::Create { name, .. } | UserCommand::Passwd { name } => {
+            Some(read_password(name)?)
+        }
+        UserCommand::List | UserCommand::Delete { .. } => None,
+    };
+    with_database(config, |db| async move {
+        match command {
+            UserCommand::Create { name, admin } => {
+                let role = if admin { Role::Admin } else { Role::Modeler };
+                let user = users::create(&db, &name, role, password.as_deref().unwrap_or_default())
+                    .await?;
+                println!("Created user {} ({})", user.name, user.role.as_str());
+            }
+            UserCommand::List => {
+                for user in users::list(&db).await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        user.name,
+                        user.role.as_str(),
+                        user.created_at.format("%Y-%m-%d %H:%M UTC")
+                    );
+                }
+            }
+            UserCommand::Passwd { name } => {
+                users::set_password(&db, &name, password.as_deref().unwrap_or_default()).await?;
+                println!("Changed the password of {name}");
+            }
+            UserCommand::Delete { name } => {
+                users::delete(&db, &name).await?;
+                println!("Deleted user {name}");
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The new password: from `NSBACKUP_PASSWORD`, asked twice on a terminal (without echo), or
+/// one line of standard input.
+fn read_password(name: &str) -> Result<String, StartupError> {
+    let failed =
+        |reason: String| StartupError::Input(format!("could not read the password: {reason}"));
+    if let Ok(password) = std::env::var("NSBACKUP_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {name}: "))
+            .map_err(|e| failed(e.to_string()))?;
+        let second =
+            rpassword::prompt_password("Repeat it: ").map_err(|e| failed(e.to_string()))?;
+        if first != second {
+            return Err(StartupError::Input(
+                "the two passwords differ; nothing was changed".into(),
+            ));
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| failed(e.to_string()))?;
+    let _ = std::io::stdout().flush();
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
