@@ -5,4 +5,5 @@ pub mod errors;
 pub mod hydration;
 pub mod layout;
 pub mod theme;
+pub mod time;
 pub mod toast;

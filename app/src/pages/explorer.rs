@@ -14,6 +14,7 @@ use crate::api::explorer::*;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::errors::ErrorPanel;
 use crate::components::hydration::use_hydrated;
+use crate::components::time::LocalTime;
 use crate::components::toast::use_toasts;
 use crate::error::AppError;
 use crate::types::{
@@ -737,7 +738,7 @@ fn ItemRow(namespace: String, item: ItemInfo) -> impl IntoView {
             <td>{item.kind.label()}</td>
             <td>{format_size(item.size)}</td>
             <td>{item.revision}</td>
-            <td title=item.updated_at.to_rfc3339()>{format!("{} by {}", item.updated_at.format("%Y-%m-%d %H:%M UTC"), item.updated_by)}</td>
+            <td><LocalTime at=item.updated_at/>{format!(" by {}", item.updated_by)}</td>
         </tr>
     }
 }
@@ -1055,7 +1056,11 @@ fn ItemForm(
                 <button type="button" class="link" on:click=back>{format!("← {path}")}</button>
             </p>
             <h2 id="item-heading">{format!("{}: {}", info.kind.label(), info.name)}</h2>
-            <p class="muted">{format!("Revision {} · {} · updated {} by {}", info.revision, format_size(info.size), info.updated_at.format("%Y-%m-%d %H:%M UTC"), info.updated_by)}</p>
+            <p class="muted">
+                {format!("Revision {} · {} · updated ", info.revision, format_size(info.size))}
+                <LocalTime at=info.updated_at/>
+                {format!(" by {}", info.updated_by)}
+            </p>
             <label for="item-content">"Content"</label>
             <textarea
                 id="item-content"

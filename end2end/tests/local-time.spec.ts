@@ -1,0 +1,23 @@
+import { expect, test } from '@playwright/test';
+import { Explorer } from './fixtures/explorer';
+
+// A reader in Tokyo with a German browser.
+test.use({ timezoneId: 'Asia/Tokyo', locale: 'de-DE' });
+
+test("times show in the browser's time zone and language, exact on hover", async ({ page }) => {
+  const explorer = new Explorer(page);
+  await explorer.open();
+  await explorer.createNamespace(`times-${Date.now().toString(36)}`);
+  await explorer.createItem('Form', 'Intake');
+  await page.getByRole('button', { name: /← Top level/ }).click();
+
+  const time = page.getByRole('row', { name: /Intake/ }).locator('time');
+  const iso = await time.getAttribute('datetime');
+  expect(iso).not.toBeNull();
+  const at = new Date(iso ?? '');
+  const expected = (timeStyle: 'short' | 'medium') =>
+    at.toLocaleString('de-DE', { dateStyle: 'medium', timeStyle, timeZone: 'Asia/Tokyo' });
+  await expect(time).toHaveText(expected('short'));
+  await expect(time).toHaveAttribute('title', expected('medium'));
+  await expect(time).not.toContainText('UTC');
+});
