@@ -48,9 +48,38 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Transport(
                 "The server could not be reached. Check your connection and try again.".into(),
             ),
+            // The server refuses bodies above its limit before reading them; what comes back
+            // is a short text, not an answer.
+            other if other.to_string().contains("length limit exceeded") => AppError::Transport(
+                "What you sent is larger than the server accepts. Send less at once (a smaller file or content)."
+                    .into(),
+            ),
             other => AppError::Transport(format!(
                 "The server's answer could not be understood ({other}). Reload the page and try again."
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_large_request_is_named_as_such() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "error deserializing server function results: length limit exceeded".into(),
+        ));
+        assert!(
+            error.to_string().contains("larger than the server accepts"),
+            "{error}"
+        );
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            "expected value".into(),
+        ));
+        assert!(
+            error.to_string().contains("could not be understood"),
+            "{error}"
+        );
     }
 }

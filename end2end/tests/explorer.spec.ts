@@ -64,8 +64,16 @@ test('folders and items are created, edited, and deleted after confirmation', as
   await row.getByRole('link', { name: 'Order service' }).click();
   await page.getByRole('button', { name: 'Delete item' }).click();
   await expect(explorer.dialog).toContainText('Delete Order service?');
+  // Keyboard users: focus starts on the action, Tab stays inside, Escape returns it.
+  const confirmButton = explorer.dialog.getByRole('button', { name: 'Delete item' });
+  await expect(confirmButton).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(explorer.dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(confirmButton).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(explorer.dialog).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Delete item' })).toBeFocused();
   await page.getByRole('button', { name: 'Delete item' }).click();
   await explorer.confirm('Delete item');
   await expect(explorer.toast('Order service deleted')).toBeVisible();

@@ -16,6 +16,7 @@ pub fn ConfirmDialog(
     on_confirm: Callback<()>,
 ) -> impl IntoView {
     let confirm_button = NodeRef::<html::Button>::new();
+    let cancel_button = NodeRef::<html::Button>::new();
     // Focus moves only in the browser; on the server there is none to move (and elements
     // may not cross threads there).
     #[cfg(feature = "hydrate")]
@@ -51,13 +52,20 @@ pub fn ConfirmDialog(
                     on:keydown=move |ev| {
                         if ev.key() == "Escape" {
                             close();
+                        } else if ev.key() == "Tab" {
+                            // Keep focus inside the dialog: its two buttons take turns.
+                            ev.prevent_default();
+                            let next = if is_focused(confirm_button) { cancel_button } else { confirm_button };
+                            if let Some(button) = next.get() {
+                                let _ = button.focus();
+                            }
                         }
                     }
                 >
                     <h2 id="dialog-title">{move || title.get()}</h2>
                     <p id="dialog-message">{move || message.get()}</p>
                     <div class="dialog-actions">
-                        <button type="button" on:click=move |_| close()>"Cancel"</button>
+                        <button type="button" node_ref=cancel_button on:click=move |_| close()>"Cancel"</button>
                         <button
                             type="button"
                             class=if danger { "danger-solid" } else { "primary" }
@@ -70,6 +78,27 @@ pub fn ConfirmDialog(
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// Whether `button` has the focus.
+fn is_focused(button: NodeRef<html::Button>) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let focused = active_element();
+        button
+            .get_untracked()
+            .zip(focused)
+            .is_some_and(|(button, focused)| {
+                let button: &leptos::web_sys::Element = &button;
+                let focused: &leptos::web_sys::Element = &focused;
+                button == focused
+            })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = button;
+        false
     }
 }
 
