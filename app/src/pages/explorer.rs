@@ -29,7 +29,9 @@ struct Location {
     namespace: Memo<Option<String>>,
     folder: Memo<Option<String>>,
     item: Memo<Option<String>>,
-    /// Bumped when namespaces or folders change: the tree (and all below it) is read again.
+    /// Bumped when namespaces are created, deleted or retitled: the list is read again.
+    list_version: RwSignal<u64>,
+    /// Bumped when folders change: the tree (and all below it) is read again.
     tree_version: RwSignal<u64>,
     /// Bumped when items change: item lists and the open item are read again.
     content_version: RwSignal<u64>,
@@ -52,6 +54,10 @@ impl Location {
         use_navigate()(&url, Default::default());
     }
 
+    fn list_changed(&self) {
+        self.list_version.update(|n| *n += 1);
+    }
+
     fn tree_changed(&self) {
         self.tree_version.update(|n| *n += 1);
     }
@@ -70,12 +76,13 @@ pub fn ExplorerPage() -> impl IntoView {
         namespace: Memo::new(move |_| params.read().get("namespace").filter(|s| !s.is_empty())),
         folder: Memo::new(move |_| query.read().get("folder").filter(|s| !s.is_empty())),
         item: Memo::new(move |_| query.read().get("item").filter(|s| !s.is_empty())),
+        list_version: RwSignal::new(0),
         tree_version: RwSignal::new(0),
         content_version: RwSignal::new(0),
     };
     provide_context(location);
 
-    let namespaces = Resource::new(move || location.tree_version.get(), |_| list_namespaces());
+    let namespaces = Resource::new(move || location.list_version.get(), |_| list_namespaces());
     let tree = Resource::new(
         move || (location.namespace.get(), location.tree_version.get()),
         |(namespace, _)| async move {
@@ -136,7 +143,8 @@ fn NamespaceBar(
         creating.set(false);
         name.set(String::new());
         title.set(String::new());
-        location.tree_changed();
+        // Opening the new namespace reads its tree; only the list needs reading again.
+        location.list_changed();
         location.go(&created.name, None, None);
     });
     let confirm_delete = RwSignal::new(false);
@@ -146,7 +154,7 @@ fn NamespaceBar(
     });
     when_done(delete, move |name| {
         toasts.success(format!("Namespace {name} deleted"));
-        location.tree_changed();
+        location.list_changed();
         use_navigate()("/explorer", Default::default());
     });
     let create_disabled = move || {
@@ -265,7 +273,7 @@ fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
     let toasts = use_toasts();
     when_done(retitle, move |info| {
         toasts.success(format!("Title of {} saved", info.name));
-        location.tree_changed();
+        location.list_changed();
     });
     view! {
         <div class="toolbar">
