@@ -6,8 +6,9 @@ use app::domain::{DomainError, users};
 use app::types::Role;
 use common::fresh_db;
 
-#[tokio::test]
-async fn users_are_created_listed_and_their_passwords_kept_only_as_hashes() {
+/// A fresh database with `grace` (administrator, "correct horse battery") and `ada`
+/// (modeler, "analytical engine").
+async fn grace_and_ada() -> app::domain::Db {
     let db = fresh_db().await;
     users::create(&db, "grace", Role::Admin, "correct horse battery")
         .await
@@ -15,6 +16,12 @@ async fn users_are_created_listed_and_their_passwords_kept_only_as_hashes() {
     users::create(&db, "ada", Role::Modeler, "analytical engine")
         .await
         .expect("creates");
+    db
+}
+
+#[tokio::test]
+async fn users_are_created_listed_and_their_passwords_kept_only_as_hashes() {
+    let db = grace_and_ada().await;
     let listed: Vec<(String, Role)> = users::list(&db)
         .await
         .expect("lists")
@@ -98,13 +105,7 @@ async fn a_password_verifies_only_when_it_is_the_right_one() {
 
 #[tokio::test]
 async fn the_last_administrator_cannot_be_deleted() {
-    let db = fresh_db().await;
-    users::create(&db, "grace", Role::Admin, "correct horse battery")
-        .await
-        .expect("creates");
-    users::create(&db, "ada", Role::Modeler, "analytical engine")
-        .await
-        .expect("creates");
+    let db = grace_and_ada().await;
     let error = users::delete(&db, "grace").await.expect_err("last admin");
     assert!(
         matches!(&error, DomainError::Conflict(m) if m.contains("last administrator")),
