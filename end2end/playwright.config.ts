@@ -16,8 +16,11 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   outputDir: 'test-results',
+  // Signs in as the administrator once; every test starts signed in unless it says otherwise.
+  globalSetup: './global-setup.ts',
   use: {
     baseURL,
+    storageState: '.auth/admin.json',
     browserName: 'chromium',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

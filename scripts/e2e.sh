@@ -20,7 +20,11 @@ stop_server() {
 }
 trap stop_server EXIT
 
-NSBACKUP_SITE_ROOT="$root/target/site" "$server_bin" serve \
+# The administrator the browser tests sign in as (the server creates it in the empty database).
+export NSBACKUP_E2E_ADMIN_PASSWORD=${NSBACKUP_E2E_ADMIN_PASSWORD:-e2e-admin-password}
+
+NSBACKUP_SITE_ROOT="$root/target/site" NSBACKUP_INITIAL_ADMIN_PASSWORD="$NSBACKUP_E2E_ADMIN_PASSWORD" \
+  "$server_bin" serve \
   --listen 127.0.0.1:0 --db mem:// --data-dir "$work/data" \
   >"$work/stdout" 2>"$work/server.log" &
 server_pid=$!

@@ -14,6 +14,15 @@ pub enum AppError {
     /// The request itself is wrong: a bad name, a missing field, a file that is not a backup.
     #[error("{0}")]
     BadRequest(String),
+    /// Nobody is signed in (or the session has expired): sign in and try again.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The signed-in user may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts (failed sign-ins): wait, then try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The thing asked for does not exist (any more).
     #[error("{0}")]
     NotFound(String),
@@ -33,6 +42,9 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::BadRequest(_) => 400,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::TooManyRequests(_) => 429,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Internal(_) | AppError::Transport(_) => 500,

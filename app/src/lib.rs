@@ -17,8 +17,11 @@ use leptos_router::path;
 
 use components::layout::Layout;
 use pages::{
-    admin::BackupAndRestorePage, explorer::ExplorerPage, not_found::NotFoundPage,
+    admin::{AuditLogPage, BackupAndRestorePage, UsersPage},
+    explorer::ExplorerPage,
+    not_found::NotFoundPage,
     overview::OverviewPage,
+    signin::{AccountPage, SignInPage},
 };
 
 /// Picks the colour theme before the first paint, so that a dark theme never flashes light.
@@ -53,6 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::toast::provide_toasts();
+    components::session::provide_current_user();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/nsbackup.css"/>
@@ -63,7 +67,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=OverviewPage/>
                     <Route path=path!("/explorer") view=ExplorerPage/>
                     <Route path=path!("/explorer/:namespace") view=ExplorerPage/>
+                    <Route path=path!("/signin") view=SignInPage/>
+                    <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/admin/backups") view=BackupAndRestorePage/>
+                    <Route path=path!("/admin/users") view=UsersPage/>
+                    <Route path=path!("/admin/audit") view=AuditLogPage/>
                 </Routes>
             </Layout>
             <components::toast::ToastRegion/>

@@ -153,6 +153,9 @@ pub struct FolderInfo {
     pub permissions: Option<Vec<Permission>>,
     /// The permissions that apply: its own, or the nearest ancestor's that sets some.
     pub effective_permissions: Vec<Permission>,
+    /// What the signed-in user may do here (`None` where no user is concerned).
+    #[serde(default)]
+    pub access: Option<Access>,
 }
 
 /// A service, model or form without its content.
@@ -183,6 +186,9 @@ pub struct ItemDocument {
 pub struct NamespaceTree {
     pub namespace: NamespaceInfo,
     pub folders: Vec<FolderInfo>,
+    /// What the signed-in user may do at the top level (`None` where no user is concerned).
+    #[serde(default)]
+    pub top_access: Option<Access>,
 }
 
 /// What an import does when the target folder already holds an entry of the same name.
@@ -238,4 +244,77 @@ pub struct UserInfo {
     pub name: String,
     pub role: Role,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who is signed in: the user's name and role. Every page and server function knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    pub role: Role,
+}
+
+impl Actor {
+    /// Whether this user may use Administration (users, audit log, backups).
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// What this user may do where `permissions` apply (`None`: nothing, not even see).
+    /// Administrators manage everything: they back up and restore whole namespaces anyway.
+    pub fn access(&self, permissions: &[Permission]) -> Option<Access> {
+        if self.is_admin() {
+            return Some(Access::Manage);
+        }
+        permissions
+            .iter()
+            .filter(|permission| match permission.principal.kind {
+                PrincipalKind::User => permission.principal.name == self.name,
+                PrincipalKind::Role => permission.principal.name == self.role.as_str(),
+            })
+            .map(|permission| permission.access)
+            .max()
+    }
+}
+
+/// How an audited action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Refused,
+}
+
+impl Outcome {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Refused => "refused",
+        }
+    }
+}
+
+/// One entry of the audit log: who did what, when, to what, and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Orders entries (newest has the greatest key); also the paging cursor.
+    pub key: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// The cursor of the next (older) page, if there is one.
+    pub older: Option<String>,
+    /// How many entries the log holds in all.
+    pub total: u64,
 }

@@ -151,6 +151,22 @@ pub struct Config {
     #[arg(long, env = "NSBACKUP_DEMO", global = true)]
     pub demo: bool,
 
+    /// How long a sign-in lasts before the user must sign in again: a duration such as
+    /// `12h`, `30m` or `90s`.
+    #[arg(long, env = "NSBACKUP_SESSION_LIFETIME", default_value = "12h", value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub session_lifetime: std::time::Duration,
+
+    /// Password for the administrator `admin` that is created when the database has no user
+    /// at all. Without it a random password is made and printed once at start-up.
+    #[arg(
+        long,
+        env = "NSBACKUP_INITIAL_ADMIN_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub initial_admin_password: Option<String>,
+
     /// Directory of the compiled web assets (WASM, JavaScript, CSS, icons), as built by
     /// `cargo leptos build`.
     #[arg(
@@ -176,6 +192,32 @@ impl Config {
             password: self.db_password.clone(),
         }
     }
+}
+
+/// Parses a duration such as `90s`, `30m`, `12h` or `7d` (a bare number is seconds).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let problem = || format!("`{text}` is not a duration; write one like 90s, 30m, 12h or 7d");
+    let number: u64 = number.parse().map_err(|_| problem())?;
+    let seconds = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(problem()),
+    };
+    if number == 0 {
+        return Err(format!(
+            "`{text}` is too short: a session must last at least a second"
+        ));
+    }
+    Ok(std::time::Duration::from_secs(
+        number.saturating_mul(seconds),
+    ))
 }
 
 /// Parses a size such as `1048576`, `500MB`, `2GiB` or `1.5 GB` into bytes.

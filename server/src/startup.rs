@@ -119,7 +119,12 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
         seed::seed_namespace(&db, &options, |_, _| {}).await?;
         tracing::info!("created the demo namespace `demo`");
     }
-    let services = Services::new(db);
+    domain::sessions::sweep(&db).await?;
+    create_first_admin(config, &db).await?;
+    let services = Services {
+        session_lifetime: config.session_lifetime,
+        ..Services::new(db)
+    };
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -143,6 +148,40 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
         .await
         .map_err(StartupError::Serve)?;
     tracing::info!("nsbackup stopped");
+    Ok(())
+}
+
+/// The user every new installation starts with: `admin`, an administrator.
+const FIRST_ADMIN: &str = "admin";
+
+/// Creates the administrator `admin` when there is no user at all, with the configured
+/// initial password or a random one that is printed once, so that whoever started nsbackup
+/// can sign in at once.
+async fn create_first_admin(config: &Config, db: &Db) -> Result<(), StartupError> {
+    if domain::users::any(db).await? {
+        return Ok(());
+    }
+    let (password, generated) = match &config.initial_admin_password {
+        Some(password) => (password.clone(), false),
+        None => (domain::users::random_password()?, true),
+    };
+    domain::users::create(db, FIRST_ADMIN, app::types::Role::Admin, &password).await?;
+    let event = domain::audit::Event {
+        actor: domain::audit::COMMAND_LINE,
+        action: "user create",
+        target: FIRST_ADMIN,
+        outcome: app::types::Outcome::Succeeded,
+        detail: "first administrator, created at start-up",
+    };
+    domain::audit::record_or_log(db, event).await;
+    if generated {
+        println!(
+            "Created the administrator `{FIRST_ADMIN}` with the password {password}\n\
+             Sign in with it and change it under Administration → Users. It is not shown again."
+        );
+    } else {
+        println!("Created the administrator `{FIRST_ADMIN}` with the configured initial password");
+    }
     Ok(())
 }
 

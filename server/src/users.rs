@@ -2,8 +2,9 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use app::domain::users;
-use app::types::Role;
+use app::domain::audit::{self, COMMAND_LINE};
+use app::domain::{Db, DomainError, sessions, users};
+use app::types::{Outcome, Role};
 
 use crate::config::{Config, UserCommand};
 use crate::startup::{StartupError, with_database};
@@ -26,8 +27,10 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), StartupErr
         match command {
             UserCommand::Create { name, admin } => {
                 let role = if admin { Role::Admin } else { Role::Modeler };
-                let user = users::create(&db, &name, role, password.as_deref().unwrap_or_default())
-                    .await?;
+                let password = password.as_deref().unwrap_or_default();
+                let created = users::create(&db, &name, role, password).await;
+                let detail = format!("role {}", role.as_str());
+                let user = audited(&db, "user create", &name, &detail, created).await?;
                 println!("Created user {} ({})", user.name, user.role.as_str());
             }
             UserCommand::List => {
@@ -41,17 +44,46 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), StartupErr
                 }
             }
             UserCommand::Passwd { name } => {
-                users::set_password(&db, &name, password.as_deref().unwrap_or_default()).await?;
-                println!("Changed the password of {name}");
+                let password = password.as_deref().unwrap_or_default();
+                let mut changed = users::set_password(&db, &name, password).await;
+                if changed.is_ok() {
+                    changed = sessions::end_all_of(&db, &name, None).await;
+                }
+                audited(&db, "user password", &name, "", changed).await?;
+                println!("Changed the password of {name}; their sessions have ended");
             }
             UserCommand::Delete { name } => {
-                users::delete(&db, &name).await?;
+                let deleted = users::delete(&db, &name).await;
+                audited(&db, "user delete", &name, "", deleted).await?;
                 println!("Deleted user {name}");
             }
         }
         Ok(())
     })
     .await
+}
+
+/// Records a command-line change in the audit log, then passes its result on.
+async fn audited<T>(
+    db: &Db,
+    action: &str,
+    target: &str,
+    detail: &str,
+    result: Result<T, DomainError>,
+) -> Result<T, DomainError> {
+    let (outcome, detail) = match &result {
+        Ok(_) => (Outcome::Succeeded, detail.to_string()),
+        Err(error) => (Outcome::Refused, error.to_string()),
+    };
+    let event = audit::Event {
+        actor: COMMAND_LINE,
+        action,
+        target,
+        outcome,
+        detail: &detail,
+    };
+    audit::record_or_log(db, event).await;
+    result
 }
 
 /// The new password: from `NSBACKUP_PASSWORD`, asked twice on a terminal (without echo), or

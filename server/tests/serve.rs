@@ -39,10 +39,11 @@ fn health_reports_versions_and_a_working_database() {
 fn pages_are_rendered_on_the_server_and_unknown_ones_are_404() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--db", "mem://"]);
-    let (status, body) = server.get("/admin/backups");
+    let admin = server.admin();
+    let (status, body) = admin.get("/admin/backups");
     assert_eq!(status, 200);
     assert!(body.contains("Backup and Restore"), "{body}");
-    let (status, body) = server.get("/no/such/page");
+    let (status, body) = admin.get("/no/such/page");
     assert_eq!(status, 404);
     assert!(body.contains("Page not found"), "{body}");
 }
@@ -217,7 +218,7 @@ fn help_describes_every_option() {
 fn an_empty_database_gets_a_demo_namespace_when_asked() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--db", "mem://", "--demo"]);
-    let (status, body) = server.get("/explorer/demo");
+    let (status, body) = server.admin().get("/explorer/demo");
     assert_eq!(status, 200);
     assert!(
         body.contains("Demo content"),
@@ -227,7 +228,7 @@ fn an_empty_database_gets_a_demo_namespace_when_asked() {
     assert!(status.success());
 
     let server = Server::start(dir.path(), &["--db", "mem://"]);
-    let (_, body) = server.get("/explorer/demo");
+    let (_, body) = server.admin().get("/explorer/demo");
     assert!(
         body.contains("There is no namespace `demo`"),
         "without --demo nothing is created: {body}"
@@ -278,7 +279,7 @@ fn seed_creates_a_namespace_and_refuses_an_existing_one() {
     );
 
     let server = Server::start(dir.path(), &[]);
-    let (status, body) = server.get("/explorer/bench");
+    let (status, body) = server.admin().get("/explorer/bench");
     assert_eq!(status, 200);
     assert!(body.contains("Demo content"), "{body}");
 }
@@ -287,8 +288,9 @@ fn seed_creates_a_namespace_and_refuses_an_existing_one() {
 fn server_functions_accept_large_contents_and_imports() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
     let (status, body) =
-        server.post_json("/api/create_namespace", r#"{"name": "big", "title": ""}"#);
+        admin.post_json("/api/create_namespace", r#"{"name": "big", "title": ""}"#);
     assert_eq!(status, 200, "{body}");
 
     // Six MiB of form content: beyond axum's default body limit of 2 MB, within the 8 MiB an
@@ -301,7 +303,7 @@ fn server_functions_accept_large_contents_and_imports() {
     })
     .to_string();
     let request = serde_json::json!({ "namespace": "big", "folder": null, "file": export, "policy": "Refuse" }).to_string();
-    let (status, body) = server.post_json("/api/import_entry", &request);
+    let (status, body) = admin.post_json("/api/import_entry", &request);
     assert_eq!(status, 200, "{}", &body[..body.len().min(500)]);
     assert!(body.contains("Big form"), "{body}");
 }

@@ -1,11 +1,14 @@
 //! Server functions, one file per area. Each is a few lines: take the services from context,
 //! call the domain, convert the error.
 
+pub mod account;
+pub mod admin;
 pub mod explorer;
+pub mod rules;
 pub mod status;
 
 #[cfg(feature = "ssr")]
-use crate::{domain::Services, error::AppError};
+use crate::{domain::Services, error::AppError, types::Actor};
 
 /// The services the server provides to every server function.
 ///
@@ -20,11 +23,43 @@ pub(crate) fn services() -> Result<Services, AppError> {
     })
 }
 
-/// Converts a domain result for the wire, setting the HTTP status that goes with an error.
+/// The session token of the request, put there by the server's session layer.
 #[cfg(feature = "ssr")]
-pub(crate) fn respond<T>(result: Result<T, crate::domain::DomainError>) -> Result<T, AppError> {
+#[derive(Clone, Debug)]
+pub struct SessionToken(pub String);
+
+/// Who sent the request, as the server's session layer found it.
+#[cfg(feature = "ssr")]
+pub fn current_actor() -> Option<Actor> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Actor>().cloned())
+}
+
+/// Who sent the request; [`AppError::Unauthorized`] (with its status) when nobody is signed in.
+///
+/// The server's access rules ([`rules`]) refuse such requests before they get here; this is
+/// the second lock on the door.
+#[cfg(feature = "ssr")]
+pub(crate) fn actor() -> Result<Actor, AppError> {
+    respond(current_actor().ok_or_else(|| AppError::Unauthorized(rules::SIGN_IN_FIRST.into())))
+}
+
+/// The signed-in administrator; [`AppError::Forbidden`] for anyone else.
+#[cfg(feature = "ssr")]
+pub(crate) fn admin() -> Result<Actor, AppError> {
+    let actor = actor()?;
+    if actor.is_admin() {
+        Ok(actor)
+    } else {
+        respond(Err(AppError::Forbidden(rules::ADMINS_ONLY.into())))
+    }
+}
+
+/// Converts a result for the wire, setting the HTTP status that goes with an error.
+#[cfg(feature = "ssr")]
+pub(crate) fn respond<T, E: Into<AppError>>(result: Result<T, E>) -> Result<T, AppError> {
     result.map_err(|error| {
-        let error = AppError::from(error);
+        let error: AppError = error.into();
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
             && let Ok(status) = http::StatusCode::from_u16(error.status_code())
         {
@@ -32,4 +67,40 @@ pub(crate) fn respond<T>(result: Result<T, crate::domain::DomainError>) -> Resul
         }
         error
     })
+}
+
+/// Records `result` of `action` on `target` by `actor` in the audit log (with its outcome:
+/// refusals as `refused`, everything else that failed as `failed`), then converts it for the
+/// wire like [`respond`].
+#[cfg(feature = "ssr")]
+pub(crate) async fn audited<T>(
+    db: &crate::domain::Db,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: &str,
+    result: Result<T, crate::domain::DomainError>,
+) -> Result<T, AppError> {
+    use crate::domain::{DomainError, audit};
+    use crate::types::Outcome;
+
+    let (outcome, detail) = match &result {
+        Ok(_) => (Outcome::Succeeded, detail.to_string()),
+        Err(
+            error @ (DomainError::Invalid(_)
+            | DomainError::Conflict(_)
+            | DomainError::Forbidden(_)
+            | DomainError::NotFound(_)),
+        ) => (Outcome::Refused, error.to_string()),
+        Err(error) => (Outcome::Failed, error.to_string()),
+    };
+    let event = audit::Event {
+        actor: &actor.name,
+        action,
+        target,
+        outcome,
+        detail: &detail,
+    };
+    audit::record_or_log(db, event).await;
+    respond(result)
 }

@@ -4,6 +4,7 @@ pub mod dialog;
 pub mod errors;
 pub mod hydration;
 pub mod layout;
+pub mod session;
 pub mod theme;
 pub mod time;
 pub mod toast;

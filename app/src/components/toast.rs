@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
 /// How a notification looks and how long it stays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToastKind {
@@ -109,4 +111,22 @@ pub fn ToastRegion() -> impl IntoView {
             </For>
         </div>
     }
+}
+
+/// Runs `on_ok` with the value of each finished `action`; a failure becomes an error
+/// notification with the server's message.
+pub fn when_done<I, T>(action: Action<I, Result<T, AppError>>, on_ok: impl Fn(T) + 'static)
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            match result {
+                Ok(value) => on_ok(value),
+                Err(error) => toasts.error(error.to_string()),
+            }
+        }
+    });
 }

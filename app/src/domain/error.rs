@@ -14,6 +14,14 @@ pub enum DomainError {
     #[error("{0}")]
     NotFound(String),
 
+    /// The actor may not do this (folder permissions, role).
+    #[error("{0}")]
+    Forbidden(String),
+
+    /// Too many failed attempts; the message says how long to wait.
+    #[error("{0}")]
+    TooManyAttempts(String),
+
     /// The request clashes with the current state; the message says what to do.
     #[error("{0}")]
     Conflict(String),
@@ -55,6 +63,8 @@ impl From<DomainError> for AppError {
         match error {
             DomainError::Invalid(message) => AppError::BadRequest(message),
             DomainError::NotFound(message) => AppError::NotFound(message),
+            DomainError::Forbidden(message) => AppError::Forbidden(message),
+            DomainError::TooManyAttempts(message) => AppError::TooManyRequests(message),
             DomainError::Conflict(message) => AppError::Conflict(message),
             internal => {
                 // Not the user's to fix: log the details, show a message that says what to do.

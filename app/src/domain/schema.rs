@@ -9,7 +9,7 @@
 use super::{Db, DomainError};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One step from schema version `version - 1` to `version`.
 #[derive(Clone, Copy, Debug)]
@@ -62,6 +62,20 @@ pub const MIGRATIONS: &[Migration] = &[
             WHERE ($gen = NONE OR gen = $gen) AND type::is_array(permissions)
                 AND type::is_string(permissions[0]);
         ",
+    },
+    Migration {
+        version: 3,
+        description: "accounts: users, sessions, sign-in throttling and the audit log",
+        schema: "
+            DEFINE TABLE IF NOT EXISTS user SCHEMALESS;
+            DEFINE TABLE IF NOT EXISTS session SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS session_user ON session FIELDS user;
+            DEFINE TABLE IF NOT EXISTS signin_failure SCHEMALESS;
+            DEFINE TABLE IF NOT EXISTS audit SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS audit_key ON audit FIELDS key UNIQUE;
+        ",
+        // Users, sessions and the log live outside namespaces: backups never carry them.
+        data: "",
     },
 ];
 

@@ -109,6 +109,73 @@ pub async fn set_password(db: &Db, name: &str, password: &str) -> Result<(), Dom
     Ok(())
 }
 
+/// A random password of 20 letters and digits (about 119 bits), for the first administrator.
+///
+/// # Errors
+///
+/// [`DomainError::Corrupt`] when the system has no randomness to give.
+pub fn random_password() -> Result<String, DomainError> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| DomainError::Corrupt(format!("no randomness for a password: {e}")))?;
+    // 256 is not a multiple of the alphabet's size; the bias is negligible for this purpose.
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
+}
+
+/// Whether any user exists (a new installation has none).
+///
+/// # Errors
+///
+/// A database error.
+pub async fn any(db: &Db) -> Result<bool, DomainError> {
+    let count: Option<i64> = db
+        .query("RETURN count(SELECT VALUE id FROM user LIMIT 1)")
+        .await?
+        .take(0)?;
+    Ok(count.unwrap_or(0) > 0)
+}
+
+/// Changes a user's role. The last administrator cannot become a modeler.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for a missing user, [`DomainError::Conflict`] for the last
+/// administrator.
+pub async fn set_role(db: &Db, name: &str, role: Role) -> Result<UserInfo, DomainError> {
+    get(db, name).await?;
+    db.query(
+        "BEGIN TRANSACTION;
+         IF $role != 'admin' AND type::record('user', $name).role = 'admin'
+             AND count(SELECT * FROM user WHERE role = 'admin') <= 1 {
+             THROW 'last administrator';
+         };
+         UPDATE type::record('user', $name) SET role = $role, updated_at = time::now();
+         COMMIT TRANSACTION;",
+    )
+    .bind(("name", name.to_string()))
+    .bind(("role", role.as_str()))
+    .await
+    .and_then(check_transaction)
+    .map_err(last_administrator(name))?;
+    get(db, name).await
+}
+
+fn last_administrator(name: &str) -> impl Fn(surrealdb::Error) -> DomainError + '_ {
+    move |error| {
+        if error.to_string().contains("last administrator") {
+            DomainError::Conflict(format!(
+                "`{name}` is the last administrator. Make another user an administrator first."
+            ))
+        } else {
+            error.into()
+        }
+    }
+}
+
 /// Deletes a user. The last administrator cannot be deleted: nobody could administer
 /// nsbackup any more.
 ///
@@ -130,16 +197,8 @@ pub async fn delete(db: &Db, name: &str) -> Result<(), DomainError> {
     .bind(("name", name.to_string()))
     .await
     .and_then(check_transaction)
-    .map_err(|error| {
-        if error.to_string().contains("last administrator") {
-            DomainError::Conflict(format!(
-                "`{name}` is the last administrator. Make another user an administrator first."
-            ))
-        } else {
-            error.into()
-        }
-    })?;
-    Ok(())
+    .map_err(last_administrator(name))?;
+    super::sessions::end_all_of(db, name, None).await
 }
 
 /// The user with this name and password, or `None`. Takes as long for an unknown name as

@@ -14,8 +14,9 @@ use crate::api::explorer::*;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::errors::ErrorPanel;
 use crate::components::hydration::use_hydrated;
+use crate::components::session::use_is_admin;
 use crate::components::time::LocalTime;
-use crate::components::toast::use_toasts;
+use crate::components::toast::{use_toasts, when_done};
 use crate::error::AppError;
 use crate::types::{
     Access, ClashPolicy, FolderInfo, ItemInfo, ItemKind, NamespaceTree, Permission, Principal,
@@ -123,6 +124,7 @@ fn NamespaceBar(
     let location = expect_context::<Location>();
     let toasts = use_toasts();
     let hydrated = use_hydrated();
+    let is_admin = use_is_admin();
     let creating = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());
@@ -197,10 +199,13 @@ fn NamespaceBar(
                     }
                 }}
             </Transition>
+            // Namespaces are created and deleted by administrators (the server insists).
+            <Show when=move || is_admin.get()>
             <button type="button" disabled=move || !hydrated.get() on:click=move |_| creating.update(|c| *c = !*c)>
                 "New namespace"
             </button>
-            <Show when=move || location.namespace.get().is_some()>
+            </Show>
+            <Show when=move || is_admin.get() && location.namespace.get().is_some()>
                 <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>
                     "Delete namespace"
                 </button>
@@ -259,6 +264,8 @@ fn NamespaceBar(
 #[component]
 fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
     let location = expect_context::<Location>();
+    let is_admin = use_is_admin();
+    provide_context(TopAccess(tree.top_access));
     let namespace = tree.namespace.name.clone();
     let folders = StoredValue::new(tree.folders);
     let current_folder = Memo::new(move |_| {
@@ -276,6 +283,7 @@ fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
         location.list_changed();
     });
     view! {
+        <Show when=move || is_admin.get()>
         <div class="toolbar">
             <RenameForm
                 label="Namespace title"
@@ -286,6 +294,7 @@ fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
                 on_rename=Callback::new(move |title| { retitle.dispatch(title); })
             />
         </div>
+        </Show>
         <div class="explorer">
             <nav class="explorer-tree card" aria-label="Folders">
                 <button
@@ -308,6 +317,18 @@ fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
                 }}
             </div>
         </div>
+    }
+}
+
+/// What the signed-in user may do at the top level of the namespace in view.
+#[derive(Clone, Copy, Debug)]
+struct TopAccess(Option<Access>);
+
+/// What the signed-in user may do in `folder` (`None`: the top level) of the tree in view.
+fn access_in(folders: &[FolderInfo], folder: Option<&str>) -> Option<Access> {
+    match folder {
+        Some(id) => folders.iter().find(|f| f.id == id).and_then(|f| f.access),
+        None => use_context::<TopAccess>().and_then(|TopAccess(access)| access),
     }
 }
 
@@ -390,24 +411,6 @@ fn target_options(folders: &[FolderInfo], exclude: &[String]) -> Vec<(String, St
     paths.sort_by_cached_key(|(_, path)| path.to_lowercase());
     options.extend(paths);
     options
-}
-
-/// Runs `on_ok` with the value of each finished `action`; a failure becomes an error
-/// notification with the server's message.
-fn when_done<I, T>(action: Action<I, Result<T, AppError>>, on_ok: impl Fn(T) + 'static)
-where
-    I: Send + Sync + 'static,
-    T: Clone + Send + Sync + 'static,
-{
-    let toasts = use_toasts();
-    Effect::new(move |_| {
-        if let Some(result) = action.value().get() {
-            match result {
-                Ok(value) => on_ok(value),
-                Err(error) => toasts.error(error.to_string()),
-            }
-        }
-    });
 }
 
 fn some_id(value: String) -> Option<String> {
@@ -585,6 +588,8 @@ fn FolderPanel(
     let toasts = use_toasts();
     let hydrated = use_hydrated();
     let folder_id = folder.as_ref().map(|f| f.id.clone());
+    let access = folders.with_value(|all| access_in(all, folder_id.as_deref()));
+    let can_write = access >= Some(Access::Write);
     let heading = folders.with_value(|all| folder_path(all, folder_id.as_deref()));
     let subfolders: Vec<FolderInfo> = folders.with_value(|all| {
         all.iter()
@@ -639,6 +644,10 @@ fn FolderPanel(
     view! {
         <section class="card" aria-labelledby="folder-heading">
             <h2 id="folder-heading">{heading}</h2>
+            {(!can_write).then(|| view! {
+                <p class="notice read-only">"You may look at this folder but not change it. Ask someone who manages it for write access."</p>
+            })}
+            {can_write.then(|| view! {
             <div class="toolbar">
                 <form
                     class="inline"
@@ -690,6 +699,7 @@ fn FolderPanel(
                 </form>
             </div>
             <ImportForm namespace=namespace.clone() folder=folder_id.clone()/>
+            })}
             {folder.clone().map(|folder| view! { <FolderActions namespace=namespace.clone() folder folders/> })}
             <table class="listing">
                 <thead>
@@ -830,14 +840,20 @@ fn FolderActions(
         });
     }
     let name = folder.name.clone();
+    let can_write = folder.access >= Some(Access::Write);
+    let can_manage = folder.access >= Some(Access::Manage);
     view! {
         <div class="toolbar">
+            {can_write.then(|| view! {
             <RenameForm label="Rename folder" field="Folder name" initial=folder.name.clone() on_rename=Callback::new(move |name| { rename.dispatch(name); })/>
-            <MoveForm label="Move folder" targets initial=folder.parent.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
+            <MoveForm label="Move folder" targets=targets.clone() initial=folder.parent.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
+            })}
             <a class="button" href=format!("/api/export?namespace={namespace}&folder={id}") download>"Export folder"</a>
+            {can_write.then(|| view! {
             <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete folder"</button>
+            })}
         </div>
-        <PermissionsEditor namespace=namespace.clone() folder=folder.clone()/>
+        {can_manage.then(|| view! { <PermissionsEditor namespace=namespace.clone() folder=folder.clone()/> })}
         <ConfirmDialog
             open=confirm_delete
             title=format!("Delete folder {name}?")
@@ -1006,6 +1022,8 @@ fn ItemForm(
     let confirm_delete = RwSignal::new(false);
     let targets = folders.with_value(|all| target_options(all, &[]));
     let path = folders.with_value(|all| folder_path(all, info.folder.as_deref()));
+    let can_write =
+        folders.with_value(|all| access_in(all, info.folder.as_deref())) >= Some(Access::Write);
     let (ns, id, revision) = (namespace.clone(), info.id.clone(), info.revision);
 
     let save = Action::new({
@@ -1074,21 +1092,27 @@ fn ItemForm(
                 id="item-content"
                 class="editor"
                 spellcheck="false"
+                readonly=!can_write
                 prop:value=content
                 on:input=move |ev| content.set(event_target_value(&ev))
                 aria-describedby="item-content-problem"
             ></textarea>
             <p id="item-content-problem" class="hint error" role="status">{problem}</p>
             <div class="toolbar">
+                {(!can_write).then(|| view! { <span class="muted">"Read only: you may not change items in this folder."</span> })}
+                {can_write.then(|| view! {
                 <button type="button" class="primary"
                     disabled=move || !hydrated.get() || !changed() || problem().is_some() || save.pending().get()
                     on:click=move |_| { save.dispatch(content.get_untracked()); }>
                     "Save"
                 </button>
                 <RenameForm label="Rename item" field="Item name" initial=info.name.clone() on_rename=Callback::new(move |name| { rename.dispatch(name); })/>
-                <MoveForm label="Move item" targets initial=info.folder.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
+                <MoveForm label="Move item" targets=targets.clone() initial=info.folder.clone().unwrap_or_default() on_move=Callback::new(move |target| { relocate.dispatch(target); })/>
+                })}
                 <a class="button" href=format!("/api/export?namespace={ns}&item={id}") download>"Export item"</a>
+                {can_write.then(|| view! {
                 <button type="button" class="danger" disabled=move || !hydrated.get() on:click=move |_| confirm_delete.set(true)>"Delete item"</button>
+                })}
             </div>
         </section>
         <ConfirmDialog

@@ -4,3 +4,4 @@ pub mod admin;
 pub mod explorer;
 pub mod not_found;
 pub mod overview;
+pub mod signin;

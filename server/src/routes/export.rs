@@ -1,9 +1,12 @@
 //! `GET /api/export`: one folder or item of a namespace as an export file to download.
 
-use app::domain::Services;
+use app::api::rules::SIGN_IN_FIRST;
+use app::domain::content::access::{self, FolderAccess};
 use app::domain::content::transfer::{self, ExportTarget};
+use app::domain::{DomainError, Services};
 use app::error::AppError;
-use axum::extract::{Query, State};
+use app::types::{Access, Actor};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,11 +28,16 @@ pub struct ExportQuery {
     item: Option<String>,
 }
 
-/// The export file as an attachment named `<entry name>.export.json`.
+/// The export file as an attachment named `<entry name>.export.json`. The user must be able
+/// to read the item, or the folder and everything in it.
 async fn get_export(
     State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
+    let Some(Extension(actor)) = actor else {
+        return error_response(AppError::Unauthorized(SIGN_IN_FIRST.into()));
+    };
     let target = match (query.folder, query.item) {
         (Some(folder), None) => ExportTarget::Folder(folder),
         (None, Some(item)) => ExportTarget::Item(item),
@@ -39,12 +47,32 @@ async fn get_export(
             ));
         }
     };
+    if let Err(error) = may_read(&services, &query.namespace, &target, &actor).await {
+        return error_response(error.into());
+    }
     match transfer::export(&services.db, &query.namespace, &target).await {
         Ok((file_name, file)) => {
             let disposition = content_disposition(&file_name);
             ([(header::CONTENT_DISPOSITION, disposition)], Json(file)).into_response()
         }
         Err(error) => error_response(error.into()),
+    }
+}
+
+/// Fails unless `actor` may read everything the export would hold.
+async fn may_read(
+    services: &Services,
+    ns: &str,
+    target: &ExportTarget,
+    actor: &Actor,
+) -> Result<(), DomainError> {
+    match target {
+        ExportTarget::Folder(id) => FolderAccess::load(&services.db, ns, actor)
+            .await?
+            .require_subtree(id, Access::Read),
+        ExportTarget::Item(id) => access::item_with(&services.db, ns, id, actor, Access::Read)
+            .await
+            .map(|_| ()),
     }
 }
 

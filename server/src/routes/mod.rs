@@ -1,6 +1,7 @@
 //! The HTTP router: the Leptos pages and server functions, and the plain routes beside them.
 
 pub mod export;
+pub mod guard;
 pub mod health;
 
 use app::domain::Services;
@@ -42,6 +43,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         leptos_options: leptos_options.clone(),
         services: services.clone(),
     };
+    let guard_layer = axum::middleware::from_fn_with_state(services.clone(), guard::guard);
     let context = move || provide_context(services.clone());
     let page_shell = {
         let options = leptos_options.clone();
@@ -60,6 +62,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(guard_layer)
         .layer(DefaultBodyLimit::max(SERVER_FN_BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -9,6 +9,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The password of the administrator `admin` that every test server starts with.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
 /// A running `nsbackup serve`, stopped with SIGTERM when dropped.
 pub struct Server {
     child: Child,
@@ -35,6 +38,7 @@ impl Server {
     /// it prints its address.
     pub fn start(data_dir: &Path, args: &[&str]) -> Server {
         let mut child = nsbackup()
+            .env("NSBACKUP_INITIAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
@@ -100,32 +104,128 @@ impl Server {
         self.stderr.try_iter().collect()
     }
 
-    /// A plain HTTP/1.1 GET; returns the status code and the body.
+    /// A plain HTTP/1.1 GET without a session; returns the status code and the body.
     pub fn get(&self, path: &str) -> (u16, String) {
-        self.request("GET", path, None)
+        self.anonymous().get(path)
     }
 
-    /// A POST of a JSON body, as the browser calls a server function; returns the status
-    /// code and the body.
+    /// A POST of a JSON body without a session, as the browser calls a server function;
+    /// returns the status code and the body.
     pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
-        self.request("POST", path, Some(body))
+        self.anonymous().post_json(path, body)
     }
 
-    fn request(&self, method: &str, path: &str, json: Option<&str>) -> (u16, String) {
-        let address = self.base_url.trim_start_matches("http://");
+    /// A client without a session.
+    pub fn anonymous(&self) -> Client<'_> {
+        Client {
+            server: self,
+            cookie: None,
+        }
+    }
+
+    /// A client signed in as `name`.
+    pub fn sign_in(&self, name: &str, password: &str) -> Client<'_> {
+        let body = serde_json::json!({ "name": name, "password": password }).to_string();
+        let response = self.anonymous().send(
+            "POST",
+            "/api/sign_in",
+            &[],
+            Some(("application/json", &body)),
+        );
+        assert_eq!(response.status, 200, "sign-in of {name}: {}", response.body);
+        let cookie = response
+            .header("set-cookie")
+            .and_then(|value| value.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        Client {
+            server: self,
+            cookie: Some(cookie),
+        }
+    }
+
+    /// A client signed in as the administrator `admin`.
+    pub fn admin(&self) -> Client<'_> {
+        self.sign_in("admin", ADMIN_PASSWORD)
+    }
+
+    /// Creates a modeler (through the administrator) and signs in as them.
+    pub fn modeler(&self, name: &str) -> Client<'_> {
+        let password = format!("{name}-password-1");
+        let body = serde_json::json!({ "name": name, "role": "modeler", "password": password })
+            .to_string();
+        let (status, answer) = self.admin().post_json("/api/create_user", &body);
+        assert_eq!(status, 200, "create {name}: {answer}");
+        self.sign_in(name, &password)
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Response {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// Talks HTTP/1.1 to a test server, with or without a session cookie.
+pub struct Client<'a> {
+    server: &'a Server,
+    pub cookie: Option<String>,
+}
+
+impl Client<'_> {
+    /// A GET; returns the status code and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let response = self.send("GET", path, &[], None);
+        (response.status, response.body)
+    }
+
+    /// A POST of a JSON body, as the browser calls a server function.
+    pub fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        let response = self.send("POST", path, &[], Some(("application/json", body)));
+        (response.status, response.body)
+    }
+
+    /// Any request: extra headers, and a body with its content type.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &str)>,
+    ) -> Response {
+        let address = self.server.base_url.trim_start_matches("http://");
         let mut stream = TcpStream::connect(address).expect("connects");
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
             .expect("timeout");
         let mut head =
             format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-        if let Some(body) = json {
+        if let Some(cookie) = &self.cookie {
+            head.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some((content_type, body)) = body {
             head.push_str(&format!(
-                "Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n",
+                "Content-Type: {content_type}\r\nAccept: application/json\r\nContent-Length: {}\r\n",
                 body.len()
             ));
         }
-        write!(stream, "{head}\r\n{}", json.unwrap_or_default()).expect("sends");
+        let payload = body.map(|(_, body)| body).unwrap_or_default();
+        write!(stream, "{head}\r\n{payload}").expect("sends");
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("reads");
         let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
@@ -134,7 +234,11 @@ impl Server {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .expect("a status code");
-        (status, body.to_string())
+        Response {
+            status,
+            head: head.to_string(),
+            body: body.to_string(),
+        }
     }
 }
 

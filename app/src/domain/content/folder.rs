@@ -57,6 +57,7 @@ pub async fn tree(db: &Db, ns: &str) -> Result<NamespaceTree, DomainError> {
             parent: row.parent,
             name: row.name,
             permissions: row.permissions,
+            access: None,
         })
         .collect();
     folders.sort_by(|a, b| {
@@ -65,7 +66,11 @@ pub async fn tree(db: &Db, ns: &str) -> Result<NamespaceTree, DomainError> {
             .cmp(&b.name.to_lowercase())
             .then(a.id.cmp(&b.id))
     });
-    Ok(NamespaceTree { namespace, folders })
+    Ok(NamespaceTree {
+        namespace,
+        folders,
+        top_access: None,
+    })
 }
 
 async fn folder_in(db: &Db, ns: &str, id: &str) -> Result<FolderInfo, DomainError> {

@@ -5,6 +5,7 @@
 //! written aside and switched to in one small transaction (DESIGN.md section 6). Everything
 //! here reads and writes the active generation only.
 
+pub mod access;
 pub mod folder;
 pub mod item;
 pub mod namespace;
@@ -12,9 +13,6 @@ pub mod permissions;
 pub mod transfer;
 
 use super::{Db, DomainError};
-
-/// The actor recorded on changes until sign-in exists.
-pub const ANONYMOUS: &str = "anonymous";
 
 /// A fresh id for a folder or an item: 16 hexadecimal digits, random.
 pub(crate) fn new_id() -> String {
@@ -24,7 +22,7 @@ pub(crate) fn new_id() -> String {
 }
 
 /// A fresh generation id: time-ordered, so that generations sort by creation.
-pub(crate) fn new_generation_id() -> String {
+pub fn new_generation_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
 

@@ -1,0 +1,76 @@
+//! Administration: user accounts and the audit log (administrators only).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::types::{AuditPage, Role, UserInfo};
+
+#[cfg(feature = "ssr")]
+use crate::domain::{DomainError, audit, sessions, users};
+
+/// Every user, sorted by name.
+#[server(input = Json, endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<UserInfo>, AppError> {
+    super::admin()?;
+    let db = super::services()?.db;
+    super::respond(users::list(&db).await)
+}
+
+/// Creates a user.
+#[server(input = Json, endpoint = "create_user")]
+pub async fn create_user(name: String, role: Role, password: String) -> Result<UserInfo, AppError> {
+    let actor = super::admin()?;
+    let db = super::services()?.db;
+    let name = name.trim().to_string();
+    let created = users::create(&db, &name, role, &password).await;
+    let detail = format!("role {}", role.as_str());
+    super::audited(&db, &actor, "user create", &name, &detail, created).await
+}
+
+/// Sets a user's password; every session of that user ends.
+#[server(input = Json, endpoint = "set_user_password")]
+pub async fn set_user_password(name: String, password: String) -> Result<(), AppError> {
+    let actor = super::admin()?;
+    let db = super::services()?.db;
+    let mut changed = users::set_password(&db, &name, &password).await;
+    if changed.is_ok() {
+        changed = sessions::end_all_of(&db, &name, None).await;
+    }
+    super::audited(&db, &actor, "user password", &name, "", changed).await
+}
+
+/// Changes a user's role. The last administrator stays one.
+#[server(input = Json, endpoint = "set_user_role")]
+pub async fn set_user_role(name: String, role: Role) -> Result<UserInfo, AppError> {
+    let actor = super::admin()?;
+    let db = super::services()?.db;
+    let changed = users::set_role(&db, &name, role).await;
+    let detail = format!("role {}", role.as_str());
+    super::audited(&db, &actor, "user role", &name, &detail, changed).await
+}
+
+/// Deletes a user (their sessions end). Administrators cannot delete themselves, and the
+/// last administrator stays.
+#[server(input = Json, endpoint = "delete_user")]
+pub async fn delete_user(name: String) -> Result<(), AppError> {
+    let actor = super::admin()?;
+    let db = super::services()?.db;
+    let deleted = if name == actor.name {
+        Err(DomainError::Conflict(
+            "You cannot delete your own account. Ask another administrator.".into(),
+        ))
+    } else {
+        users::delete(&db, &name).await
+    };
+    super::audited(&db, &actor, "user delete", &name, "", deleted).await
+}
+
+/// One page of the audit log, newest first: entries older than `before` (`None`: the newest).
+#[server(input = Json, endpoint = "list_audit")]
+pub async fn list_audit(before: Option<String>, limit: u32) -> Result<AuditPage, AppError> {
+    super::admin()?;
+    let db = super::services()?.db;
+    let limit = usize::try_from(limit).unwrap_or(audit::MAX_PAGE);
+    super::respond(audit::page(&db, before.as_deref(), limit).await)
+}

@@ -1,0 +1,102 @@
+import { expect, test, type Browser } from '@playwright/test';
+import { SignInPage, UsersPage } from './fixtures/accounts';
+import { Shell } from './fixtures/shell';
+
+const adminPassword = process.env.NSBACKUP_E2E_ADMIN_PASSWORD ?? '';
+
+/** A browser context that nobody has signed in to. */
+async function anonymousPage(browser: Browser) {
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  return { context, page: await context.newPage() };
+}
+
+test('an anonymous visitor is sent to sign in, and back to where they were going', async ({ browser }) => {
+  const { context, page } = await anonymousPage(browser);
+  const shell = new Shell(page);
+  const errors = await shell.open('/explorer');
+  await expect(page).toHaveURL(/\/signin\?next=\/explorer$/);
+  await expect(shell.heading).toHaveText('Sign in to nsbackup');
+  await expect(shell.nav).toHaveCount(0);
+  await shell.waitForHydration();
+  await shell.screenshot('sign-in');
+
+  const signIn = new SignInPage(page);
+  await expect(signIn.submit).toBeDisabled();
+  await signIn.signIn('admin', 'not-the-password');
+  await expect(signIn.problem).toHaveText(/The name or the password is wrong/);
+  await expect(signIn.password).toHaveValue('');
+
+  await signIn.signIn('admin', adminPassword);
+  await expect(page).toHaveURL(/\/explorer$/);
+  await expect(shell.heading).toHaveText('Explorer');
+  await expect(page.locator('.user-name')).toContainText('admin');
+  await expect(shell.navLink('Backup and Restore')).toBeVisible();
+
+  await shell.waitForHydration();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  await page.goto('/admin/users');
+  await expect(page).toHaveURL(/\/signin\?next=\/admin\/users$/);
+  expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+  await context.close();
+});
+
+test('a modeler cannot reach Backup and Restore, and changes their own password', async ({ page, browser }) => {
+  const name = `mia-${Date.now() % 100000}`;
+  const users = new UsersPage(page);
+  await users.open();
+  await new Shell(page).waitForHydration();
+  await users.create(name, 'Modeler', 'first-password-1');
+  await expect(users.row(name)).toContainText('Modeler');
+  await new Shell(page).screenshot('users');
+
+  const { context, page: modelerPage } = await anonymousPage(browser);
+  const shell = new Shell(modelerPage);
+  await shell.open('/signin');
+  await shell.waitForHydration();
+  await new SignInPage(modelerPage).signIn(name, 'first-password-1');
+  await expect(shell.heading).toHaveText('Overview');
+  await expect(shell.navLink('Explorer')).toBeVisible();
+  await expect(modelerPage.getByText('Administration')).toHaveCount(0);
+  await expect(shell.navLink('Backup and Restore')).toHaveCount(0);
+
+  const response = await modelerPage.goto('/admin/backups');
+  expect(response?.status()).toBe(403);
+  await expect(shell.heading).toHaveText('Administrators only');
+  await expect(modelerPage.getByText('Create New Backup')).toHaveCount(0);
+  await shell.screenshot('modeler-refused');
+  const users403 = await modelerPage.request.post('/api/list_users', { data: {} });
+  expect(users403.status()).toBe(403);
+
+  // Namespaces are the administrators' to create and delete.
+  await shell.open('/explorer');
+  await shell.waitForHydration();
+  await expect(modelerPage.getByRole('button', { name: 'New namespace' })).toHaveCount(0);
+
+  await shell.open('/account');
+  await shell.waitForHydration();
+  await modelerPage.getByLabel('Current password').fill('first-password-1');
+  await modelerPage.getByLabel('New password', { exact: true }).fill('second-password-2');
+  await modelerPage.getByLabel('Repeat the new password').fill('second-password-2');
+  await modelerPage.getByRole('button', { name: 'Change password' }).click();
+  await expect(modelerPage.getByText('Password changed.')).toBeVisible();
+  await modelerPage.getByRole('button', { name: 'Sign out' }).click();
+  await expect(modelerPage).toHaveURL(/\/signin$/);
+  await shell.waitForHydration();
+  await new SignInPage(modelerPage).signIn(name, 'second-password-2');
+  await expect(shell.heading).toHaveText('Overview');
+  await context.close();
+});
+
+test('the audit log lists sign-ins and user changes, newest first', async ({ page }) => {
+  const shell = new Shell(page);
+  await shell.open('/admin/audit');
+  await expect(shell.heading).toHaveText('Audit Log');
+  const rows = page.locator('table.audit tbody tr');
+  await expect(rows.first()).toBeVisible();
+  await expect(page.locator('table.audit')).toContainText('sign-in');
+  await expect(page.locator('table.audit')).toContainText('first administrator, created at start-up');
+  // The first administrator was created before anything else: it is the last row.
+  await expect(rows.last()).toContainText('user create');
+  await shell.screenshot('audit-log');
+});

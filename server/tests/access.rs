@@ -1,0 +1,507 @@
+//! Who may reach what, against the real binary: the authorization matrix, cross-site
+//! requests, sessions (sign-out, expiry, restarts, password changes) and sign-in abuse.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use app::api::rules;
+use support::{ADMIN_PASSWORD, Client, Server};
+
+/// Who may reach an endpoint or page, as this test expects it. Kept apart from the server's
+/// own table on purpose: a change to who may do what must change both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anyone,
+    SignedIn,
+    Admins,
+}
+
+/// Every server function and plain route. A new endpoint must be added here, with who may
+/// reach it, or `the_matrix_covers_every_endpoint` fails.
+const API: &[(&str, &str, Who)] = &[
+    ("GET", "/api/health", Who::Anyone),
+    ("GET", "/api/export?namespace=demo&folder=x", Who::SignedIn),
+    ("POST", "/api/current_user", Who::Anyone),
+    ("POST", "/api/sign_in", Who::Anyone),
+    ("POST", "/api/sign_out", Who::Anyone),
+    ("POST", "/api/change_own_password", Who::SignedIn),
+    ("POST", "/api/get_server_status", Who::SignedIn),
+    ("POST", "/api/list_namespaces", Who::SignedIn),
+    ("POST", "/api/create_namespace", Who::Admins),
+    ("POST", "/api/set_namespace_title", Who::Admins),
+    ("POST", "/api/delete_namespace", Who::Admins),
+    ("POST", "/api/get_namespace_tree", Who::SignedIn),
+    ("POST", "/api/create_folder", Who::SignedIn),
+    ("POST", "/api/rename_folder", Who::SignedIn),
+    ("POST", "/api/move_folder", Who::SignedIn),
+    ("POST", "/api/delete_folder", Who::SignedIn),
+    ("POST", "/api/set_folder_permissions", Who::SignedIn),
+    ("POST", "/api/list_items", Who::SignedIn),
+    ("POST", "/api/get_item", Who::SignedIn),
+    ("POST", "/api/create_item", Who::SignedIn),
+    ("POST", "/api/save_item_content", Who::SignedIn),
+    ("POST", "/api/rename_item", Who::SignedIn),
+    ("POST", "/api/move_item", Who::SignedIn),
+    ("POST", "/api/delete_item", Who::SignedIn),
+    ("POST", "/api/import_entry", Who::SignedIn),
+    ("POST", "/api/list_users", Who::Admins),
+    ("POST", "/api/create_user", Who::Admins),
+    ("POST", "/api/set_user_password", Who::Admins),
+    ("POST", "/api/set_user_role", Who::Admins),
+    ("POST", "/api/delete_user", Who::Admins),
+    ("POST", "/api/list_audit", Who::Admins),
+];
+
+/// Every page.
+const PAGES: &[(&str, Who)] = &[
+    ("/signin", Who::Anyone),
+    ("/", Who::SignedIn),
+    ("/explorer", Who::SignedIn),
+    ("/explorer/demo", Who::SignedIn),
+    ("/account", Who::SignedIn),
+    ("/admin/backups", Who::Admins),
+    ("/admin/users", Who::Admins),
+    ("/admin/audit", Who::Admins),
+];
+
+fn path_of(target: &str) -> &str {
+    target.split('?').next().unwrap_or(target)
+}
+
+#[test]
+fn the_matrix_covers_every_endpoint() {
+    let tested: BTreeSet<&str> = API.iter().map(|(_, target, _)| path_of(target)).collect();
+    let ruled: BTreeSet<&str> = rules::API.iter().map(|(path, _)| *path).collect();
+    assert_eq!(
+        tested, ruled,
+        "the server's rules and this test's matrix list different endpoints"
+    );
+    // Every server function the application registers has a rule.
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    assert!(
+        registered.len() > 20,
+        "the server functions are registered: {registered:?}"
+    );
+    for path in &registered {
+        assert!(
+            ruled.contains(path.as_str()),
+            "server function {path} has no access rule: add it to app::api::rules::API and to this test"
+        );
+    }
+    for (_, target, who) in API {
+        let expected = match who {
+            Who::Anyone => rules::Rule::Public,
+            Who::SignedIn => rules::Rule::SignedIn,
+            Who::Admins => rules::Rule::Admin,
+        };
+        assert_eq!(rules::rule(path_of(target)), Some(expected), "{target}");
+    }
+}
+
+fn call(client: &Client<'_>, method: &str, target: &str) -> support::Response {
+    let body = (method == "POST").then_some(("application/json", "{}"));
+    client.send(method, target, &[], body)
+}
+
+#[test]
+fn anonymous_users_modelers_and_administrators_reach_what_they_may() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://", "--demo"]);
+    let admin = server.admin();
+    let modeler = server.modeler("mia");
+    let anonymous = server.anonymous();
+
+    for (method, target, who) in API {
+        if *target == "/api/sign_out" {
+            continue; // would end the sessions this test uses; tested below
+        }
+        let anon = call(&anonymous, method, target);
+        match who {
+            Who::Anyone => assert!(
+                ![401, 403].contains(&anon.status),
+                "anonymous {target}: {anon:?}"
+            ),
+            _ => assert_eq!(anon.status, 401, "anonymous {target}: {}", anon.body),
+        }
+        let as_modeler = call(&modeler, method, target);
+        match who {
+            Who::Admins => assert_eq!(
+                as_modeler.status, 403,
+                "modeler {target}: {}",
+                as_modeler.body
+            ),
+            _ => assert!(
+                ![401, 403].contains(&as_modeler.status),
+                "modeler {target}: {as_modeler:?}"
+            ),
+        }
+        let as_admin = call(&admin, method, target);
+        assert!(
+            ![401, 403].contains(&as_admin.status),
+            "admin {target}: {as_admin:?}"
+        );
+    }
+
+    for (page, who) in PAGES {
+        let anon = anonymous.send("GET", page, &[], None);
+        match who {
+            Who::Anyone => assert_eq!(anon.status, 200, "anonymous {page}"),
+            _ => {
+                assert_eq!(anon.status, 303, "anonymous {page} is sent to sign in");
+                let location = anon.header("location").unwrap_or_default();
+                assert!(location.starts_with("/signin"), "{page} → {location}");
+            }
+        }
+        let (status, body) = modeler.get(page);
+        match who {
+            Who::Admins => {
+                assert_eq!(status, 403, "modeler {page}");
+                assert!(body.contains("Administrators only"), "{body}");
+                assert!(
+                    !body.contains(">Users</a>"),
+                    "the menu hides Administration"
+                );
+            }
+            _ => assert_eq!(status, 200, "modeler {page}"),
+        }
+        let (status, body) = admin.get(page);
+        assert_eq!(status, 200, "admin {page}");
+        if *page == "/" {
+            assert!(body.contains("Backup and Restore"), "admins see the menu");
+        }
+    }
+
+    // An unknown endpoint is refused, not passed through.
+    let unknown = call(&admin, "POST", "/api/no_such_function");
+    assert_eq!(unknown.status, 404);
+}
+
+#[test]
+fn the_sign_in_page_returns_to_where_the_user_was_going() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let response = server
+        .anonymous()
+        .send("GET", "/explorer/demo?folder=a1", &[], None);
+    assert_eq!(response.status, 303);
+    assert_eq!(
+        response.header("location"),
+        Some("/signin?next=/explorer/demo%3Ffolder%3Da1")
+    );
+}
+
+#[test]
+fn cross_site_state_changes_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
+    let create = |name: &str, headers: &[(&str, &str)], content_type: &str| {
+        let body = format!(r#"{{"name": "{name}", "title": ""}}"#);
+        admin.send(
+            "POST",
+            "/api/create_namespace",
+            headers,
+            Some((content_type, &body)),
+        )
+    };
+
+    let forged = create(
+        "forged1",
+        &[("Origin", "http://evil.example")],
+        "application/json",
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(forged.body.contains("another site"), "{}", forged.body);
+    let forged = create(
+        "forged2",
+        &[("Sec-Fetch-Site", "cross-site")],
+        "application/json",
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    // A form post or an upload from another site is refused before it is even read.
+    let forged = create(
+        "forged3",
+        &[("Sec-Fetch-Site", "cross-site")],
+        "multipart/form-data; boundary=x",
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let forged = create(
+        "forged4",
+        &[("Origin", "null")],
+        "application/x-www-form-urlencoded",
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+
+    let origin = server.base_url.clone();
+    let fine = create(
+        "genuine",
+        &[("Origin", &origin), ("Sec-Fetch-Site", "same-origin")],
+        "application/json",
+    );
+    assert_eq!(fine.status, 200, "{}", fine.body);
+
+    let (_, list) = admin.post_json("/api/list_namespaces", "{}");
+    assert!(list.contains("genuine"), "{list}");
+    assert!(
+        !list.contains("forged"),
+        "nothing forged was created: {list}"
+    );
+}
+
+#[test]
+fn signing_out_ends_the_session_and_the_cookie_is_safe() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let body = format!(r#"{{"name": "admin", "password": "{ADMIN_PASSWORD}"}}"#);
+    let response = server.anonymous().send(
+        "POST",
+        "/api/sign_in",
+        &[],
+        Some(("application/json", &body)),
+    );
+    let cookie = response
+        .header("set-cookie")
+        .unwrap_or_default()
+        .to_string();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+
+    let admin = server.admin();
+    assert_eq!(admin.post_json("/api/list_users", "{}").0, 200);
+    let out = admin.send(
+        "POST",
+        "/api/sign_out",
+        &[],
+        Some(("application/json", "{}")),
+    );
+    assert_eq!(out.status, 200);
+    assert!(
+        out.header("set-cookie")
+            .is_some_and(|c| c.contains("Max-Age=0")),
+        "the cookie is removed: {out:?}"
+    );
+    // The old cookie no longer opens anything, even if the browser kept it.
+    assert_eq!(admin.post_json("/api/list_users", "{}").0, 401);
+
+    // Behind an https proxy the cookie is Secure.
+    let response = server.anonymous().send(
+        "POST",
+        "/api/sign_in",
+        &[("X-Forwarded-Proto", "https")],
+        Some(("application/json", &body)),
+    );
+    assert!(
+        response
+            .header("set-cookie")
+            .is_some_and(|c| c.contains("; Secure")),
+        "{response:?}"
+    );
+}
+
+#[test]
+fn sessions_expire_and_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--session-lifetime", "3s"]);
+    let admin = server.admin();
+    let cookie = admin.cookie.clone();
+    assert_eq!(admin.post_json("/api/list_users", "{}").0, 200);
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    let server = Server::start(dir.path(), &["--session-lifetime", "3s"]);
+    let mut admin = server.anonymous();
+    admin.cookie = cookie;
+    assert_eq!(
+        admin.post_json("/api/list_users", "{}").0,
+        200,
+        "a session survives a restart"
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let (status, body) = admin.post_json("/api/list_users", "{}");
+    assert_eq!(status, 401, "an expired session opens nothing: {body}");
+    assert!(body.contains("Sign in"), "{body}");
+}
+
+#[test]
+fn a_new_password_or_a_deleted_user_ends_their_sessions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
+    let mia = server.modeler("mia");
+    assert_eq!(mia.post_json("/api/list_namespaces", "{}").0, 200);
+    let (status, body) = admin.post_json(
+        "/api/set_user_password",
+        r#"{"name": "mia", "password": "another-password-2"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(mia.post_json("/api/list_namespaces", "{}").0, 401);
+
+    let mia = server.sign_in("mia", "another-password-2");
+    let (status, body) = admin.post_json("/api/delete_user", r#"{"name": "mia"}"#);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(mia.post_json("/api/list_namespaces", "{}").0, 401);
+
+    // Administrators cannot delete themselves, and the last one cannot stop being one.
+    let (status, body) = admin.post_json("/api/delete_user", r#"{"name": "admin"}"#);
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = admin.post_json(
+        "/api/set_user_role",
+        r#"{"name": "admin", "role": "modeler"}"#,
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("last administrator"), "{body}");
+}
+
+#[test]
+fn failed_sign_ins_look_alike_are_slowed_down_and_audited() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
+    server.modeler("mia");
+    let attempt = |name: &str, password: &str| {
+        let body = serde_json::json!({ "name": name, "password": password }).to_string();
+        server.post_json("/api/sign_in", &body)
+    };
+
+    let (unknown_status, unknown) = attempt("nobody", "some-password-9");
+    let (wrong_status, wrong) = attempt("mia", "some-password-9");
+    assert_eq!(unknown_status, 400);
+    assert_eq!(
+        (wrong_status, &wrong),
+        (unknown_status, &unknown),
+        "a wrong password and an unknown name get the same answer"
+    );
+    for _ in 1..5 {
+        assert_eq!(attempt("mia", "some-password-9").0, 400);
+    }
+    // Five failures in a row: now even the right password must wait.
+    let (status, body) = attempt("mia", "mia-password-1");
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("Wait"), "{body}");
+    // Other names are not affected.
+    let (status, _) = attempt("admin", ADMIN_PASSWORD);
+    assert_eq!(status, 200);
+
+    let (status, log) = admin.post_json("/api/list_audit", r#"{"before": null, "limit": 50}"#);
+    assert_eq!(status, 200, "{log}");
+    let log: serde_json::Value = serde_json::from_str(&log).expect("json");
+    let entries = log["entries"].as_array().expect("entries");
+    let count = |action: &str, target: &str, outcome: &str| {
+        entries
+            .iter()
+            .filter(|e| e["action"] == action && e["target"] == target && e["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!(count("sign-in", "mia", "failed"), 5);
+    assert_eq!(count("sign-in", "mia", "refused"), 1);
+    assert_eq!(count("sign-in", "nobody", "failed"), 1);
+    assert_eq!(count("user create", "mia", "succeeded"), 1);
+    assert!(count("sign-in", "admin", "succeeded") >= 2);
+    assert_eq!(entries[0]["action"], "sign-in", "newest first");
+    assert!(
+        !log.to_string().contains("some-password-9"),
+        "no password in the log"
+    );
+}
+
+#[test]
+fn folder_permissions_decide_what_a_modeler_sees_and_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
+    let mia = server.modeler("mia");
+    let ok = |client: &Client<'_>, path: &str, body: serde_json::Value| {
+        let (status, answer) = client.post_json(path, &body.to_string());
+        assert_eq!(status, 200, "{path}: {answer}");
+        serde_json::from_str::<serde_json::Value>(&answer).expect("json")
+    };
+    ok(
+        &admin,
+        "/api/create_namespace",
+        serde_json::json!({"name": "ops", "title": ""}),
+    );
+    let folder = |name: &str| {
+        ok(
+            &admin,
+            "/api/create_folder",
+            serde_json::json!({"namespace": "ops", "parent": null, "name": name}),
+        )["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    };
+    let (open, readonly, secret) = (folder("Open"), folder("Readonly"), folder("Secret"));
+    let set = |id: &str, permissions: serde_json::Value| {
+        ok(
+            &admin,
+            "/api/set_folder_permissions",
+            serde_json::json!({"namespace": "ops", "id": id, "permissions": permissions}),
+        );
+    };
+    set(
+        &readonly,
+        serde_json::json!([{"principal": {"kind": "role", "name": "modeler"}, "access": "read"}]),
+    );
+    set(&secret, serde_json::json!([]));
+
+    let tree = ok(
+        &mia,
+        "/api/get_namespace_tree",
+        serde_json::json!({"namespace": "ops"}),
+    );
+    let names: Vec<&str> = tree["folders"]
+        .as_array()
+        .expect("folders")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["Open", "Readonly"], "Secret is hidden from mia");
+
+    let create_in = |client: &Client<'_>, id: &str| {
+        client.post_json(
+            "/api/create_item",
+            &serde_json::json!({"namespace": "ops", "folder": id, "kind": "service", "name": "S"})
+                .to_string(),
+        )
+    };
+    assert_eq!(create_in(&mia, &open).0, 200, "write in Open");
+    let (status, body) = create_in(&mia, &readonly);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("write access"), "{body}");
+    assert_eq!(
+        create_in(&mia, &secret).0,
+        404,
+        "Secret does not exist for mia"
+    );
+    assert_eq!(
+        create_in(&admin, &secret).0,
+        200,
+        "admins manage everything"
+    );
+    let (status, _) = mia.post_json(
+        "/api/set_folder_permissions",
+        &serde_json::json!({"namespace": "ops", "id": open, "permissions": null}).to_string(),
+    );
+    assert_eq!(status, 403, "changing permissions needs manage");
+    let export = mia.send(
+        "GET",
+        &format!("/api/export?namespace=ops&folder={secret}"),
+        &[],
+        None,
+    );
+    assert_eq!(export.status, 404, "no export of what mia may not see");
+
+    // What mia saved is recorded under her name.
+    let items = ok(
+        &mia,
+        "/api/list_items",
+        serde_json::json!({"namespace": "ops", "folder": open}),
+    );
+    assert_eq!(items[0]["updated_by"], "mia");
+}
