@@ -131,17 +131,54 @@ pub fn content(kind: ItemKind, content: &str) -> Result<(), String> {
                     kind.as_str()
                 )
             }),
-        ItemKind::Model => {
-            if text.starts_with('<') && text.ends_with('>') {
-                Ok(())
-            } else {
-                Err(
-                    "A model holds XML or BPMN: the content must start with `<` and end with `>`."
-                        .into(),
-                )
+        ItemKind::Model => xml(text),
+    }
+}
+
+/// Checks that `text` is well-formed XML without a document type: `<!DOCTYPE>` and entity
+/// declarations are refused, as they are how XML reaches for files and expands into bombs.
+pub fn xml(text: &str) -> Result<(), String> {
+    use quick_xml::events::Event;
+
+    let upper = text.to_ascii_uppercase();
+    if upper.contains("<!DOCTYPE") || upper.contains("<!ENTITY") {
+        return Err(
+            "A model holds XML without a document type: remove the `<!DOCTYPE …>` or `<!ENTITY …>` declaration."
+                .into(),
+        );
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut depth: u64 = 0;
+    let mut elements: u64 = 0;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Ok(Event::Start(_)) => {
+                depth += 1;
+                elements += 1;
+            }
+            Ok(Event::Empty(_)) => elements += 1,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::DocType(_)) => {
+                return Err("A model holds XML without a document type.".into());
+            }
+            Ok(_) => {}
+            Err(error) => {
+                return Err(format!(
+                    "A model holds XML or BPMN, and this is not well-formed XML (at byte {}): {error}.",
+                    reader.buffer_position()
+                ));
             }
         }
     }
+    if depth != 0 || elements == 0 {
+        return Err(
+            "A model holds XML or BPMN, and this is not well-formed XML: an element is not closed."
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -181,6 +218,22 @@ mod tests {
         );
         assert!(content(ItemKind::Model, "<definitions/>").is_ok());
         assert!(content(ItemKind::Model, "{}").unwrap_err().contains("XML"));
+        assert!(
+            content(ItemKind::Model, "<a><b></a>")
+                .unwrap_err()
+                .contains("well-formed")
+        );
+        assert!(
+            content(ItemKind::Model, "<a>")
+                .unwrap_err()
+                .contains("not closed")
+        );
+        let external = r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>"#;
+        assert!(
+            content(ItemKind::Model, external)
+                .unwrap_err()
+                .contains("document type")
+        );
         let big = format!("\"{}\"", "x".repeat(CONTENT_MAX));
         assert!(
             content(ItemKind::Service, &big)

@@ -121,10 +121,19 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
     }
     domain::sessions::sweep(&db).await?;
     create_first_admin(config, &db).await?;
-    let services = Services {
+    let store =
+        domain::backup::store::LocalStore::open(&config.data_dir.join("backups")).map_err(|e| {
+            StartupError::Input(format!(
+                "cannot use the backup directory {}: {e}",
+                config.data_dir.join("backups").display()
+            ))
+        })?;
+    let mut services = Services {
         session_lifetime: config.session_lifetime,
-        ..Services::new(db)
+        ..Services::new(db, std::sync::Arc::new(store))
     };
+    services.backups.max_upload_bytes = config.max_upload_size;
+    domain::backup::recover(&services.backups).await?;
 
     let listener = TcpListener::bind(config.listen)
         .await

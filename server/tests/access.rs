@@ -52,6 +52,18 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/set_user_role", Who::Admins),
     ("POST", "/api/delete_user", Who::Admins),
     ("POST", "/api/list_audit", Who::Admins),
+    ("POST", "/api/list_backups", Who::Admins),
+    ("POST", "/api/create_backup", Who::Admins),
+    ("POST", "/api/delete_backup", Who::Admins),
+    ("POST", "/api/restore_backup", Who::Admins),
+    ("POST", "/api/list_jobs", Who::Admins),
+    ("POST", "/api/get_job", Who::Admins),
+    ("GET", "/api/backups/download?id=none", Who::Admins),
+    (
+        "POST",
+        "/api/backups/upload?name=x&namespace=demo",
+        Who::Admins,
+    ),
 ];
 
 /// Every page.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod backups;
 pub mod explorer;
 pub mod rules;
 pub mod status;

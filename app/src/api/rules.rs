@@ -64,6 +64,15 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/set_user_role", Rule::Admin),
     ("/api/delete_user", Rule::Admin),
     ("/api/list_audit", Rule::Admin),
+    // Administration → Backup and Restore: every operation and every download.
+    ("/api/list_backups", Rule::Admin),
+    ("/api/create_backup", Rule::Admin),
+    ("/api/delete_backup", Rule::Admin),
+    ("/api/restore_backup", Rule::Admin),
+    ("/api/list_jobs", Rule::Admin),
+    ("/api/get_job", Rule::Admin),
+    ("/api/backups/download", Rule::Admin),
+    ("/api/backups/upload", Rule::Admin),
 ];
 
 /// The page where users sign in.

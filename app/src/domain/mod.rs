@@ -2,6 +2,7 @@
 //! namespaces, backups and restores. Everything here is reachable from tests without HTTP.
 
 pub mod audit;
+pub mod backup;
 pub mod content;
 pub mod db;
 pub mod error;
@@ -20,6 +21,8 @@ pub use error::DomainError;
 pub struct Services {
     /// The database connection (embedded or remote).
     pub db: Db,
+    /// The backup engine: the database again, the backup file store, the archive caps.
+    pub backups: backup::Engine,
     /// How long a sign-in lasts.
     pub session_lifetime: std::time::Duration,
 }
@@ -29,9 +32,15 @@ impl Services {
     pub const DEFAULT_SESSION_LIFETIME: std::time::Duration =
         std::time::Duration::from_secs(12 * 60 * 60);
 
-    /// Assembles the services around an open, migrated database.
-    pub fn new(db: Db) -> Self {
+    /// Assembles the services around an open, migrated database and a backup store.
+    pub fn new(db: Db, store: std::sync::Arc<dyn backup::store::BackupStore>) -> Self {
         Self {
+            backups: backup::Engine {
+                db: db.clone(),
+                store,
+                limits: backup::archive::Limits::default(),
+                max_upload_bytes: backup::Engine::DEFAULT_MAX_UPLOAD,
+            },
             db,
             session_lifetime: Self::DEFAULT_SESSION_LIFETIME,
         }

@@ -65,7 +65,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 3,
-        description: "accounts: users, sessions, sign-in throttling and the audit log",
+        description: "accounts, the audit log, backups and their jobs",
         schema: "
             DEFINE TABLE IF NOT EXISTS user SCHEMALESS;
             DEFINE TABLE IF NOT EXISTS session SCHEMALESS;
@@ -73,8 +73,17 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE TABLE IF NOT EXISTS signin_failure SCHEMALESS;
             DEFINE TABLE IF NOT EXISTS audit SCHEMALESS;
             DEFINE INDEX IF NOT EXISTS audit_key ON audit FIELDS key UNIQUE;
+            DEFINE TABLE IF NOT EXISTS backup SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS backup_created ON backup FIELDS created_at;
+            DEFINE INDEX IF NOT EXISTS backup_sha256 ON backup FIELDS sha256;
+            DEFINE TABLE IF NOT EXISTS job SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS job_backup ON job FIELDS backup;
+            DEFINE INDEX IF NOT EXISTS job_status ON job FIELDS status;
+            DEFINE TABLE IF NOT EXISTS namespace_lock SCHEMALESS;
+            DEFINE INDEX IF NOT EXISTS generation_state ON generation FIELDS state;
         ",
-        // Users, sessions and the log live outside namespaces: backups never carry them.
+        // Users, sessions, the log and the backup list live outside namespaces: backups never
+        // carry them.
         data: "",
     },
 ];

@@ -77,7 +77,7 @@ async fn may_read(
 }
 
 /// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266).
-fn content_disposition(file_name: &str) -> HeaderValue {
+pub(crate) fn content_disposition(file_name: &str) -> HeaderValue {
     let ascii: String = file_name
         .chars()
         .map(|c| if c.is_ascii() && c != '"' { c } else { '_' })
@@ -99,7 +99,7 @@ fn content_disposition(file_name: &str) -> HeaderValue {
 }
 
 /// An error as JSON with the status that goes with it.
-fn error_response(error: AppError) -> Response {
+pub(crate) fn error_response(error: AppError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (

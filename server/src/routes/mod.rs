@@ -1,5 +1,6 @@
 //! The HTTP router: the Leptos pages and server functions, and the plain routes beside them.
 
+pub mod backups;
 pub mod export;
 pub mod guard;
 pub mod health;
@@ -52,6 +53,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
     Router::new()
         .merge(health::router())
         .merge(export::router())
+        .merge(backups::router())
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),

@@ -205,10 +205,27 @@ impl Client<'_> {
         headers: &[(&str, &str)],
         body: Option<(&str, &str)>,
     ) -> Response {
+        let (status, head, bytes) =
+            self.exchange(method, path, headers, body.map(|(t, b)| (t, b.as_bytes())));
+        Response {
+            status,
+            head,
+            body: String::from_utf8_lossy(&bytes).to_string(),
+        }
+    }
+
+    /// Any request with a binary body; the answer's body as bytes.
+    pub fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> (u16, String, Vec<u8>) {
         let address = self.server.base_url.trim_start_matches("http://");
         let mut stream = TcpStream::connect(address).expect("connects");
         stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
+            .set_read_timeout(Some(Duration::from_secs(120)))
             .expect("timeout");
         let mut head =
             format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
@@ -224,21 +241,51 @@ impl Client<'_> {
                 body.len()
             ));
         }
-        let payload = body.map(|(_, body)| body).unwrap_or_default();
-        write!(stream, "{head}\r\n{payload}").expect("sends");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("reads");
-        let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+        stream.write_all(head.as_bytes()).expect("sends");
+        stream.write_all(b"\r\n").expect("sends");
+        if let Some((_, body)) = body {
+            // The server may answer (and close) before it has read everything, as for a
+            // body over the size limit.
+            let _ = stream.write_all(body);
+        }
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a head and a body");
+        let head = String::from_utf8_lossy(&response[..split]).to_string();
+        let mut body = response[split + 4..].to_vec();
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            body = dechunk(&body);
+        }
         let status = head
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
             .expect("a status code");
-        Response {
-            status,
-            head: head.to_string(),
-            body: body.to_string(),
+        (status, head, body)
+    }
+}
+
+/// The body of a chunked answer.
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..line_end]).trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            return out;
         }
+        let start = line_end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
     }
 }
 

@@ -1,0 +1,84 @@
+//! Administration → Backup and Restore: the backups, their jobs, restores (administrators
+//! only). Downloads and uploads are plain HTTP routes of the server (they stream).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::types::{BackupInfo, JobInfo};
+
+#[cfg(feature = "ssr")]
+use crate::domain::backup::{self, jobs};
+
+/// Every backup, newest first.
+#[server(input = Json, endpoint = "list_backups")]
+pub async fn list_backups() -> Result<Vec<BackupInfo>, AppError> {
+    super::admin()?;
+    let db = super::services()?.db;
+    super::respond(backup::list(&db).await)
+}
+
+/// Starts a backup of `namespace` named `name`; returns the listed backup and its job.
+#[server(input = Json, endpoint = "create_backup")]
+pub async fn create_backup(
+    namespace: String,
+    name: String,
+) -> Result<(BackupInfo, JobInfo), AppError> {
+    let actor = super::admin()?;
+    let engine = super::services()?.backups;
+    let started = backup::create(&engine, &namespace, &name, &actor.name).await;
+    if let Err(error) = &started {
+        let event = crate::domain::audit::Event {
+            actor: &actor.name,
+            action: "backup create",
+            target: &namespace,
+            outcome: crate::types::Outcome::Refused,
+            detail: &error.to_string(),
+        };
+        crate::domain::audit::record_or_log(&engine.db, event).await;
+    }
+    super::respond(started)
+}
+
+/// Deletes a backup (its file and its entry).
+#[server(input = Json, endpoint = "delete_backup")]
+pub async fn delete_backup(id: String) -> Result<BackupInfo, AppError> {
+    let actor = super::admin()?;
+    let engine = super::services()?.backups;
+    super::respond(backup::delete(&engine, &id, &actor.name).await)
+}
+
+/// Starts restoring backup `id` into `namespace` (replacing its content, or creating it).
+#[server(input = Json, endpoint = "restore_backup")]
+pub async fn restore_backup(id: String, namespace: String) -> Result<JobInfo, AppError> {
+    let actor = super::admin()?;
+    let engine = super::services()?.backups;
+    let started = backup::restore(&engine, &id, &namespace, &actor.name).await;
+    if let Err(error) = &started {
+        let event = crate::domain::audit::Event {
+            actor: &actor.name,
+            action: "backup restore",
+            target: &namespace,
+            outcome: crate::types::Outcome::Refused,
+            detail: &error.to_string(),
+        };
+        crate::domain::audit::record_or_log(&engine.db, event).await;
+    }
+    super::respond(started)
+}
+
+/// The jobs that run, and those that ended in the last hour, newest first.
+#[server(input = Json, endpoint = "list_jobs")]
+pub async fn list_jobs() -> Result<Vec<JobInfo>, AppError> {
+    super::admin()?;
+    let db = super::services()?.db;
+    super::respond(jobs::recent(&db).await)
+}
+
+/// One job, with its progress.
+#[server(input = Json, endpoint = "get_job")]
+pub async fn get_job(id: String) -> Result<JobInfo, AppError> {
+    super::admin()?;
+    let db = super::services()?.db;
+    super::respond(jobs::get(&db, &id).await)
+}

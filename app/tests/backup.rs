@@ -1,0 +1,884 @@
+//! The backup engine on a real database and real files: create, list, delete, restore, and
+//! every kind of hostile archive refused with a reason and without a trace.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::backup::archive::{self, Limits};
+use app::domain::backup::store::LocalStore;
+use app::domain::backup::{self, Engine, jobs};
+use app::domain::content::item::NewItem;
+use app::domain::content::{folder, item, namespace};
+use app::domain::{Db, DomainError, schema};
+use app::types::{Access, BackupStatus, ItemKind, JobInfo, JobStatus};
+use common::{fresh_db, role, user};
+
+struct Setup {
+    engine: Engine,
+    dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = LocalStore::open(&dir.path().join("backups")).expect("store");
+    Setup {
+        engine: Engine {
+            db,
+            store: Arc::new(store),
+            limits: Limits::default(),
+            max_upload_bytes: Engine::DEFAULT_MAX_UPLOAD,
+        },
+        dir,
+    }
+}
+
+/// A namespace with nested folders, permissions of both kinds, every item kind, unicode
+/// names, an empty folder and a content large enough to be an entry of its own.
+async fn sample(db: &Db, ns: &str) {
+    namespace::create(db, ns, "Sample — Beispiel")
+        .await
+        .expect("namespace");
+    let top = folder::create(db, ns, None, "Prozesse 日本")
+        .await
+        .expect("folder");
+    let inner = folder::create(db, ns, Some(&top.id), "Orders")
+        .await
+        .expect("folder");
+    folder::create(db, ns, None, "Empty").await.expect("folder");
+    folder::set_permissions(
+        db,
+        ns,
+        &inner.id,
+        Some(vec![
+            role("sales", Access::Write),
+            user("ada", Access::Manage),
+        ]),
+    )
+    .await
+    .expect("permissions");
+    let large = format!(
+        "{{\"fields\": [{}]}}",
+        (0..4000)
+            .map(|i| format!("{{\"name\": \"field {i}\", \"label\": \"Feld {i} ✓\"}}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert!(large.len() > archive::INLINE_MAX);
+    let items = [
+        (
+            None,
+            ItemKind::Service,
+            "Top service",
+            "{\"url\": \"https://x\"}".to_string(),
+        ),
+        (
+            Some(top.id.as_str()),
+            ItemKind::Model,
+            "Ablauf",
+            "<definitions><process id=\"p\"/></definitions>".to_string(),
+        ),
+        (Some(inner.id.as_str()), ItemKind::Form, "Große Form", large),
+        (
+            Some(inner.id.as_str()),
+            ItemKind::Service,
+            "Empty service",
+            String::new(),
+        ),
+    ];
+    for (folder, kind, name, content) in items {
+        item::create(
+            db,
+            ns,
+            NewItem {
+                folder,
+                kind,
+                name,
+                content: &content,
+            },
+            "ada",
+        )
+        .await
+        .expect("item");
+    }
+}
+
+/// Everything a namespace holds, keyed by path, comparable across namespaces.
+async fn snapshot(db: &Db, ns: &str) -> BTreeMap<String, String> {
+    let tree = folder::tree(db, ns).await.expect("tree");
+    let mut out = BTreeMap::new();
+    let path_of = |id: Option<&str>| -> String {
+        let mut parts = Vec::new();
+        let mut current = id.map(str::to_string);
+        while let Some(id) = current {
+            let f = tree.folders.iter().find(|f| f.id == id).expect("parent");
+            parts.push(f.name.clone());
+            current = f.parent.clone();
+        }
+        parts.reverse();
+        parts.join("/")
+    };
+    for f in &tree.folders {
+        out.insert(
+            format!("folder {}", path_of(Some(&f.id))),
+            format!("{:?}", f.permissions),
+        );
+    }
+    let mut containers: Vec<Option<String>> = vec![None];
+    containers.extend(tree.folders.iter().map(|f| Some(f.id.clone())));
+    for container in containers {
+        for info in item::list(db, ns, container.as_deref())
+            .await
+            .expect("items")
+        {
+            let doc = item::get(db, ns, &info.id).await.expect("item");
+            out.insert(
+                format!("item {}/{}", path_of(container.as_deref()), info.name),
+                format!(
+                    "{:?} {} r{} {}",
+                    info.kind, doc.content, info.revision, info.updated_by
+                ),
+            );
+        }
+    }
+    out
+}
+
+async fn wait(db: &Db, id: &str) -> JobInfo {
+    for _ in 0..600 {
+        let job = jobs::get(db, id).await.expect("job");
+        if job.status.is_final() {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job {id} did not finish");
+}
+
+async fn backup_of(setup: &Setup, ns: &str, name: &str) -> String {
+    let (backup, job) = backup::create(&setup.engine, ns, name, "admin")
+        .await
+        .expect("starts");
+    assert_eq!(backup.status, BackupStatus::InProgress);
+    let job = wait(&setup.engine.db, &job.id).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    let listed = backup::get(&setup.engine.db, &backup.id)
+        .await
+        .expect("listed");
+    assert_eq!(listed.status, BackupStatus::Completed);
+    assert_eq!(listed.name, name.trim());
+    backup.id
+}
+
+async fn restore_into(setup: &Setup, id: &str, target: &str) -> JobInfo {
+    let job = backup::restore(&setup.engine, id, target, "admin")
+        .await
+        .expect("starts");
+    wait(&setup.engine.db, &job.id).await
+}
+
+#[tokio::test]
+async fn a_backup_restores_into_another_namespace_exactly() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    sample(db, "source").await;
+    let id = backup_of(&setup, "source", "  Nightly — 夜間  ").await;
+    let listed = backup::list(db).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "Nightly — 夜間", "trimmed");
+    let (sha, size) = archive::file_digest(&setup.engine.store.path(&id)).expect("file");
+    assert_eq!(listed[0].sha256.as_deref(), Some(sha.as_str()));
+    assert_eq!(listed[0].size, Some(size));
+
+    let job = restore_into(&setup, &id, "copy").await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert_eq!(snapshot(db, "copy").await, snapshot(db, "source").await);
+    let info = namespace::get(db, "copy").await.expect("created");
+    assert_eq!(info.title, "Sample — Beispiel");
+}
+
+#[tokio::test]
+async fn a_restore_replaces_everything_and_keeps_the_old_content_as_a_snapshot() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    sample(db, "ns").await;
+    let before = snapshot(db, "ns").await;
+    let id = backup_of(&setup, "ns", "before").await;
+    // Change things after the backup.
+    folder::create(db, "ns", None, "Added later")
+        .await
+        .expect("folder");
+    let top = item::list(db, "ns", None).await.expect("items");
+    item::delete(db, "ns", &top[0].id).await.expect("delete");
+    assert_ne!(snapshot(db, "ns").await, before);
+
+    let job = restore_into(&setup, &id, "ns").await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert_eq!(snapshot(db, "ns").await, before);
+    let snapshots: Option<i64> = db
+        .query("RETURN count(SELECT * FROM generation WHERE state = 'snapshot')")
+        .await
+        .expect("q")
+        .take(0)
+        .expect("t");
+    assert_eq!(snapshots, Some(1), "the replaced content is kept");
+}
+
+#[tokio::test]
+async fn two_backups_of_the_same_data_differ_only_in_their_timestamp() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    sample(db, "ns").await;
+    let first = backup_of(&setup, "ns", "one").await;
+    let second = backup_of(&setup, "ns", "two").await;
+    let a = entries(&setup.engine.store.path(&first));
+    let b = entries(&setup.engine.store.path(&second));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert_eq!(a.keys().next().map(String::as_str), Some("manifest.json"));
+    for (name, bytes) in &a {
+        if name == "manifest.json" {
+            let mut ma: serde_json::Value = serde_json::from_slice(bytes).expect("json");
+            let mut mb: serde_json::Value = serde_json::from_slice(&b[name]).expect("json");
+            ma["created_at"] = serde_json::Value::Null;
+            mb["created_at"] = serde_json::Value::Null;
+            assert_eq!(ma, mb);
+        } else {
+            assert_eq!(bytes, &b[name], "{name}");
+        }
+    }
+    assert!(
+        a.keys().any(|k| k.starts_with("contents/")),
+        "large content has its own entry"
+    );
+}
+
+/// The entries of a zip in archive order (the map keeps insertion order by index prefix).
+fn entries(path: &Path) -> indexmap_like::Ordered {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).expect("open")).expect("zip");
+    let mut out = indexmap_like::Ordered::default();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).expect("entry");
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).expect("read");
+        out.push(entry.name().expect("name").to_string(), bytes);
+    }
+    out
+}
+
+mod indexmap_like {
+    /// Entries in archive order.
+    #[derive(Default)]
+    pub struct Ordered(Vec<(String, Vec<u8>)>);
+
+    impl Ordered {
+        pub fn push(&mut self, name: String, bytes: Vec<u8>) {
+            self.0.push((name, bytes));
+        }
+        pub fn keys(&self) -> impl Iterator<Item = &String> {
+            self.0.iter().map(|(k, _)| k)
+        }
+        pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<u8>)> {
+            self.0.iter().map(|(k, v)| (k, v))
+        }
+    }
+
+    impl std::ops::Index<&String> for Ordered {
+        type Output = Vec<u8>;
+        fn index(&self, name: &String) -> &Vec<u8> {
+            &self.0.iter().find(|(k, _)| k == name).expect("entry").1
+        }
+    }
+
+    impl<'a> IntoIterator for &'a Ordered {
+        type Item = (&'a String, &'a Vec<u8>);
+        type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a Vec<u8>)> + 'a>;
+        fn into_iter(self) -> Self::IntoIter {
+            Box::new(self.iter())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_job_holds_its_namespace_and_a_backup_in_use_cannot_be_deleted() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    sample(db, "ns").await;
+    let id = backup_of(&setup, "ns", "base").await;
+    // A job on the namespace (as a running one holds it).
+    jobs::start(db, "held", app::types::JobKind::Restore, "ns", &id, "admin")
+        .await
+        .expect("lock");
+    let refused = backup::create(&setup.engine, "ns", "second", "admin").await;
+    assert!(
+        matches!(refused, Err(DomainError::Conflict(_))),
+        "{refused:?}"
+    );
+    let refused = backup::delete(&setup.engine, &id, "admin").await;
+    assert!(
+        matches!(&refused, Err(DomainError::Conflict(m)) if m.contains("right now")),
+        "{refused:?}"
+    );
+    jobs::finish(db, "held", None).await.expect("finish");
+    backup::delete(&setup.engine, &id, "admin")
+        .await
+        .expect("deleted");
+    assert!(backup::list(db).await.expect("list").is_empty());
+    assert!(!setup.engine.store.path(&id).exists(), "the file is gone");
+}
+
+#[tokio::test]
+async fn names_are_checked() {
+    for bad in ["", "   ", &"x".repeat(101), "two\nlines"] {
+        assert!(backup::check_name(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        backup::check_name(&"ü".repeat(100))
+            .expect("ok")
+            .chars()
+            .count(),
+        100
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_job_is_failed_at_start_up_and_leaves_nothing_behind() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    sample(db, "ns").await;
+    jobs::start(
+        db,
+        "crashed",
+        app::types::JobKind::Backup,
+        "ns",
+        "crashed",
+        "admin",
+    )
+    .await
+    .expect("job");
+    db.query("CREATE backup:crashed CONTENT { name: 'n', namespace: 'ns', created_at: time::now(), status: 'in_progress', origin: 'created', created_by: 'admin' };
+              CREATE generation:halfway CONTENT { namespace: NONE, state: 'restoring', created_at: time::now() };
+              CREATE folder:['halfway', 'f1'] CONTENT { gen: 'halfway', parent: NONE, name: 'x' };")
+        .await
+        .expect("q")
+        .check()
+        .expect("ok");
+    let scratch = setup.engine.store.scratch_path("crashed");
+    std::fs::write(&scratch, b"partial").expect("scratch");
+
+    backup::recover(&setup.engine).await.expect("recovers");
+    let job = jobs::get(db, "crashed").await.expect("job");
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.error.as_deref(), Some(jobs::INTERRUPTED));
+    let listed = backup::get(db, "crashed").await.expect("listed");
+    assert_eq!(listed.status, BackupStatus::Failed);
+    assert!(!scratch.exists());
+    let left: Option<i64> = db
+        .query("RETURN count(SELECT * FROM folder WHERE gen = 'halfway')")
+        .await
+        .expect("q")
+        .take(0)
+        .expect("t");
+    assert_eq!(left, Some(0));
+    // The namespace is free again.
+    backup_of(&setup, "ns", "after").await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile archives: each is a fixture made from a valid backup, and each must be refused
+// naming its problem, with nothing listed and nothing written.
+
+/// A valid backup file of the sample namespace, and its entries.
+async fn valid_backup(setup: &Setup) -> (PathBuf, Vec<(String, Vec<u8>)>) {
+    sample(&setup.engine.db, "ns").await;
+    let id = backup_of(setup, "ns", "valid").await;
+    let path = setup.engine.store.path(&id);
+    let list = entries(&path)
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (path, list)
+}
+
+/// Writes `entries` as a zip; with `fix_manifest`, the manifest's list is recomputed so that
+/// only the intended problem remains.
+fn write_zip(path: &Path, entries: &[(String, Vec<u8>)], fix_manifest: bool) {
+    use sha2::Digest;
+    let mut entries = entries.to_vec();
+    if fix_manifest {
+        let listed: Vec<serde_json::Value> = entries
+            .iter()
+            .filter(|(name, _)| name != "manifest.json")
+            .map(|(name, bytes)| {
+                let sha: String = sha2::Sha256::digest(bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                serde_json::json!({"path": name, "size": bytes.len(), "sha256": sha})
+            })
+            .collect();
+        if let Some((_, manifest)) = entries.iter_mut().find(|(name, _)| name == "manifest.json")
+            && let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(manifest)
+        {
+            value["entries"] = serde_json::Value::Array(listed);
+            *manifest = serde_json::to_vec(&value).expect("json");
+        }
+    }
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    for (name, bytes) in &entries {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        zip.write_all(bytes).expect("write");
+    }
+    zip.finish().expect("finish");
+}
+
+fn with_entry(
+    entries: &[(String, Vec<u8>)],
+    name: &str,
+    change: impl Fn(&[u8]) -> Vec<u8>,
+) -> Vec<(String, Vec<u8>)> {
+    entries
+        .iter()
+        .map(|(n, b)| {
+            if n == name {
+                (n.clone(), change(b))
+            } else {
+                (n.clone(), b.clone())
+            }
+        })
+        .collect()
+}
+
+fn manifest_edit(
+    entries: &[(String, Vec<u8>)],
+    edit: impl Fn(&mut serde_json::Value),
+) -> Vec<(String, Vec<u8>)> {
+    with_entry(entries, "manifest.json", |bytes| {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).expect("json");
+        edit(&mut value);
+        serde_json::to_vec(&value).expect("json")
+    })
+}
+
+fn replace_text(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    String::from_utf8_lossy(bytes)
+        .replacen(from, to, 1)
+        .into_bytes()
+}
+
+/// Uploads `file` and expects a refusal whose message contains `expected`, with nothing
+/// listed and no file left behind.
+async fn refused(setup: &Setup, file: &Path, expected: &str) {
+    let before = backup::list(&setup.engine.db).await.expect("list").len();
+    let scratch = setup.engine.store.scratch_path("upload");
+    std::fs::copy(file, &scratch).expect("copy");
+    let result = backup::upload(&setup.engine, scratch.clone(), "Upload", "ns", "admin").await;
+    match result {
+        Err(DomainError::Invalid(message)) => assert!(
+            message.contains(expected),
+            "expected {expected:?} in {message:?}"
+        ),
+        other => panic!("expected a refusal naming {expected:?}, got {other:?}"),
+    }
+    assert_eq!(
+        backup::list(&setup.engine.db).await.expect("list").len(),
+        before
+    );
+    assert!(!scratch.exists(), "the upload is removed");
+    let stored = std::fs::read_dir(setup.dir.path().join("backups"))
+        .expect("dir")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_file()))
+        .count();
+    assert_eq!(stored, before, "no file stored for a refused upload");
+}
+
+#[tokio::test]
+async fn a_valid_upload_is_listed_twice_without_overwriting_and_the_duplicate_is_named() {
+    let setup = setup().await;
+    let (path, _) = valid_backup(&setup).await;
+    for round in 0..2 {
+        let scratch = setup.engine.store.scratch_path(&format!("up{round}"));
+        std::fs::copy(&path, &scratch).expect("copy");
+        let (listed, duplicate) =
+            backup::upload(&setup.engine, scratch, "Mine", "elsewhere", "admin")
+                .await
+                .expect("accepted");
+        assert_eq!(listed.origin, app::types::BackupOrigin::Uploaded);
+        assert_eq!(listed.namespace, "elsewhere");
+        assert!(duplicate.is_some_and(|d| d.contains("identical")));
+    }
+    assert_eq!(backup::list(&setup.engine.db).await.expect("list").len(), 3);
+    // An uploaded backup is not restored by uploading it.
+    assert!(namespace::get(&setup.engine.db, "elsewhere").await.is_err());
+}
+
+#[tokio::test]
+async fn files_that_are_not_zips_or_are_damaged_are_refused() {
+    let setup = setup().await;
+    let (path, _) = valid_backup(&setup).await;
+    let dir = setup.dir.path();
+    let text = dir.join("notes.zip");
+    std::fs::write(&text, "just some text, renamed").expect("write");
+    refused(&setup, &text, "not a zip file").await;
+    let png = dir.join("image.zip");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
+    refused(&setup, &png, "not a zip file").await;
+    let empty = dir.join("empty.zip");
+    std::fs::write(&empty, b"").expect("write");
+    refused(&setup, &empty, "empty").await;
+
+    let bytes = std::fs::read(&path).expect("read");
+    let truncated = dir.join("truncated.zip");
+    std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).expect("write");
+    refused(&setup, &truncated, "not a zip file, or it is damaged").await;
+
+    // Flip one byte of compressed data inside items.ndjson: the CRC no longer matches.
+    let mut corrupt = bytes.clone();
+    let at = find(&corrupt, b"items.ndjson").expect("local header") + 200;
+    corrupt[at] ^= 0x55;
+    let crc = dir.join("crc.zip");
+    std::fs::write(&crc, corrupt).expect("write");
+    refused(&setup, &crc, "damaged").await;
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[tokio::test]
+async fn hostile_entry_names_links_and_nesting_are_refused() {
+    let setup = setup().await;
+    let (_, entries) = valid_backup(&setup).await;
+    let dir = setup.dir.path();
+    let cases: [(&str, &str); 6] = [
+        ("../evil.json", "`..`"),
+        ("/etc/passwd", "absolute path"),
+        ("C:/windows/evil.json", "drive letter"),
+        ("contents\\evil.json", "backslash"),
+        ("evil\0.json", "NUL"),
+        ("inner.zip", "archive inside the archive"),
+    ];
+    for (index, (name, expected)) in cases.iter().enumerate() {
+        let mut list = entries.clone();
+        list.push((name.to_string(), b"{}".to_vec()));
+        let file = dir.join(format!("name{index}.zip"));
+        write_zip(&file, &list, true);
+        refused(&setup, &file, expected).await;
+    }
+
+    // A symbolic link entry.
+    let file = dir.join("symlink.zip");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&file).expect("create"));
+        for (name, bytes) in &entries {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            zip.write_all(bytes).expect("write");
+        }
+        zip.add_symlink(
+            "link",
+            "/etc/passwd",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .expect("symlink");
+        zip.finish().expect("finish");
+    }
+    refused(&setup, &file, "symbolic link").await;
+
+    // A zip inside the zip under an innocent name.
+    let mut nested = Vec::new();
+    {
+        let mut inner = zip::ZipWriter::new(std::io::Cursor::new(&mut nested));
+        inner
+            .start_file("x", zip::write::SimpleFileOptions::default())
+            .expect("start");
+        inner.write_all(b"x").expect("write");
+        inner.finish().expect("finish");
+    }
+    let list = with_entry(&entries, "namespace.json", |_| nested.clone());
+    let file = dir.join("nested.zip");
+    write_zip(&file, &list, true);
+    refused(&setup, &file, "archive inside the archive").await;
+
+    // Duplicate names: a zip writer refuses them, so the second name is patched afterwards
+    // (same length) in the local and central headers.
+    let file = dir.join("duplicate.zip");
+    let list = {
+        let mut list = entries.clone();
+        list.push(("namespace.jsoX".into(), b"{}".to_vec()));
+        list
+    };
+    write_zip(&file, &list, true);
+    let mut raw = std::fs::read(&file).expect("read");
+    let mut start = 0;
+    while let Some(at) = find(&raw[start..], b"namespace.jsoX") {
+        raw[start + at + 13] = b'n';
+        start += at + 14;
+    }
+    std::fs::write(&file, raw).expect("write");
+    refused(&setup, &file, "appears twice").await;
+
+    // An encrypted entry: the encryption flag set in the local and central headers.
+    let file = dir.join("encrypted.zip");
+    write_zip(&file, &entries, true);
+    let mut raw = std::fs::read(&file).expect("read");
+    let local = find(&raw, b"PK\x03\x04").expect("local header");
+    raw[local + 6] |= 1;
+    let central = find(&raw, b"PK\x01\x02").expect("central record");
+    raw[central + 8] |= 1;
+    std::fs::write(&file, raw).expect("write");
+    refused(&setup, &file, "encrypted").await;
+}
+
+#[tokio::test]
+async fn bombs_and_oversized_archives_are_refused_while_reading() {
+    let setup = setup().await;
+    let (path, entries) = valid_backup(&setup).await;
+    let dir = setup.dir.path();
+
+    // A high-ratio entry: 50 MiB of zeros compress to about 50 KiB.
+    let large = entries
+        .iter()
+        .find(|(name, _)| name.starts_with("contents/"))
+        .map(|(name, _)| name.clone())
+        .expect("a content entry");
+    let list = with_entry(&entries, &large, |_| vec![b' '; 50 << 20]);
+    let file = dir.join("bomb.zip");
+    write_zip(&file, &list, true);
+    refused(&setup, &file, "zip bomb").await;
+
+    // Caps, made small for the test.
+    let small = |limits: Limits| Engine {
+        limits,
+        ..setup.engine.clone()
+    };
+    let check = |engine: &Engine| {
+        archive::read(&path, engine.limits, &mut archive::CheckOnly)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let few = small(Limits {
+        max_entries: 3,
+        ..Limits::default()
+    });
+    assert!(check(&few).contains("at most 3"), "{}", check(&few));
+    let tiny_entry = small(Limits {
+        max_entry_bytes: 1000,
+        ..Limits::default()
+    });
+    assert!(check(&tiny_entry).contains("the most one entry may hold"));
+    let tiny_total = small(Limits {
+        max_total_bytes: 5000,
+        ..Limits::default()
+    });
+    assert!(check(&tiny_total).contains("the most a backup may hold"));
+
+    // Overlapping entries: two central directory records point at the same data.
+    let file = dir.join("overlap.zip");
+    let mut list = entries.clone();
+    list.push(("contents/aaaa".into(), b"x".to_vec()));
+    write_zip(&file, &list, true);
+    let mut raw = std::fs::read(&file).expect("read");
+    // The central directory record of the last entry: make its local header offset that
+    // of the first entry.
+    let central = rfind(&raw, b"PK\x01\x02").expect("central record");
+    let first_offset = raw[find(&raw, b"PK\x01\x02").expect("first") + 42..][..4].to_vec();
+    raw[central + 42..central + 46].copy_from_slice(&first_offset);
+    std::fs::write(&file, raw).expect("write");
+    let message = archive::read(&file, Limits::default(), &mut archive::CheckOnly)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        message.contains("overlap") || message.contains("damaged"),
+        "{message}"
+    );
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[tokio::test]
+async fn manifests_that_lie_or_are_missing_are_refused() {
+    let setup = setup().await;
+    let (_, entries) = valid_backup(&setup).await;
+    let dir = setup.dir.path();
+    let mut n = 0;
+    let mut case = |list: Vec<(String, Vec<u8>)>, fix: bool| {
+        n += 1;
+        let file = dir.join(format!("manifest{n}.zip"));
+        write_zip(&file, &list, fix);
+        file
+    };
+
+    let without: Vec<_> = entries
+        .iter()
+        .filter(|(k, _)| k != "manifest.json")
+        .cloned()
+        .collect();
+    let file = case(without, false);
+    refused(&setup, &file, "no manifest.json").await;
+    let file = case(
+        with_entry(&entries, "manifest.json", |_| b"not json".to_vec()),
+        false,
+    );
+    refused(&setup, &file, "manifest.json is not JSON").await;
+    let file = case(
+        manifest_edit(&entries, |m| m["counts"]["items"] = "many".into()),
+        false,
+    );
+    refused(&setup, &file, "wrong field").await;
+    let file = case(
+        manifest_edit(&entries, |m| m["counts"]["items"] = 99.into()),
+        false,
+    );
+    refused(&setup, &file, "counts 99 items").await;
+    let file = case(
+        manifest_edit(&entries, |m| m["format_version"] = 2.into()),
+        false,
+    );
+    refused(&setup, &file, "archive format version 2").await;
+    let newer = schema::SCHEMA_VERSION + 1;
+    let file = case(
+        manifest_edit(&entries, |m| m["schema_version"] = newer.into()),
+        false,
+    );
+    refused(
+        &setup,
+        &file,
+        &format!("This backup was made with schema version {newer}; this server supports up to {}. Upgrade the server to restore it.", schema::SCHEMA_VERSION),
+    )
+    .await;
+    // Content changed after the manifest was written.
+    let file = case(
+        with_entry(&entries, "namespace.json", |b| {
+            replace_text(b, "Sample", "Tampered")
+        }),
+        false,
+    );
+    refused(&setup, &file, "does not match its checksum").await;
+    let mut extra = entries.clone();
+    extra.push(("contents/unlisted".into(), b"{}".to_vec()));
+    let file = case(extra, false);
+    refused(&setup, &file, "which its manifest does not list").await;
+}
+
+#[tokio::test]
+async fn broken_records_and_references_are_refused() {
+    let setup = setup().await;
+    let (_, entries) = valid_backup(&setup).await;
+    let dir = setup.dir.path();
+    let mut n = 0;
+    let mut case = |list: Vec<(String, Vec<u8>)>| {
+        n += 1;
+        let file = dir.join(format!("records{n}.zip"));
+        write_zip(&file, &list, true);
+        file
+    };
+    let file = case(with_entry(&entries, "items.ndjson", |b| {
+        let mut b = b.to_vec();
+        b.extend_from_slice(b"{\"id\": broken\n");
+        b
+    }));
+    refused(&setup, &file, "not an item record").await;
+    let file = case(with_entry(&entries, "items.ndjson", |b| {
+        replace_text(
+            b,
+            "<definitions><process id=\\\"p\\\"/></definitions>",
+            "<definitions><process>",
+        )
+    }));
+    refused(&setup, &file, "well-formed").await;
+    let file = case(with_entry(&entries, "items.ndjson", |b| {
+        replace_text(
+            b,
+            "<definitions>",
+            "<!DOCTYPE d [<!ENTITY x SYSTEM \\\"file:///etc/passwd\\\">]><definitions>",
+        )
+    }));
+    refused(&setup, &file, "document type").await;
+    let file = case(with_entry(&entries, "items.ndjson", |b| {
+        replace_text(b, "{\\\"url\\\"", "{url")
+    }));
+    refused(&setup, &file, "not valid JSON").await;
+    // An item in a folder the backup does not hold (the manifest agrees with the entries).
+    let without_orders = with_entry(&entries, "folders.ndjson", |b| {
+        String::from_utf8_lossy(b)
+            .lines()
+            .filter(|line| !line.contains("\"Orders\""))
+            .map(|line| format!("{line}\n"))
+            .collect::<String>()
+            .into_bytes()
+    });
+    let file = case(manifest_edit(&without_orders, |m| {
+        let folders = m["counts"]["folders"].as_u64().unwrap_or(0);
+        m["counts"]["folders"] = (folders - 1).into();
+    }));
+    refused(&setup, &file, "which the backup does not hold").await;
+}
+
+#[tokio::test]
+async fn a_newer_backup_is_refused_before_anything_is_touched() {
+    let setup = setup().await;
+    let (path, entries) = valid_backup(&setup).await;
+    let before = snapshot(&setup.engine.db, "ns").await;
+    // Make a stored backup newer, as if written by a future server.
+    let newer = schema::SCHEMA_VERSION + 1;
+    let list = manifest_edit(&entries, |m| m["schema_version"] = newer.into());
+    write_zip(&path, &list, false);
+    let backups = backup::list(&setup.engine.db).await.expect("list");
+    let job = restore_into(&setup, &backups[0].id, "ns").await;
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(
+        job.error
+            .as_deref()
+            .is_some_and(|e| e.contains(&format!("schema version {newer}"))),
+        "{job:?}"
+    );
+    assert_eq!(snapshot(&setup.engine.db, "ns").await, before);
+    let generations: Option<i64> = setup
+        .engine
+        .db
+        .query("RETURN count(SELECT * FROM generation)")
+        .await
+        .expect("q")
+        .take(0)
+        .expect("t");
+    assert_eq!(generations, Some(1), "no generation was written");
+}
+
+/// The snapshot a backup reads: a read transaction does not see writes made after it began
+/// (what makes edits during a backup "all out").
+#[tokio::test]
+async fn a_backup_reads_a_snapshot_that_later_edits_do_not_change() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    sample(db, "ns").await;
+    let count = "RETURN count(SELECT * FROM item)";
+    let tx = db.clone().begin().await.expect("begin");
+    let before: Option<i64> = tx.query(count).await.expect("q").take(0).expect("t");
+    item::create(
+        db,
+        "ns",
+        NewItem {
+            folder: None,
+            kind: ItemKind::Service,
+            name: "Written meanwhile",
+            content: "{}",
+        },
+        "bob",
+    )
+    .await
+    .expect("a write while the transaction is open");
+    let during: Option<i64> = tx.query(count).await.expect("q").take(0).expect("t");
+    tx.cancel().await.expect("cancel");
+    let after: Option<i64> = db.query(count).await.expect("q").take(0).expect("t");
+    assert_eq!(before, during, "the open transaction keeps its snapshot");
+    assert_eq!(after, before.map(|n| n + 1));
+}

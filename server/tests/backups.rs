@@ -1,0 +1,165 @@
+//! Backups through the real server: create, download, upload, restore, delete, and the
+//! upload size limit.
+
+mod support;
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Client, Server};
+
+fn ok(client: &Client<'_>, path: &str, body: Value) -> Value {
+    let (status, answer) = client.post_json(path, &body.to_string());
+    assert_eq!(status, 200, "{path}: {answer}");
+    serde_json::from_str(&answer).expect("json")
+}
+
+fn wait(client: &Client<'_>, job: &str) -> Value {
+    for _ in 0..600 {
+        let job = ok(client, "/api/get_job", json!({ "id": job }));
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("job {job} did not finish");
+}
+
+#[test]
+fn a_backup_is_downloaded_uploaded_again_and_restored_elsewhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://", "--demo"]);
+    let admin = server.admin();
+    let started = ok(
+        &admin,
+        "/api/create_backup",
+        json!({ "namespace": "demo", "name": "Nightly/März" }),
+    );
+    let id = started[0]["id"].as_str().expect("id").to_string();
+    assert_eq!(started[0]["status"], "in_progress");
+    let job = wait(&admin, started[1]["id"].as_str().expect("job"));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let list = ok(&admin, "/api/list_backups", json!({}));
+    assert_eq!(list[0]["status"], "completed");
+
+    let (status, head, zip) =
+        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+    assert_eq!(status, 200, "{head}");
+    let created = list[0]["created_at"].as_str().expect("created_at");
+    let stamp = format!(
+        "{}_{}-{}-{}",
+        &created[..10],
+        &created[11..13],
+        &created[14..16],
+        &created[17..19]
+    );
+    assert!(
+        head.contains(&format!("filename=\"Nightly_M_rz_{stamp}.zip\"")),
+        "{head}"
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.clone())).expect("a zip");
+    let mut manifest = String::new();
+    archive
+        .by_name("manifest.json")
+        .expect("manifest")
+        .read_to_string(&mut manifest)
+        .expect("read");
+    let manifest: Value = serde_json::from_str(&manifest).expect("json");
+    assert_eq!(manifest["namespace"], "demo");
+
+    // Upload the same file twice: two entries, the second named as a duplicate.
+    for round in 0..2 {
+        let (status, _, body) = admin.exchange(
+            "POST",
+            "/api/backups/upload?name=Again&namespace=demo",
+            &[],
+            Some(("application/zip", &zip)),
+        );
+        let body: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["backup"]["origin"], "uploaded");
+        assert!(body["duplicate_of"].is_string(), "round {round}: {body}");
+    }
+    assert_eq!(
+        ok(&admin, "/api/list_backups", json!({}))
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+
+    // Restore into a namespace that does not exist yet.
+    let job = ok(
+        &admin,
+        "/api/restore_backup",
+        json!({ "id": id, "namespace": "copy" }),
+    );
+    let job = wait(&admin, job["id"].as_str().expect("job"));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let original = ok(
+        &admin,
+        "/api/get_namespace_tree",
+        json!({ "namespace": "demo" }),
+    );
+    let copy = ok(
+        &admin,
+        "/api/get_namespace_tree",
+        json!({ "namespace": "copy" }),
+    );
+    assert_eq!(original["folders"], copy["folders"]);
+
+    let deleted = ok(&admin, "/api/delete_backup", json!({ "id": id }));
+    assert_eq!(deleted["id"], id);
+    let (status, _, _) =
+        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+    assert_eq!(status, 404);
+
+    let (_, log) = admin.post_json("/api/list_audit", r#"{"before": null, "limit": 50}"#);
+    for action in [
+        "backup create",
+        "backup download",
+        "backup upload",
+        "backup restore",
+        "backup delete",
+    ] {
+        assert!(log.contains(action), "{action} is audited: {log}");
+    }
+}
+
+#[test]
+fn uploads_over_the_limit_or_not_zips_are_refused_and_leave_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://", "--max-upload-size", "1KB"]);
+    let admin = server.admin();
+    let big = vec![b'x'; 4000];
+    let (status, _, body) = admin.exchange(
+        "POST",
+        "/api/backups/upload?name=Big&namespace=demo",
+        &[],
+        Some(("application/zip", &big)),
+    );
+    assert_eq!(status, 413, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("larger than"));
+    let (status, _, body) = admin.exchange(
+        "POST",
+        "/api/backups/upload?name=Text&namespace=demo",
+        &[],
+        Some(("application/zip", b"just text")),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        String::from_utf8_lossy(&body).contains("not a zip file"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert_eq!(
+        ok(&admin, "/api/list_backups", json!({}))
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    let scratch = std::fs::read_dir(dir.path().join("backups/.scratch"))
+        .expect("scratch dir")
+        .count();
+    assert_eq!(scratch, 0, "no scratch file is left");
+}
