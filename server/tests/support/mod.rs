@@ -37,7 +37,13 @@ impl Server {
     /// Starts `nsbackup serve` on a free port with the given extra arguments and waits until
     /// it prints its address.
     pub fn start(data_dir: &Path, args: &[&str]) -> Server {
+        Self::start_with_env(data_dir, args, &[])
+    }
+
+    /// As [`Server::start`], with extra environment variables.
+    pub fn start_with_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = nsbackup()
+            .envs(env.iter().copied())
             .env("NSBACKUP_INITIAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
@@ -97,6 +103,26 @@ impl Server {
         }
         let _ = self.child.kill();
         self.child.wait().expect("the server ends")
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash or a power cut would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits until the server logs a line containing `text`; returns whether it did within
+    /// `timeout`.
+    pub fn wait_for_log(&self, text: &str, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(100))
+                && line.contains(text)
+            {
+                return true;
+            }
+        }
+        false
     }
 
     /// Everything the server has logged so far.

@@ -76,6 +76,16 @@ pub fn check_name(name: &str) -> Result<String, DomainError> {
     Ok(name.to_string())
 }
 
+/// Fault injection for the crash-safety tests (`server/tests/crash.rs`): when the
+/// environment variable `NSBACKUP_TEST_PAUSE` names `point`, the job logs that it pauses
+/// there and waits a minute, so that the test can kill the process at exactly that point.
+async fn pause_point(point: &str) {
+    if std::env::var("NSBACKUP_TEST_PAUSE").is_ok_and(|wanted| wanted == point) {
+        tracing::warn!(point, "pausing here for a crash test");
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+}
+
 fn new_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
@@ -395,6 +405,7 @@ async fn snapshot_into(
                 done += 1;
             }
             jobs::progress(db, id, "writing items", done, total.max(done)).await?;
+            pause_point("backup:writing").await;
         }
         Ok(())
     }
@@ -652,6 +663,7 @@ async fn apply_restore(
             .await
             .map_err(|e| DomainError::Corrupt(format!("the restore check stopped: {e}")))??;
     let total = checked.manifest.counts.items;
+    pause_point("restore:checked").await;
 
     // Nothing was written until here. Now the content goes into a generation nobody sees.
     let generation = new_generation_id();
@@ -666,6 +678,7 @@ async fn apply_restore(
             let from = checked.manifest.schema_version;
             if from < schema::SCHEMA_VERSION {
                 jobs::progress(db, job, "migrating", total, total).await?;
+                pause_point("restore:migrating").await;
                 schema::migrate_generation(db, &generation, from).await
             } else {
                 Ok(())
@@ -676,7 +689,12 @@ async fn apply_restore(
     let result = match switched {
         Ok(()) => {
             jobs::progress(db, job, "switching", total, total).await?;
-            switch(db, target, &generation, &checked.namespace.title, job).await
+            pause_point("restore:switching").await;
+            let switched = switch(db, target, &generation, &checked.namespace.title, job).await;
+            if switched.is_ok() {
+                pause_point("restore:switched").await;
+            }
+            switched
         }
         Err(error) => Err(error),
     };
@@ -749,6 +767,7 @@ async fn write_generation(
                 done += count;
                 if result.is_ok() {
                     let _ = jobs::progress(db, job, "writing items", done, total).await;
+                    pause_point("restore:writing").await;
                 }
                 result
             }

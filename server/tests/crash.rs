@@ -1,0 +1,262 @@
+//! Crash safety, with the real process killed (SIGKILL) at chosen points of a restore and of
+//! a backup: afterwards the namespace is exactly as it was or exactly the backup, never a
+//! mix, and no half-written backup is ever listed as completed.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Client, Server};
+
+fn ok(client: &Client<'_>, path: &str, body: Value) -> Value {
+    let (status, answer) = client.post_json(path, &body.to_string());
+    assert_eq!(status, 200, "{path}: {answer}");
+    serde_json::from_str(&answer).expect("json")
+}
+
+fn wait(client: &Client<'_>, job: &str) -> Value {
+    for _ in 0..600 {
+        let job = ok(client, "/api/get_job", json!({ "id": job }));
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("job {job} did not finish");
+}
+
+/// Everything a namespace holds, by path, without ids: comparable across namespaces.
+fn state(client: &Client<'_>, ns: &str) -> Value {
+    let tree = ok(
+        client,
+        "/api/get_namespace_tree",
+        json!({ "namespace": ns }),
+    );
+    let folders = tree["folders"].as_array().cloned().unwrap_or_default();
+    let name_of = |id: &Value| -> String {
+        folders
+            .iter()
+            .find(|f| &f["id"] == id)
+            .map(|f| f["name"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    let mut out = serde_json::Map::new();
+    let mut containers = vec![Value::Null];
+    containers.extend(folders.iter().map(|f| f["id"].clone()));
+    for container in containers {
+        let items = ok(
+            client,
+            "/api/list_items",
+            json!({ "namespace": ns, "folder": container }),
+        );
+        let label = if container.is_null() {
+            "(top)".to_string()
+        } else {
+            name_of(&container)
+        };
+        let summary: Vec<Value> = items
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|i| json!([i["name"], i["kind"], i["size"], i["revision"]]))
+            .collect();
+        out.insert(format!("items in {label}"), Value::Array(summary));
+    }
+    for folder in &folders {
+        out.insert(
+            format!("folder {}", folder["name"].as_str().unwrap_or_default()),
+            json!([name_of(&folder["parent"]), folder["permissions"]]),
+        );
+    }
+    Value::Object(out)
+}
+
+fn create(client: &Client<'_>, path: &str, body: Value) -> String {
+    ok(client, path, body)["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+/// A namespace `ns` with content, a backup of it, then a change after the backup. Returns
+/// the backup's id (for `migrating`, the uploaded version-1 golden backup's).
+fn prepare(server: &Server, older: bool) -> String {
+    let admin = server.admin();
+    ok(
+        &admin,
+        "/api/create_namespace",
+        json!({ "name": "ns", "title": "Crash test" }),
+    );
+    let top = create(
+        &admin,
+        "/api/create_folder",
+        json!({ "namespace": "ns", "parent": null, "name": "Top" }),
+    );
+    for (folder, name) in [(Value::Null, "Root service"), (json!(top), "Inner service")] {
+        create(
+            &admin,
+            "/api/create_item",
+            json!({ "namespace": "ns", "folder": folder, "kind": "service", "name": name }),
+        );
+    }
+    let id = if older {
+        let golden =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/tests/fixtures/backup-v1.zip");
+        let bytes = std::fs::read(golden).expect("golden backup");
+        let (status, _, body) = admin.exchange(
+            "POST",
+            "/api/backups/upload?name=Old&namespace=legacy",
+            &[],
+            Some(("application/zip", &bytes)),
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let body: Value = serde_json::from_slice(&body).expect("json");
+        body["backup"]["id"].as_str().expect("id").to_string()
+    } else {
+        let started = ok(
+            &admin,
+            "/api/create_backup",
+            json!({ "namespace": "ns", "name": "Before" }),
+        );
+        let job = wait(&admin, started[1]["id"].as_str().expect("job"));
+        assert_eq!(job["status"], "succeeded");
+        started[0]["id"].as_str().expect("id").to_string()
+    };
+    create(
+        &admin,
+        "/api/create_folder",
+        json!({ "namespace": "ns", "parent": null, "name": "Added after the backup" }),
+    );
+    id
+}
+
+fn killed_restore_leaves_old_or_new(point: &str, expect_new: bool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let older = point == "restore:migrating";
+    let server = Server::start(dir.path(), &[]);
+    let backup = prepare(&server, older);
+    let before = state(&server.admin(), "ns");
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    let server = Server::start_with_env(dir.path(), &[], &[("NSBACKUP_TEST_PAUSE", point)]);
+    let admin = server.admin();
+    let job = ok(
+        &admin,
+        "/api/restore_backup",
+        json!({ "id": backup, "namespace": "ns" }),
+    );
+    assert!(
+        server.wait_for_log("pausing here for a crash test", Duration::from_secs(60)),
+        "the restore reached {point}"
+    );
+    server.kill();
+
+    let server = Server::start(dir.path(), &[]);
+    let admin = server.admin();
+    let job = ok(&admin, "/api/get_job", json!({ "id": job["id"] }));
+    assert_eq!(job["status"], "failed", "{point}: {job}");
+    assert_eq!(job["error"], "interrupted by a restart", "{point}");
+    let after = state(&admin, "ns");
+    // What the backup holds, restored cleanly into another namespace.
+    let clean = ok(
+        &admin,
+        "/api/restore_backup",
+        json!({ "id": backup, "namespace": "expected" }),
+    );
+    assert_eq!(
+        wait(&admin, clean["id"].as_str().expect("job"))["status"],
+        "succeeded"
+    );
+    let restored = state(&admin, "expected");
+    assert_ne!(before, restored, "the test can tell old from new");
+    if expect_new {
+        assert_eq!(after, restored, "killed at {point}: the backup, whole");
+    } else {
+        assert_eq!(after, before, "killed at {point}: the old content, whole");
+    }
+    // The namespace is free for the next job.
+    let again = ok(
+        &admin,
+        "/api/restore_backup",
+        json!({ "id": backup, "namespace": "ns" }),
+    );
+    assert_eq!(
+        wait(&admin, again["id"].as_str().expect("job"))["status"],
+        "succeeded"
+    );
+    assert_eq!(state(&admin, "ns"), restored);
+}
+
+#[test]
+fn a_restore_killed_after_validation_changes_nothing() {
+    killed_restore_leaves_old_or_new("restore:checked", false);
+}
+
+#[test]
+fn a_restore_killed_while_writing_changes_nothing() {
+    killed_restore_leaves_old_or_new("restore:writing", false);
+}
+
+#[test]
+fn a_restore_killed_while_migrating_changes_nothing() {
+    killed_restore_leaves_old_or_new("restore:migrating", false);
+}
+
+#[test]
+fn a_restore_killed_just_before_the_switch_changes_nothing() {
+    killed_restore_leaves_old_or_new("restore:switching", false);
+}
+
+#[test]
+fn a_restore_killed_just_after_the_switch_is_complete() {
+    killed_restore_leaves_old_or_new("restore:switched", true);
+}
+
+#[test]
+fn a_backup_killed_while_writing_is_never_listed_as_completed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &[]);
+    prepare(&server, false);
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    let server = Server::start_with_env(
+        dir.path(),
+        &[],
+        &[("NSBACKUP_TEST_PAUSE", "backup:writing")],
+    );
+    let admin = server.admin();
+    let started = ok(
+        &admin,
+        "/api/create_backup",
+        json!({ "namespace": "ns", "name": "Killed" }),
+    );
+    assert!(server.wait_for_log("pausing here for a crash test", Duration::from_secs(60)));
+    server.kill();
+
+    let server = Server::start(dir.path(), &[]);
+    let admin = server.admin();
+    let list = ok(&admin, "/api/list_backups", json!({}));
+    let killed = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|b| b["id"] == started[0]["id"])
+        .cloned()
+        .expect("listed");
+    assert_eq!(killed["status"], "failed", "{killed}");
+    assert_eq!(killed["error"], "interrupted by a restart");
+    let id = killed["id"].as_str().expect("id");
+    assert!(!dir.path().join(format!("backups/{id}.zip")).exists());
+    let scratch = std::fs::read_dir(dir.path().join("backups/.scratch"))
+        .expect("scratch")
+        .count();
+    assert_eq!(scratch, 0, "scratch files are removed at start-up");
+    let (status, _, _) =
+        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+    assert_eq!(status, 409, "a failed backup cannot be downloaded");
+}
