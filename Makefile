@@ -35,12 +35,13 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/debug/nsbackup
 DATA_DIR ?= ./data
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: help run build test test-rust test-wasm test-e2e lint fmt tools test-tools clean
+.PHONY: help run build test test-rust test-wasm test-e2e bench lint fmt tools test-tools clean
 
 help:
 	@echo "make run    build and serve nsbackup on http://$(LISTEN) (data in $(DATA_DIR))"
 	@echo "make test   run the Rust tests, the WASM build check and the browser tests"
 	@echo "make lint   rustfmt and clippy"
+	@echo "make bench  backup and restore against zip -1 and a plain insert (release build; BENCH_SIZES=1000,10000)"
 
 ## Serving
 
@@ -63,6 +64,12 @@ test-wasm:
 
 test-e2e: build
 	scripts/e2e.sh "$(SERVER_BIN)"
+
+## Benchmarks (not part of `make test`; a release build, minutes on two cores)
+
+bench:
+	command -v zip >/dev/null || apt-get install -y zip
+	cargo bench -p nsbackup --bench backup
 
 lint:
 	cargo fmt --all -- --check

@@ -17,7 +17,8 @@ use leptos_router::path;
 
 use components::layout::Layout;
 use pages::{
-    admin::{AuditLogPage, BackupAndRestorePage, UsersPage},
+    admin::{AuditLogPage, UsersPage},
+    backups::BackupAndRestorePage,
     explorer::ExplorerPage,
     not_found::NotFoundPage,
     overview::OverviewPage,

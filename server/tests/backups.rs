@@ -163,3 +163,38 @@ fn uploads_over_the_limit_or_not_zips_are_refused_and_leave_nothing() {
         .count();
     assert_eq!(scratch, 0, "no scratch file is left");
 }
+
+#[test]
+fn an_upload_cut_off_by_the_client_leaves_nothing_behind() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
+    let address = server.base_url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+    let cookie = admin.cookie.clone().expect("signed in");
+    write!(
+        stream,
+        "POST /api/backups/upload?name=Cut&namespace=demo HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nContent-Type: application/zip\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    .expect("head");
+    stream.write_all(&[b'P'; 50_000]).expect("part of the body");
+    drop(stream);
+    // The server notices the missing rest and removes what it had received.
+    let scratch = dir.path().join("backups/.scratch");
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        left = std::fs::read_dir(&scratch).expect("scratch").count();
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(left, 0, "no partial upload is left");
+    assert_eq!(
+        ok(&admin, "/api/list_backups", json!({}))
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+}

@@ -1,5 +1,6 @@
 //! Components shared by the pages.
 
+pub mod browser;
 pub mod dialog;
 pub mod errors;
 pub mod hydration;

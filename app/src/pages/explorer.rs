@@ -200,6 +200,7 @@ fn NamespaceBar(
                 }}
             </Transition>
             // Namespaces are created and deleted by administrators (the server insists).
+            <Transition fallback=|| ()>
             <Show when=move || is_admin.get()>
             <button type="button" disabled=move || !hydrated.get() on:click=move |_| creating.update(|c| *c = !*c)>
                 "New namespace"
@@ -210,6 +211,7 @@ fn NamespaceBar(
                     "Delete namespace"
                 </button>
             </Show>
+            </Transition>
         </div>
         <Show when=move || creating.get()>
             <form
@@ -770,7 +772,7 @@ fn counted(n: usize, noun: &str) -> String {
     }
 }
 
-fn format_size(bytes: u64) -> String {
+pub(crate) fn format_size(bytes: u64) -> String {
     match bytes {
         0..1024 => format!("{bytes} B"),
         1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),

@@ -611,27 +611,41 @@ enum Batch {
 /// Sends records in batches from the archive reader to the writer of the new generation.
 struct Batcher {
     sender: mpsc::Sender<Batch>,
+    folders: Vec<serde_json::Value>,
     items: Vec<serde_json::Value>,
 }
 
+/// Records per batch.
+const BATCH: usize = 500;
+
 impl Batcher {
-    fn flush(&mut self) -> Result<(), ArchiveError> {
-        if self.items.is_empty() {
-            return Ok(());
-        }
-        let items = std::mem::take(&mut self.items);
+    fn send(&self, batch: Batch) -> Result<(), ArchiveError> {
         self.sender
-            .blocking_send(Batch::Items(items))
+            .blocking_send(batch)
             .map_err(|_| ArchiveError::Io("the restore stopped writing".into()))
+    }
+
+    fn flush(&mut self) -> Result<(), ArchiveError> {
+        if !self.folders.is_empty() {
+            let folders = std::mem::take(&mut self.folders);
+            self.send(Batch::Folders(folders))?;
+        }
+        if !self.items.is_empty() {
+            let items = std::mem::take(&mut self.items);
+            self.send(Batch::Items(items))?;
+        }
+        Ok(())
     }
 }
 
 impl archive::Visitor for Batcher {
     fn folder(&mut self, folder: FolderRecord) -> Result<(), ArchiveError> {
         let value = serde_json::to_value(folder).map_err(|e| ArchiveError::Io(e.to_string()))?;
-        self.sender
-            .blocking_send(Batch::Folders(vec![value]))
-            .map_err(|_| ArchiveError::Io("the restore stopped writing".into()))
+        self.folders.push(value);
+        if self.folders.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn item(&mut self, item: ItemRecord, content: String) -> Result<(), ArchiveError> {
@@ -639,8 +653,12 @@ impl archive::Visitor for Batcher {
         let mut value = serde_json::to_value(item).map_err(|e| ArchiveError::Io(e.to_string()))?;
         value["content"] = serde_json::Value::String(content);
         value["size"] = serde_json::Value::from(size);
+        // Folders all come first, so they are written before any item refers to them.
+        if !self.folders.is_empty() {
+            self.flush()?;
+        }
         self.items.push(value);
-        if self.items.len() >= 500 {
+        if self.items.len() >= BATCH {
             self.flush()?;
         }
         Ok(())
@@ -723,6 +741,7 @@ async fn write_generation(
     let reader = tokio::task::spawn_blocking(move || -> Result<(), ArchiveError> {
         let mut batcher = Batcher {
             sender,
+            folders: Vec::new(),
             items: Vec::new(),
         };
         archive::read(&source, limits, &mut batcher)?;
@@ -818,8 +837,12 @@ async fn switch(
     Ok(())
 }
 
+/// How long the content a restore replaced is kept (for an undo) before a sweep removes it.
+pub const SNAPSHOT_RETENTION: &str = "7d";
+
 /// Start-up: jobs that a crash interrupted are marked failed, backups they were writing are
-/// listed as failed, half-written generations and scratch files go.
+/// listed as failed, half-written generations and scratch files go, and safety snapshots
+/// older than [`SNAPSHOT_RETENTION`] are removed.
 ///
 /// # Errors
 ///
@@ -829,9 +852,12 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     jobs::recover(db).await?;
     db.query(
         "UPDATE backup SET status = 'failed', error = $why WHERE status = 'in_progress';
-         UPDATE generation SET state = 'retired', retired_at = time::now() WHERE state = 'restoring';",
+         UPDATE generation SET state = 'retired', retired_at = time::now() WHERE state = 'restoring';
+         UPDATE generation SET state = 'retired', retired_at = time::now()
+             WHERE state = 'snapshot' AND replaced_at < time::now() - type::duration($keep);",
     )
     .bind(("why", jobs::INTERRUPTED))
+    .bind(("keep", SNAPSHOT_RETENTION))
     .await?
     .check()?;
     let removed = engine.store.sweep_scratch()?;

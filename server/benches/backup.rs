@@ -1,0 +1,294 @@
+//! `make bench`: backup and restore against baselines measured in the same run on the same
+//! data, as ratios. For each size (1,000, 10,000 and 100,000 items of about 4 KiB with a long
+//! tail; `BENCH_SIZES=1000,10000` picks others) on an embedded SurrealKV database:
+//!
+//! - backup time against `zip -1 -r` of the same documents written out as files;
+//! - restore time against a plain batched `INSERT` of the same records;
+//! - peak RSS of each (the process's high-water mark, reset before each step);
+//! - p99 latency of explorer writes (item saves) while a backup runs, against the same writes
+//!   with nothing else running.
+//!
+//! Prints a Markdown table (docs/benchmarks.md keeps the last one).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::domain::backup::archive::Limits;
+use app::domain::backup::store::LocalStore;
+use app::domain::backup::{self, Engine, jobs};
+use app::domain::content::item;
+use app::domain::db::{self, DbOptions};
+use app::domain::seed::{SeedOptions, seed_namespace};
+use app::domain::{Db, schema};
+use app::types::JobStatus;
+
+/// Resets the process's peak RSS (Linux: writing 5 to clear_refs).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak RSS since the last reset, in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+async fn wait(db: &Db, job: &str) {
+    loop {
+        let info = jobs::get(db, job).await.expect("job");
+        if info.status.is_final() {
+            assert_eq!(info.status, JobStatus::Succeeded, "{info:?}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Writes every item of `ns` as a file under `dir` (one directory per folder id).
+async fn write_out(db: &Db, ns: &str, dir: &Path) -> u64 {
+    let mut response = db
+        .query(
+            "LET $gen = type::record('namespace', $ns).generation;
+             SELECT id[1] AS id, folder, content FROM item WHERE gen = $gen;",
+        )
+        .bind(("ns", ns.to_string()))
+        .await
+        .expect("items");
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: String,
+        folder: Option<String>,
+        content: String,
+    }
+    let rows: Vec<Row> = db::take_json(&mut response, 1).expect("rows");
+    let mut bytes = 0;
+    for row in rows {
+        let folder = dir.join(row.folder.unwrap_or_else(|| "top".into()));
+        std::fs::create_dir_all(&folder).expect("dir");
+        bytes += row.content.len() as u64;
+        std::fs::write(folder.join(format!("{}.txt", row.id)), row.content).expect("file");
+    }
+    bytes
+}
+
+/// Inserts the item records of `ns` into a plain table in batches of 500, timing only the
+/// inserts.
+async fn plain_insert(db: &Db, ns: &str) -> Duration {
+    let mut after: Option<String> = None;
+    let mut spent = Duration::ZERO;
+    let generation: Option<String> = db
+        .query("RETURN type::record('namespace', $ns).generation")
+        .bind(("ns", ns.to_string()))
+        .await
+        .expect("q")
+        .take(0)
+        .expect("gen");
+    let generation = generation.expect("namespace");
+    loop {
+        let mut response = db
+            .query(
+                "SELECT id[1] AS id, folder, kind, name, content, size, revision, updated_by
+                 FROM item:[$gen, $after]..[$gen, {}] LIMIT 501",
+            )
+            .bind(("gen", generation.clone()))
+            .bind(("after", after.clone()))
+            .await
+            .expect("page");
+        let rows: Vec<serde_json::Value> = db::take_json(&mut response, 0).expect("rows");
+        let rows: Vec<serde_json::Value> = rows
+            .into_iter()
+            .filter(|row| row["id"].as_str() != after.as_deref())
+            .collect();
+        if rows.is_empty() {
+            return spent;
+        }
+        after = rows
+            .last()
+            .and_then(|row| row["id"].as_str())
+            .map(str::to_string);
+        let started = Instant::now();
+        db.query("INSERT INTO plain_item $rows")
+            .bind(("rows", serde_json::Value::Array(rows)))
+            .await
+            .and_then(|r| r.check())
+            .expect("insert");
+        spent += started.elapsed();
+    }
+}
+
+/// Latencies of `count` item saves, spread over the namespace's items.
+async fn save_latencies(db: &Db, ns: &str, ids: &[String], count: usize) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(count);
+    for n in 0..count {
+        let id = &ids[(n * 7919) % ids.len()];
+        let current = item::get(db, ns, id).await.expect("item");
+        let started = Instant::now();
+        item::save_content(db, ns, id, &current.content, current.info.revision, "bench")
+            .await
+            .expect("save");
+        latencies.push(started.elapsed());
+    }
+    latencies
+}
+
+fn p99(mut latencies: Vec<Duration>) -> Duration {
+    latencies.sort();
+    latencies
+        .get((latencies.len() * 99 / 100).min(latencies.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
+struct Row {
+    items: usize,
+    data_mib: f64,
+    backup: Duration,
+    zip: Duration,
+    restore: Duration,
+    insert: Duration,
+    backup_rss: f64,
+    restore_rss: f64,
+    p99_idle: Duration,
+    p99_during: Duration,
+}
+
+async fn run(items: usize) -> Row {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = db::connect(&DbOptions::surrealkv(&dir.path().join("db")))
+        .await
+        .expect("db");
+    schema::migrate(&db).await.expect("migrate");
+    let engine = Engine {
+        db: db.clone(),
+        store: Arc::new(LocalStore::open(&dir.path().join("backups")).expect("store")),
+        limits: Limits::default(),
+        max_upload_bytes: Engine::DEFAULT_MAX_UPLOAD,
+    };
+    eprintln!("bench: seeding {items} items");
+    let options = SeedOptions {
+        namespace: "bench".into(),
+        title: "Benchmark".into(),
+        folders: (items / 100).max(10),
+        items,
+        avg_size: 4096,
+        seed: 7,
+    };
+    seed_namespace(&db, &options, |_, _| {})
+        .await
+        .expect("seed");
+    let files = dir.path().join("files");
+    let bytes = write_out(&db, "bench", &files).await;
+
+    eprintln!("bench: backup");
+    reset_peak();
+    let started = Instant::now();
+    let (created, job) = backup::create(&engine, "bench", "bench", "bench")
+        .await
+        .expect("backup");
+    wait(&db, &job.id).await;
+    let backup_time = started.elapsed();
+    let backup_rss = peak_mib();
+
+    eprintln!("bench: zip -1");
+    let started = Instant::now();
+    let status = std::process::Command::new("zip")
+        .args(["-1", "-r", "-q"])
+        .arg(dir.path().join("baseline.zip"))
+        .arg(".")
+        .current_dir(&files)
+        .status()
+        .expect("zip runs (install Debian's zip)");
+    assert!(status.success());
+    let zip_time = started.elapsed();
+
+    eprintln!("bench: restore");
+    reset_peak();
+    let started = Instant::now();
+    let job = backup::restore(&engine, &created.id, "restored", "bench")
+        .await
+        .expect("restore");
+    wait(&db, &job.id).await;
+    let restore_time = started.elapsed();
+    let restore_rss = peak_mib();
+
+    eprintln!("bench: plain insert");
+    let insert_time = plain_insert(&db, "bench").await;
+
+    eprintln!("bench: writes while idle and during a backup");
+    let ids: Vec<String> = {
+        let mut response = db
+            .query(
+                "LET $gen = type::record('namespace', 'bench').generation;
+                 SELECT VALUE id[1] FROM item WHERE gen = $gen LIMIT 2000;",
+            )
+            .await
+            .expect("ids");
+        db::take_json(&mut response, 1).expect("ids")
+    };
+    let idle = save_latencies(&db, "bench", &ids, 200).await;
+    let (_, job) = backup::create(&engine, "bench", "during", "bench")
+        .await
+        .expect("backup");
+    let mut during = Vec::new();
+    loop {
+        during.extend(save_latencies(&db, "bench", &ids, 20).await);
+        let info = jobs::get(&db, &job.id).await.expect("job");
+        if info.status.is_final() {
+            break;
+        }
+    }
+    Row {
+        items,
+        data_mib: bytes as f64 / (1024.0 * 1024.0),
+        backup: backup_time,
+        zip: zip_time,
+        restore: restore_time,
+        insert: insert_time,
+        backup_rss,
+        restore_rss,
+        p99_idle: p99(idle),
+        p99_during: p99(during),
+    }
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .unwrap_or_else(|_| "1000,10000,100000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let rows: Vec<Row> = sizes.iter().map(|&n| runtime.block_on(run(n))).collect();
+    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    println!(
+        "| items | data | backup | zip -1 | backup ÷ zip | restore | plain insert | restore ÷ insert | peak RSS backup | peak RSS restore | p99 save idle | p99 save during backup |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &rows {
+        println!(
+            "| {} | {:.0} MiB | {} | {} | {:.2} | {} | {} | {:.2} | {:.0} MiB | {:.0} MiB | {} | {} |",
+            row.items,
+            row.data_mib,
+            secs(row.backup),
+            secs(row.zip),
+            row.backup.as_secs_f64() / row.zip.as_secs_f64().max(1e-9),
+            secs(row.restore),
+            secs(row.insert),
+            row.restore.as_secs_f64() / row.insert.as_secs_f64().max(1e-9),
+            row.backup_rss,
+            row.restore_rss,
+            ms(row.p99_idle),
+            ms(row.p99_during),
+        );
+    }
+}
