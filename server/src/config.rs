@@ -151,6 +151,35 @@ pub struct Config {
     #[arg(long, env = "NSBACKUP_DEMO", global = true)]
     pub demo: bool,
 
+    /// Most entries a backup archive (created or uploaded) may hold.
+    #[arg(
+        long,
+        env = "NSBACKUP_ARCHIVE_MAX_ENTRIES",
+        default_value_t = 200_000,
+        value_name = "N",
+        global = true
+    )]
+    pub archive_max_entries: usize,
+
+    /// Most bytes one entry of a backup archive may unpack to (counted while reading).
+    #[arg(long, env = "NSBACKUP_ARCHIVE_MAX_ENTRY_SIZE", default_value = "4GiB", value_name = "SIZE", value_parser = parse_size, global = true)]
+    pub archive_max_entry_size: u64,
+
+    /// Most bytes a whole backup archive may unpack to (counted while reading).
+    #[arg(long, env = "NSBACKUP_ARCHIVE_MAX_TOTAL_SIZE", default_value = "16GiB", value_name = "SIZE", value_parser = parse_size, global = true)]
+    pub archive_max_total_size: u64,
+
+    /// Most bytes an entry above a mebibyte may unpack to per compressed byte (refuses zip
+    /// bombs).
+    #[arg(
+        long,
+        env = "NSBACKUP_ARCHIVE_MAX_RATIO",
+        default_value_t = 250,
+        value_name = "N",
+        global = true
+    )]
+    pub archive_max_ratio: u64,
+
     /// How long a sign-in lasts before the user must sign in again: a duration such as
     /// `12h`, `30m` or `90s`.
     #[arg(long, env = "NSBACKUP_SESSION_LIFETIME", default_value = "12h", value_name = "DURATION", value_parser = parse_duration, global = true)]

@@ -133,6 +133,12 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
         ..Services::new(db, std::sync::Arc::new(store))
     };
     services.backups.max_upload_bytes = config.max_upload_size;
+    services.backups.limits = domain::backup::archive::Limits {
+        max_entries: config.archive_max_entries,
+        max_entry_bytes: config.archive_max_entry_size,
+        max_total_bytes: config.archive_max_total_size,
+        max_ratio: config.archive_max_ratio,
+    };
     domain::backup::recover(&services.backups).await?;
 
     let listener = TcpListener::bind(config.listen)

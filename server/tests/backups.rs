@@ -198,3 +198,25 @@ fn an_upload_cut_off_by_the_client_leaves_nothing_behind() {
         Some(0)
     );
 }
+
+#[test]
+fn the_archive_caps_are_settings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(
+        dir.path(),
+        &["--db", "mem://", "--archive-max-entries", "3"],
+    );
+    let admin = server.admin();
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../app/tests/fixtures/backup-v1.zip");
+    let bytes = std::fs::read(golden).expect("golden backup");
+    let (status, _, body) = admin.exchange(
+        "POST",
+        "/api/backups/upload?name=Capped&namespace=demo",
+        &[],
+        Some(("application/zip", &bytes)),
+    );
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("at most 3"), "{body}");
+}

@@ -204,6 +204,12 @@ fn help_describes_every_option() {
         "--max-upload-size",
         "--log",
         "--site-root",
+        "--session-lifetime",
+        "--initial-admin-password",
+        "--archive-max-entries",
+        "--archive-max-entry-size",
+        "--archive-max-total-size",
+        "--archive-max-ratio",
     ] {
         assert!(help.contains(option), "{option} missing from --help");
     }
