@@ -414,6 +414,14 @@ pub trait Visitor {
     ///
     /// Whatever the visitor refuses the archive for.
     fn item(&mut self, item: ItemRecord, content: String) -> Result<(), ArchiveError>;
+
+    /// Whether item contents are parsed and checked (JSON, XML). Everything else (structure,
+    /// caps, checksums, records, references) is always checked. A second pass over an
+    /// archive whose first pass checked its contents, and whose SHA-256 sums hold again, may
+    /// skip it.
+    fn check_contents(&self) -> bool {
+        true
+    }
 }
 
 /// A visitor that only checks.
