@@ -1,6 +1,10 @@
 //! nsbackup's application: the pages and components (rendered on the server and hydrated in
 //! the browser), the wire types and server functions, and — on the server only — the domain.
 
+// Leptos' view types nest deeply; builds without `--cfg erase_components` (the fuzz target's)
+// need more than the default limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
