@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use app::domain::audit::{self, COMMAND_LINE};
 use app::domain::{Db, DomainError, sessions, users};
-use app::types::{Outcome, Role};
+use app::types::Role;
 
 use crate::config::{Config, UserCommand};
 use crate::startup::{StartupError, with_database};
@@ -71,19 +71,7 @@ async fn audited<T>(
     detail: &str,
     result: Result<T, DomainError>,
 ) -> Result<T, DomainError> {
-    let (outcome, detail) = match &result {
-        Ok(_) => (Outcome::Succeeded, detail.to_string()),
-        Err(error) => (Outcome::Refused, error.to_string()),
-    };
-    let event = audit::Event {
-        actor: COMMAND_LINE,
-        action,
-        target,
-        outcome,
-        detail: &detail,
-    };
-    audit::record_or_log(db, event).await;
-    result
+    audit::audited(db, COMMAND_LINE, action, target, detail, result).await
 }
 
 /// The new password: from `NSBACKUP_PASSWORD`, asked twice on a terminal (without echo), or

@@ -7,40 +7,22 @@ use std::io::Read;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Client, Server};
-
-fn ok(client: &Client<'_>, path: &str, body: Value) -> Value {
-    let (status, answer) = client.post_json(path, &body.to_string());
-    assert_eq!(status, 200, "{path}: {answer}");
-    serde_json::from_str(&answer).expect("json")
-}
-
-fn wait(client: &Client<'_>, job: &str) -> Value {
-    for _ in 0..600 {
-        let job = ok(client, "/api/get_job", json!({ "id": job }));
-        if job["status"] == "succeeded" || job["status"] == "failed" {
-            return job;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("job {job} did not finish");
-}
+use support::Server;
 
 #[test]
 fn a_backup_is_downloaded_uploaded_again_and_restored_elsewhere() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--db", "mem://", "--demo"]);
     let admin = server.admin();
-    let started = ok(
-        &admin,
+    let started = admin.ok(
         "/api/create_backup",
         json!({ "namespace": "demo", "name": "Nightly/März" }),
     );
     let id = started[0]["id"].as_str().expect("id").to_string();
     assert_eq!(started[0]["status"], "in_progress");
-    let job = wait(&admin, started[1]["id"].as_str().expect("job"));
+    let job = admin.wait_for_job(started[1]["id"].as_str().expect("job"));
     assert_eq!(job["status"], "succeeded", "{job}");
-    let list = ok(&admin, "/api/list_backups", json!({}));
+    let list = admin.ok("/api/list_backups", json!({}));
     assert_eq!(list[0]["status"], "completed");
 
     let (status, head, zip) =
@@ -82,33 +64,25 @@ fn a_backup_is_downloaded_uploaded_again_and_restored_elsewhere() {
         assert!(body["duplicate_of"].is_string(), "round {round}: {body}");
     }
     assert_eq!(
-        ok(&admin, "/api/list_backups", json!({}))
+        admin
+            .ok("/api/list_backups", json!({}))
             .as_array()
             .map(Vec::len),
         Some(3)
     );
 
     // Restore into a namespace that does not exist yet.
-    let job = ok(
-        &admin,
+    let job = admin.ok(
         "/api/restore_backup",
         json!({ "id": id, "namespace": "copy" }),
     );
-    let job = wait(&admin, job["id"].as_str().expect("job"));
+    let job = admin.wait_for_job(job["id"].as_str().expect("job"));
     assert_eq!(job["status"], "succeeded", "{job}");
-    let original = ok(
-        &admin,
-        "/api/get_namespace_tree",
-        json!({ "namespace": "demo" }),
-    );
-    let copy = ok(
-        &admin,
-        "/api/get_namespace_tree",
-        json!({ "namespace": "copy" }),
-    );
+    let original = admin.ok("/api/get_namespace_tree", json!({ "namespace": "demo" }));
+    let copy = admin.ok("/api/get_namespace_tree", json!({ "namespace": "copy" }));
     assert_eq!(original["folders"], copy["folders"]);
 
-    let deleted = ok(&admin, "/api/delete_backup", json!({ "id": id }));
+    let deleted = admin.ok("/api/delete_backup", json!({ "id": id }));
     assert_eq!(deleted["id"], id);
     let (status, _, _) =
         admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
@@ -153,7 +127,8 @@ fn uploads_over_the_limit_or_not_zips_are_refused_and_leave_nothing() {
         String::from_utf8_lossy(&body)
     );
     assert_eq!(
-        ok(&admin, "/api/list_backups", json!({}))
+        admin
+            .ok("/api/list_backups", json!({}))
             .as_array()
             .map(Vec::len),
         Some(0)
@@ -192,7 +167,8 @@ fn an_upload_cut_off_by_the_client_leaves_nothing_behind() {
     }
     assert_eq!(left, 0, "no partial upload is left");
     assert_eq!(
-        ok(&admin, "/api/list_backups", json!({}))
+        admin
+            .ok("/api/list_backups", json!({}))
             .as_array()
             .map(Vec::len),
         Some(0)

@@ -10,30 +10,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::{Client, Server};
 
-fn ok(client: &Client<'_>, path: &str, body: Value) -> Value {
-    let (status, answer) = client.post_json(path, &body.to_string());
-    assert_eq!(status, 200, "{path}: {answer}");
-    serde_json::from_str(&answer).expect("json")
-}
-
-fn wait(client: &Client<'_>, job: &str) -> Value {
-    for _ in 0..600 {
-        let job = ok(client, "/api/get_job", json!({ "id": job }));
-        if job["status"] == "succeeded" || job["status"] == "failed" {
-            return job;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("job {job} did not finish");
-}
-
 /// Everything a namespace holds, by path, without ids: comparable across namespaces.
 fn state(client: &Client<'_>, ns: &str) -> Value {
-    let tree = ok(
-        client,
-        "/api/get_namespace_tree",
-        json!({ "namespace": ns }),
-    );
+    let tree = client.ok("/api/get_namespace_tree", json!({ "namespace": ns }));
     let folders = tree["folders"].as_array().cloned().unwrap_or_default();
     let name_of = |id: &Value| -> String {
         folders
@@ -46,8 +25,7 @@ fn state(client: &Client<'_>, ns: &str) -> Value {
     let mut containers = vec![Value::Null];
     containers.extend(folders.iter().map(|f| f["id"].clone()));
     for container in containers {
-        let items = ok(
-            client,
+        let items = client.ok(
             "/api/list_items",
             json!({ "namespace": ns, "folder": container }),
         );
@@ -75,7 +53,7 @@ fn state(client: &Client<'_>, ns: &str) -> Value {
 }
 
 fn create(client: &Client<'_>, path: &str, body: Value) -> String {
-    ok(client, path, body)["id"]
+    client.ok(path, body)["id"]
         .as_str()
         .expect("id")
         .to_string()
@@ -85,8 +63,7 @@ fn create(client: &Client<'_>, path: &str, body: Value) -> String {
 /// the backup's id (for `migrating`, the uploaded version-1 golden backup's).
 fn prepare(server: &Server, older: bool) -> String {
     let admin = server.admin();
-    ok(
-        &admin,
+    admin.ok(
         "/api/create_namespace",
         json!({ "name": "ns", "title": "Crash test" }),
     );
@@ -116,12 +93,11 @@ fn prepare(server: &Server, older: bool) -> String {
         let body: Value = serde_json::from_slice(&body).expect("json");
         body["backup"]["id"].as_str().expect("id").to_string()
     } else {
-        let started = ok(
-            &admin,
+        let started = admin.ok(
             "/api/create_backup",
             json!({ "namespace": "ns", "name": "Before" }),
         );
-        let job = wait(&admin, started[1]["id"].as_str().expect("job"));
+        let job = admin.wait_for_job(started[1]["id"].as_str().expect("job"));
         assert_eq!(job["status"], "succeeded");
         started[0]["id"].as_str().expect("id").to_string()
     };
@@ -144,8 +120,7 @@ fn killed_restore_leaves_old_or_new(point: &str, expect_new: bool) {
 
     let server = Server::start_with_env(dir.path(), &[], &[("NSBACKUP_TEST_PAUSE", point)]);
     let admin = server.admin();
-    let job = ok(
-        &admin,
+    let job = admin.ok(
         "/api/restore_backup",
         json!({ "id": backup, "namespace": "ns" }),
     );
@@ -157,18 +132,17 @@ fn killed_restore_leaves_old_or_new(point: &str, expect_new: bool) {
 
     let server = Server::start(dir.path(), &[]);
     let admin = server.admin();
-    let job = ok(&admin, "/api/get_job", json!({ "id": job["id"] }));
+    let job = admin.ok("/api/get_job", json!({ "id": job["id"] }));
     assert_eq!(job["status"], "failed", "{point}: {job}");
     assert_eq!(job["error"], "interrupted by a restart", "{point}");
     let after = state(&admin, "ns");
     // What the backup holds, restored cleanly into another namespace.
-    let clean = ok(
-        &admin,
+    let clean = admin.ok(
         "/api/restore_backup",
         json!({ "id": backup, "namespace": "expected" }),
     );
     assert_eq!(
-        wait(&admin, clean["id"].as_str().expect("job"))["status"],
+        admin.wait_for_job(clean["id"].as_str().expect("job"))["status"],
         "succeeded"
     );
     let restored = state(&admin, "expected");
@@ -179,13 +153,12 @@ fn killed_restore_leaves_old_or_new(point: &str, expect_new: bool) {
         assert_eq!(after, before, "killed at {point}: the old content, whole");
     }
     // The namespace is free for the next job.
-    let again = ok(
-        &admin,
+    let again = admin.ok(
         "/api/restore_backup",
         json!({ "id": backup, "namespace": "ns" }),
     );
     assert_eq!(
-        wait(&admin, again["id"].as_str().expect("job"))["status"],
+        admin.wait_for_job(again["id"].as_str().expect("job"))["status"],
         "succeeded"
     );
     assert_eq!(state(&admin, "ns"), restored);
@@ -230,8 +203,7 @@ fn a_backup_killed_while_writing_is_never_listed_as_completed() {
         &[("NSBACKUP_TEST_PAUSE", "backup:writing")],
     );
     let admin = server.admin();
-    let started = ok(
-        &admin,
+    let started = admin.ok(
         "/api/create_backup",
         json!({ "namespace": "ns", "name": "Killed" }),
     );
@@ -240,7 +212,7 @@ fn a_backup_killed_while_writing_is_never_listed_as_completed() {
 
     let server = Server::start(dir.path(), &[]);
     let admin = server.admin();
-    let list = ok(&admin, "/api/list_backups", json!({}));
+    let list = admin.ok("/api/list_backups", json!({}));
     let killed = list
         .as_array()
         .expect("list")

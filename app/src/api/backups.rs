@@ -26,18 +26,7 @@ pub async fn create_backup(
 ) -> Result<(BackupInfo, JobInfo), AppError> {
     let actor = super::admin()?;
     let engine = super::services()?.backups;
-    let started = backup::create(&engine, &namespace, &name, &actor.name).await;
-    if let Err(error) = &started {
-        let event = crate::domain::audit::Event {
-            actor: &actor.name,
-            action: "backup create",
-            target: &namespace,
-            outcome: crate::types::Outcome::Refused,
-            detail: &error.to_string(),
-        };
-        crate::domain::audit::record_or_log(&engine.db, event).await;
-    }
-    super::respond(started)
+    super::respond(backup::create(&engine, &namespace, &name, &actor.name).await)
 }
 
 /// Deletes a backup (its file and its entry).
@@ -53,18 +42,7 @@ pub async fn delete_backup(id: String) -> Result<BackupInfo, AppError> {
 pub async fn restore_backup(id: String, namespace: String) -> Result<JobInfo, AppError> {
     let actor = super::admin()?;
     let engine = super::services()?.backups;
-    let started = backup::restore(&engine, &id, &namespace, &actor.name).await;
-    if let Err(error) = &started {
-        let event = crate::domain::audit::Event {
-            actor: &actor.name,
-            action: "backup restore",
-            target: &namespace,
-            outcome: crate::types::Outcome::Refused,
-            detail: &error.to_string(),
-        };
-        crate::domain::audit::record_or_log(&engine.db, event).await;
-    }
-    super::respond(started)
+    super::respond(backup::restore(&engine, &id, &namespace, &actor.name).await)
 }
 
 /// The jobs that run, and those that ended in the last hour, newest first.

@@ -70,9 +70,8 @@ pub(crate) fn respond<T, E: Into<AppError>>(result: Result<T, E>) -> Result<T, A
     })
 }
 
-/// Records `result` of `action` on `target` by `actor` in the audit log (with its outcome:
-/// refusals as `refused`, everything else that failed as `failed`), then converts it for the
-/// wire like [`respond`].
+/// Records `result` in the audit log ([`crate::domain::audit::audited`]), then converts it
+/// for the wire like [`respond`].
 #[cfg(feature = "ssr")]
 pub(crate) async fn audited<T>(
     db: &crate::domain::Db,
@@ -82,26 +81,7 @@ pub(crate) async fn audited<T>(
     detail: &str,
     result: Result<T, crate::domain::DomainError>,
 ) -> Result<T, AppError> {
-    use crate::domain::{DomainError, audit};
-    use crate::types::Outcome;
-
-    let (outcome, detail) = match &result {
-        Ok(_) => (Outcome::Succeeded, detail.to_string()),
-        Err(
-            error @ (DomainError::Invalid(_)
-            | DomainError::Conflict(_)
-            | DomainError::Forbidden(_)
-            | DomainError::NotFound(_)),
-        ) => (Outcome::Refused, error.to_string()),
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
-    let event = audit::Event {
-        actor: &actor.name,
-        action,
-        target,
-        outcome,
-        detail: &detail,
-    };
-    audit::record_or_log(db, event).await;
+    let result =
+        crate::domain::audit::audited(db, &actor.name, action, target, detail, result).await;
     respond(result)
 }

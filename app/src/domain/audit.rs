@@ -57,6 +57,38 @@ pub async fn record_or_log(db: &Db, event: Event<'_>) {
     }
 }
 
+/// Records how `action` on `target` by `actor` ended — `result`'s outcome: refusals (a bad
+/// request, a clash, a missing thing, no permission) as `refused`, other errors as `failed` —
+/// and passes `result` on. `detail` is recorded on success; an error's message otherwise.
+pub async fn audited<T>(
+    db: &Db,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+    result: Result<T, DomainError>,
+) -> Result<T, DomainError> {
+    let (outcome, detail) = match &result {
+        Ok(_) => (Outcome::Succeeded, detail.to_string()),
+        Err(
+            error @ (DomainError::Invalid(_)
+            | DomainError::Conflict(_)
+            | DomainError::Forbidden(_)
+            | DomainError::NotFound(_)),
+        ) => (Outcome::Refused, error.to_string()),
+        Err(error) => (Outcome::Failed, error.to_string()),
+    };
+    let event = Event {
+        actor,
+        action,
+        target,
+        outcome,
+        detail: &detail,
+    };
+    record_or_log(db, event).await;
+    result
+}
+
 /// Up to `limit` entries older than `before` (all when `None`), newest first.
 ///
 /// # Errors

@@ -3,7 +3,7 @@
 //! ([`app::api::rules`]) before any handler, page or server function runs.
 
 use std::collections::HashSet;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use app::api::SessionToken;
 use app::api::account::SESSION_COOKIE;
@@ -18,18 +18,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 /// The paths of every registered server function. Their errors go out encoded as the server
 /// function client expects ([`AppError`] as JSON); plain routes answer `{"error": "…"}`.
-static SERVER_FN_PATHS: LazyLock<Arc<HashSet<String>>> = LazyLock::new(|| {
-    Arc::new(
-        leptos::server_fn::axum::server_fn_paths()
-            .map(|(path, _)| path.to_string())
-            .collect(),
-    )
+static SERVER_FN_PATHS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect()
 });
-
-/// Every registered server function's path.
-pub fn server_fn_paths() -> Arc<HashSet<String>> {
-    SERVER_FN_PATHS.clone()
-}
 
 /// The middleware: see the module documentation.
 pub async fn guard(State(services): State<Services>, mut request: Request, next: Next) -> Response {

@@ -211,6 +211,25 @@ pub struct Client<'a> {
 }
 
 impl Client<'_> {
+    /// A server function call that must succeed; its answer as JSON.
+    pub fn ok(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, answer) = self.post_json(path, &body.to_string());
+        assert_eq!(status, 200, "{path}: {answer}");
+        serde_json::from_str(&answer).expect("json")
+    }
+
+    /// Follows job `id` until it has ended; returns it.
+    pub fn wait_for_job(&self, id: &str) -> serde_json::Value {
+        for _ in 0..600 {
+            let job = self.ok("/api/get_job", serde_json::json!({ "id": id }));
+            if job["status"] == "succeeded" || job["status"] == "failed" {
+                return job;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("job {id} did not finish");
+    }
+
     /// A GET; returns the status code and the body.
     pub fn get(&self, path: &str) -> (u16, String) {
         let response = self.send("GET", path, &[], None);

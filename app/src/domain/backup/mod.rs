@@ -150,6 +150,20 @@ pub async fn create(
     name: &str,
     actor: &str,
 ) -> Result<(BackupInfo, JobInfo), DomainError> {
+    let started = start_backup(engine, ns, name, actor).await;
+    if started.is_err() {
+        // How a started job ends is recorded when it ends; a refusal to start, here.
+        return audit::audited(&engine.db, actor, "backup create", ns, "", started).await;
+    }
+    started
+}
+
+async fn start_backup(
+    engine: &Engine,
+    ns: &str,
+    name: &str,
+    actor: &str,
+) -> Result<(BackupInfo, JobInfo), DomainError> {
     let name = check_name(name)?;
     namespaces::get(&engine.db, ns).await?;
     let id = new_id();
@@ -435,22 +449,11 @@ pub async fn upload(
 ) -> Result<(BackupInfo, Option<String>), DomainError> {
     let result = upload_checked(engine, &scratch, name, ns, actor).await;
     let _ = std::fs::remove_file(&scratch);
-    let (outcome, detail) = match &result {
-        Ok((backup, _)) => (
-            Outcome::Succeeded,
-            format!("{} ({} bytes)", backup.name, backup.size.unwrap_or(0)),
-        ),
-        Err(error) => (Outcome::Refused, error.to_string()),
+    let detail = match &result {
+        Ok((backup, _)) => format!("{} ({} bytes)", backup.name, backup.size.unwrap_or(0)),
+        Err(_) => String::new(),
     };
-    let event = audit::Event {
-        actor,
-        action: "backup upload",
-        target: ns,
-        outcome,
-        detail: &detail,
-    };
-    audit::record_or_log(&engine.db, event).await;
-    result
+    audit::audited(&engine.db, actor, "backup upload", ns, &detail, result).await
 }
 
 async fn upload_checked(
@@ -532,22 +535,17 @@ pub async fn delete(engine: &Engine, id: &str, actor: &str) -> Result<BackupInfo
         Ok(())
     }
     .await;
-    let event = audit::Event {
+    let name = backup.name.clone();
+    let result = result.map(|()| backup.clone());
+    audit::audited(
+        &engine.db,
         actor,
-        action: "backup delete",
-        target: &backup.namespace,
-        outcome: if result.is_ok() {
-            Outcome::Succeeded
-        } else {
-            Outcome::Refused
-        },
-        detail: &match &result {
-            Ok(()) => backup.name.clone(),
-            Err(error) => format!("{}: {error}", backup.name),
-        },
-    };
-    audit::record_or_log(&engine.db, event).await;
-    result.map(|()| backup)
+        "backup delete",
+        &backup.namespace,
+        &name,
+        result,
+    )
+    .await
 }
 
 /// Starts restoring backup `id` into namespace `target` (created when missing); returns the
@@ -558,6 +556,19 @@ pub async fn delete(engine: &Engine, id: &str, actor: &str) -> Result<BackupInfo
 /// [`DomainError::NotFound`] for an unknown backup, [`DomainError::Invalid`] for one that is
 /// not completed or too new, [`DomainError::Conflict`] while another job holds the target.
 pub async fn restore(
+    engine: &Engine,
+    id: &str,
+    target: &str,
+    actor: &str,
+) -> Result<JobInfo, DomainError> {
+    let started = start_restore(engine, id, target, actor).await;
+    if started.is_err() {
+        return audit::audited(&engine.db, actor, "backup restore", target, "", started).await;
+    }
+    started
+}
+
+async fn start_restore(
     engine: &Engine,
     id: &str,
     target: &str,
