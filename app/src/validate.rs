@@ -123,7 +123,8 @@ pub fn content(kind: ItemKind, content: &str) -> Result<(), String> {
         return Ok(());
     }
     match kind {
-        ItemKind::Service | ItemKind::Form => serde_json::from_str::<serde_json::Value>(text)
+        // Checked completely without building the value.
+        ItemKind::Service | ItemKind::Form => serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map(|_| ())
             .map_err(|e| {
                 format!(
@@ -179,6 +180,20 @@ pub fn xml(text: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The name a backup file suggests: its name without the folder a browser may send along
+/// and without `.zip` (in any case).
+pub fn name_from_file(file_name: &str) -> String {
+    let file_name = file_name.trim();
+    let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    let stem = file_name.len().checked_sub(4).and_then(|cut| {
+        file_name
+            .get(cut..)
+            .filter(|suffix| suffix.eq_ignore_ascii_case(".zip"))
+            .and_then(|_| file_name.get(..cut))
+    });
+    stem.unwrap_or(file_name).to_string()
 }
 
 #[cfg(test)]

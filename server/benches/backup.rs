@@ -4,7 +4,8 @@
 //!
 //! - backup time against `zip -1 -r` of the same documents written out as files;
 //! - restore time against a plain batched `INSERT` of the same records;
-//! - peak RSS of each (the process's high-water mark, reset before each step);
+//! - the memory each step adds (peak RSS during it less RSS at its start), also for the
+//!   plain insert;
 //! - p99 latency of explorer writes (item saves) while a backup runs, against the same writes
 //!   with nothing else running.
 //!
@@ -23,20 +24,32 @@ use app::domain::seed::{SeedOptions, seed_namespace};
 use app::domain::{Db, schema};
 use app::types::JobStatus;
 
-/// Resets the process's peak RSS (Linux: writing 5 to clear_refs).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// The process's peak RSS since the last reset, in MiB.
-fn peak_mib() -> f64 {
+/// A field of /proc/self/status in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// Memory a step adds: the process's peak RSS during it less its RSS when it began. (The
+/// absolute figure would mostly be the database's caches of the data seeded before.)
+struct Memory(f64);
+
+impl Memory {
+    /// Resets the peak (Linux: writing 5 to clear_refs) and notes the RSS now.
+    fn start() -> Memory {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        Memory(status_mib("VmRSS:"))
+    }
+
+    /// MiB added since [`Memory::start`] at the peak.
+    fn added(&self) -> f64 {
+        (status_mib("VmHWM:") - self.0).max(0.0)
+    }
 }
 
 async fn wait(db: &Db, job: &str) {
@@ -46,7 +59,7 @@ async fn wait(db: &Db, job: &str) {
             assert_eq!(info.status, JobStatus::Succeeded, "{info:?}");
             return;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -77,11 +90,25 @@ async fn write_out(db: &Db, ns: &str, dir: &Path) -> u64 {
     bytes
 }
 
-/// Inserts the item records of `ns` into a plain table in batches of 500, timing only the
-/// inserts.
-async fn plain_insert(db: &Db, ns: &str) -> Duration {
-    let mut after: Option<String> = None;
+/// Where a baseline insert writes.
+#[derive(Clone, Copy)]
+enum Baseline {
+    /// Table `plain_item`: no index, records as JSON (string ids, times as text).
+    Plain,
+    /// Table `item_like`: defined as `item` is (its unique index on generation, folder and
+    /// name), the records as the database holds them (`[generation, id]` ids, datetimes).
+    LikeItem,
+}
+
+const LIKE_ITEM: &str = "DEFINE TABLE item_like SCHEMALESS;
+     DEFINE INDEX item_like_folder_name ON item_like FIELDS gen, folder, name UNIQUE;";
+
+/// Inserts the item records of `ns` again in batches of 500, one statement after the other,
+/// timing only the inserts; returns that time and the memory added while reading and
+/// inserting.
+async fn baseline_insert(db: &Db, ns: &str, items: u64, baseline: Baseline) -> (Duration, f64) {
     let mut spent = Duration::ZERO;
+    let memory = Memory::start();
     let generation: Option<String> = db
         .query("RETURN type::record('namespace', $ns).generation")
         .bind(("ns", ns.to_string()))
@@ -90,36 +117,55 @@ async fn plain_insert(db: &Db, ns: &str) -> Duration {
         .take(0)
         .expect("gen");
     let generation = generation.expect("namespace");
-    loop {
+    for (from, to) in backup::key_ranges(items) {
+        let fields = match baseline {
+            Baseline::Plain => {
+                "id[1] AS id, folder, kind, name, content, size, revision, updated_by"
+            }
+            Baseline::LikeItem => {
+                "record::id(id) AS id, gen, folder, kind, name, content, size, revision, created_at, updated_at, updated_by"
+            }
+        };
         let mut response = db
-            .query(
-                "SELECT id[1] AS id, folder, kind, name, content, size, revision, updated_by
-                 FROM item:[$gen, $after]..[$gen, {}] LIMIT 501",
-            )
+            .query(format!(
+                "SELECT {fields} FROM item:[$gen, $from]..[$gen, $to]"
+            ))
             .bind(("gen", generation.clone()))
-            .bind(("after", after.clone()))
+            .bind(("from", from))
+            .bind(("to", to))
             .await
-            .expect("page");
-        let rows: Vec<serde_json::Value> = db::take_json(&mut response, 0).expect("rows");
-        let rows: Vec<serde_json::Value> = rows
-            .into_iter()
-            .filter(|row| row["id"].as_str() != after.as_deref())
-            .collect();
-        if rows.is_empty() {
-            return spent;
+            .expect("range");
+        let batches: Vec<surrealdb::types::Value> = match baseline {
+            Baseline::Plain => {
+                let rows: Vec<serde_json::Value> = db::take_json(&mut response, 0).expect("rows");
+                rows.chunks(500)
+                    .map(|batch| {
+                        surrealdb::types::Value::from_t(serde_json::Value::Array(batch.to_vec()))
+                    })
+                    .collect()
+            }
+            Baseline::LikeItem => {
+                let rows: Vec<surrealdb::types::Value> = response.take(0).expect("rows");
+                rows.chunks(500)
+                    .map(|batch| surrealdb::types::Value::Array(batch.to_vec().into()))
+                    .collect()
+            }
+        };
+        let table = match baseline {
+            Baseline::Plain => "plain_item",
+            Baseline::LikeItem => "item_like",
+        };
+        for batch in batches {
+            let started = Instant::now();
+            db.query(format!("INSERT INTO {table} $rows"))
+                .bind(("rows", batch))
+                .await
+                .and_then(|r| r.check())
+                .expect("insert");
+            spent += started.elapsed();
         }
-        after = rows
-            .last()
-            .and_then(|row| row["id"].as_str())
-            .map(str::to_string);
-        let started = Instant::now();
-        db.query("INSERT INTO plain_item $rows")
-            .bind(("rows", serde_json::Value::Array(rows)))
-            .await
-            .and_then(|r| r.check())
-            .expect("insert");
-        spent += started.elapsed();
     }
+    (spent, memory.added())
 }
 
 /// Latencies of `count` item saves, spread over the namespace's items.
@@ -152,18 +198,26 @@ struct Row {
     zip: Duration,
     restore: Duration,
     insert: Duration,
+    like_item: Duration,
     backup_rss: f64,
     restore_rss: f64,
+    insert_rss: f64,
     p99_idle: Duration,
     p99_during: Duration,
 }
 
-async fn run(items: usize) -> Row {
+/// A new database (SurrealKV, in a temporary directory) with namespace `bench` of `items`
+/// items seeded, and a backup engine on it.
+async fn seeded(items: usize) -> (tempfile::TempDir, Db, Engine) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = db::connect(&DbOptions::surrealkv(&dir.path().join("db")))
         .await
         .expect("db");
     schema::migrate(&db).await.expect("migrate");
+    db.query(LIKE_ITEM)
+        .await
+        .and_then(|r| r.check())
+        .expect("item_like");
     let engine = Engine {
         db: db.clone(),
         store: Arc::new(LocalStore::open(&dir.path().join("backups")).expect("store")),
@@ -182,18 +236,23 @@ async fn run(items: usize) -> Row {
     seed_namespace(&db, &options, |_, _| {})
         .await
         .expect("seed");
+    (dir, db, engine)
+}
+
+async fn run(items: usize) -> Row {
+    let (dir, db, engine) = seeded(items).await;
     let files = dir.path().join("files");
     let bytes = write_out(&db, "bench", &files).await;
 
     eprintln!("bench: backup");
-    reset_peak();
+    let memory = Memory::start();
     let started = Instant::now();
     let (created, job) = backup::create(&engine, "bench", "bench", "bench")
         .await
         .expect("backup");
     wait(&db, &job.id).await;
     let backup_time = started.elapsed();
-    let backup_rss = peak_mib();
+    let backup_rss = memory.added();
 
     eprintln!("bench: zip -1");
     let started = Instant::now();
@@ -208,17 +267,18 @@ async fn run(items: usize) -> Row {
     let zip_time = started.elapsed();
 
     eprintln!("bench: restore");
-    reset_peak();
+    let memory = Memory::start();
     let started = Instant::now();
     let job = backup::restore(&engine, &created.id, "restored", "bench")
         .await
         .expect("restore");
     wait(&db, &job.id).await;
     let restore_time = started.elapsed();
-    let restore_rss = peak_mib();
+    let restore_rss = memory.added();
 
-    eprintln!("bench: plain insert");
-    let insert_time = plain_insert(&db, "bench").await;
+    eprintln!("bench: baseline inserts");
+    let (like_item, _) = baseline_insert(&db, "bench", items as u64, Baseline::LikeItem).await;
+    let (insert_time, _) = baseline_insert(&db, "bench", items as u64, Baseline::Plain).await;
 
     eprintln!("bench: writes while idle and during a backup");
     let ids: Vec<String> = {
@@ -243,6 +303,13 @@ async fn run(items: usize) -> Row {
             break;
         }
     }
+    drop((engine, db, dir));
+
+    // The memory a write of the same data adds, from the same starting point as the restore
+    // (a database just seeded): the storage engine buffers what is written.
+    eprintln!("bench: memory of the same insert");
+    let (_dir, db, _engine) = seeded(items).await;
+    let (_, insert_rss) = baseline_insert(&db, "bench", items as u64, Baseline::LikeItem).await;
     Row {
         items,
         data_mib: bytes as f64 / (1024.0 * 1024.0),
@@ -250,8 +317,10 @@ async fn run(items: usize) -> Row {
         zip: zip_time,
         restore: restore_time,
         insert: insert_time,
+        like_item,
         backup_rss,
         restore_rss,
+        insert_rss,
         p99_idle: p99(idle),
         p99_during: p99(during),
     }
@@ -270,23 +339,38 @@ fn main() {
     let rows: Vec<Row> = sizes.iter().map(|&n| runtime.block_on(run(n))).collect();
     let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
     println!(
-        "| items | data | backup | zip -1 | backup ÷ zip | restore | plain insert | restore ÷ insert | peak RSS backup | peak RSS restore | p99 save idle | p99 save during backup |"
+        "| items | data | backup | zip -1 | backup ÷ zip | restore | insert as item | restore ÷ insert | plain insert | restore ÷ plain |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &rows {
         println!(
-            "| {} | {:.0} MiB | {} | {} | {:.2} | {} | {} | {:.2} | {:.0} MiB | {:.0} MiB | {} | {} |",
+            "| {} | {:.0} MiB | {} | {} | {:.2} | {} | {} | {:.2} | {} | {:.2} |",
             row.items,
             row.data_mib,
             secs(row.backup),
             secs(row.zip),
-            row.backup.as_secs_f64() / row.zip.as_secs_f64().max(1e-9),
+            ratio(row.backup, row.zip),
             secs(row.restore),
+            secs(row.like_item),
+            ratio(row.restore, row.like_item),
             secs(row.insert),
-            row.restore.as_secs_f64() / row.insert.as_secs_f64().max(1e-9),
+            ratio(row.restore, row.insert),
+        );
+    }
+    println!();
+    println!(
+        "| items | memory added: backup | restore | insert as item | p99 save idle | p99 save during backup |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for row in &rows {
+        println!(
+            "| {} | {:.0} MiB | {:.0} MiB | {:.0} MiB | {} | {} |",
+            row.items,
             row.backup_rss,
             row.restore_rss,
+            row.insert_rss,
             ms(row.p99_idle),
             ms(row.p99_during),
         );

@@ -50,17 +50,23 @@ fn a_backup_is_downloaded_uploaded_again_and_restored_elsewhere() {
     let manifest: Value = serde_json::from_str(&manifest).expect("json");
     assert_eq!(manifest["namespace"], "demo");
 
-    // Upload the same file twice: two entries, the second named as a duplicate.
-    for round in 0..2 {
+    // Upload the same file twice: two entries, the second named as a duplicate. Without a
+    // name, the file's name (without .zip) is the backup's.
+    let uploads = [
+        ("name=Again&file_name=x.zip", "Again"),
+        ("file_name=Nightly%20copy.zip", "Nightly copy"),
+    ];
+    for (round, (query, listed)) in uploads.into_iter().enumerate() {
         let (status, _, body) = admin.exchange(
             "POST",
-            "/api/backups/upload?name=Again&namespace=demo",
+            &format!("/api/backups/upload?namespace=demo&{query}"),
             &[],
             Some(("application/zip", &zip)),
         );
         let body: Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["backup"]["origin"], "uploaded");
+        assert_eq!(body["backup"]["name"], listed);
         assert!(body["duplicate_of"].is_string(), "round {round}: {body}");
     }
     assert_eq!(

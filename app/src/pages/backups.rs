@@ -305,11 +305,10 @@ fn CreateSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
 /// The file name without `.zip`, as the default backup name.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn name_of_file(file: &str) -> String {
-    let trimmed = file
-        .strip_suffix(".zip")
-        .or_else(|| file.strip_suffix(".ZIP"))
-        .unwrap_or(file);
-    trimmed.chars().take(100).collect()
+    crate::validate::name_from_file(file)
+        .chars()
+        .take(100)
+        .collect()
 }
 
 #[component]
@@ -321,9 +320,8 @@ fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let sent = RwSignal::new(None::<u32>);
     let input = NodeRef::<leptos::html::Input>::new();
-    let ready = move || {
-        file_name.get().is_some() && chosen.get().is_some() && !name.get().trim().is_empty()
-    };
+    // A blank name is no obstacle: the server lists the backup under the file's name then.
+    let ready = move || file_name.get().is_some() && chosen.get().is_some();
     let browse = move || {
         if let Some(input) = input.get() {
             input.click();
@@ -353,9 +351,10 @@ fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
                 return;
             };
             let url = format!(
-                "/api/backups/upload?name={}&namespace={}",
+                "/api/backups/upload?namespace={}&name={}&file_name={}",
+                String::from(js_sys::encode_uri_component(&namespace)),
                 String::from(js_sys::encode_uri_component(label.trim())),
-                String::from(js_sys::encode_uri_component(&namespace))
+                String::from(js_sys::encode_uri_component(&file.name())),
             );
             sent.set(Some(0));
             leptos::task::spawn_local(async move {
@@ -434,6 +433,7 @@ fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
             <div class="field">
                 <label for="upload-name">"Name"</label>
                 <input id="upload-name" type="text" maxlength="100" prop:value=name
+                    placeholder=move || file_name.get().map(|file| name_of_file(&file)).unwrap_or_default()
                     on:input=move |ev| name.set(event_target_value(&ev))/>
             </div>
             <NamespaceChoice namespaces chosen group="upload-namespace"/>

@@ -1,5 +1,6 @@
 //! The two backup routes that stream: download (`GET /api/backups/download?id=`) and
-//! upload (`POST /api/backups/upload?name=&namespace=`, the zip as the request body).
+//! upload (`POST /api/backups/upload?namespace=&name=&file_name=`, the zip as the request
+//! body).
 //! Administrators only (the request guard refuses everyone else first).
 
 use app::api::rules::ADMINS_ONLY;
@@ -109,10 +110,12 @@ async fn download(
     (headers, Body::from_stream(stream)).into_response()
 }
 
-/// The name and namespace an upload is listed under.
+/// The name and namespace an upload is listed under; without a name (or a blank one), the
+/// file's name without `.zip`.
 #[derive(Debug, Deserialize)]
 pub struct UploadQuery {
-    name: String,
+    name: Option<String>,
+    file_name: Option<String>,
     namespace: String,
 }
 
@@ -156,7 +159,8 @@ async fn upload(
             return refusal_response(refusal);
         }
     }
-    match backup::upload(engine, scratch, &query.name, &query.namespace, &actor.name).await {
+    let name = backup::upload_name(query.name.as_deref(), query.file_name.as_deref());
+    match backup::upload(engine, scratch, &name, &query.namespace, &actor.name).await {
         Ok((backup, duplicate_of)) => Json(Uploaded {
             backup,
             duplicate_of,

@@ -797,6 +797,7 @@ pub fn read(
     // second reader of the same file).
     let mut contents_zip = ZipArchive::new(BufReader::new(File::open(path).map_err(io)?))
         .map_err(|e| invalid(format!("The file is damaged ({e}).")))?;
+    let check_contents = visitor.check_contents();
     let mut item_ids: HashSet<String> = HashSet::new();
     let mut item_names: HashSet<(Option<String>, String)> = HashSet::new();
     let mut content_entries: HashSet<String> = HashSet::new();
@@ -864,12 +865,14 @@ pub fn read(
                     )));
                 }
             };
-            validate::content(item.kind, &content).map_err(|e| {
-                invalid(format!(
-                    "items.ndjson, line {number}, item `{}`: {e}",
-                    item.name
-                ))
-            })?;
+            if check_contents {
+                validate::content(item.kind, &content).map_err(|e| {
+                    invalid(format!(
+                        "items.ndjson, line {number}, item `{}`: {e}",
+                        item.name
+                    ))
+                })?;
+            }
             visitor.item(item, content)
         },
     )?;

@@ -7,7 +7,8 @@ use crate::types::{JobInfo, JobKind};
 
 const SELECT: &str = "record::id(id) AS id, kind, namespace, backup, status, phase, done, total, error, started_by, created_at, finished_at";
 
-/// Starts a job on `namespace` for `backup`, taking the namespace's lock.
+/// Queues a job on `namespace` for `backup`, taking the namespace's lock; its task marks it
+/// running with [`run`] when it begins.
 ///
 /// # Errors
 ///
@@ -29,7 +30,7 @@ pub async fn start(
             "BEGIN TRANSACTION;
              CREATE type::record('namespace_lock', $namespace) CONTENT { job: $id, created_at: time::now() };
              CREATE type::record('job', $id) CONTENT {
-                 kind: $kind, namespace: $namespace, backup: $backup, status: 'running', phase: 'starting',
+                 kind: $kind, namespace: $namespace, backup: $backup, status: 'queued', phase: 'waiting to start',
                  done: 0, total: 0, error: NONE, started_by: $actor, created_at: time::now(), finished_at: NONE
              };
              COMMIT TRANSACTION;",
@@ -50,6 +51,19 @@ pub async fn start(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Marks a queued job as running (its task has begun).
+///
+/// # Errors
+///
+/// A database error.
+pub async fn run(db: &Db, id: &str) -> Result<(), DomainError> {
+    db.query("UPDATE type::record('job', $id) SET status = 'running', phase = 'starting' WHERE status = 'queued'")
+        .bind(("id", id.to_string()))
+        .await?
+        .check()?;
+    Ok(())
 }
 
 /// One job.
@@ -84,6 +98,30 @@ pub async fn recent(db: &Db) -> Result<Vec<JobInfo>, DomainError> {
     take_json(&mut response, 0)
 }
 
+/// How often a job records its progress at most: each record is a commit, and a watcher
+/// polls about twice a second.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Lets a job's progress through at most every [`PROGRESS_EVERY`] (shared by the writers of
+/// one job).
+#[derive(Debug, Default)]
+pub struct Throttle(std::sync::Mutex<Option<std::time::Instant>>);
+
+impl Throttle {
+    /// Whether progress may be recorded now (and, if so, the clock starts again).
+    pub fn ready(&self) -> bool {
+        let mut last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < PROGRESS_EVERY) {
+            return false;
+        }
+        *last = Some(std::time::Instant::now());
+        true
+    }
+}
+
 /// Records progress.
 ///
 /// # Errors
@@ -96,13 +134,18 @@ pub async fn progress(
     done: u64,
     total: u64,
 ) -> Result<(), DomainError> {
-    db.query("UPDATE type::record('job', $id) SET phase = $phase, done = $done, total = $total")
-        .bind(("id", id.to_string()))
-        .bind(("phase", phase.to_string()))
-        .bind(("done", done))
-        .bind(("total", total))
-        .await?
-        .check()?;
+    // Within a phase, progress never goes back (a restore's writers report out of order).
+    db.query(
+        "UPDATE type::record('job', $id) SET
+             done = IF phase = $phase { math::max([done, $done]) } ELSE { $done },
+             phase = $phase, total = $total",
+    )
+    .bind(("id", id.to_string()))
+    .bind(("phase", phase.to_string()))
+    .bind(("done", done))
+    .bind(("total", total))
+    .await?
+    .check()?;
     Ok(())
 }
 
