@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The schema version of the data this build writes and reads (the database, exports and
+/// backups record it; `domain::schema` holds the migrations up to it).
+pub const SCHEMA_VERSION: u32 = 3;
+
 /// What the server says about itself: its version, its data's schema version and whether its
 /// database answers. Served by `GET /api/health` and shown on the overview page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

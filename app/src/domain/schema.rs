@@ -8,8 +8,7 @@
 
 use super::{Db, DomainError};
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 3;
+pub use crate::types::SCHEMA_VERSION;
 
 /// One step from schema version `version - 1` to `version`.
 #[derive(Clone, Copy, Debug)]
