@@ -213,29 +213,53 @@ async fn apply(db: &Db, migration: &Migration) -> Result<(), DomainError> {
 /// [`DomainError::SchemaTooNew`] when `from` is newer than this build,
 /// [`DomainError::MigrationFailed`] when a step fails (nothing of it stays).
 pub async fn migrate_generation(db: &Db, generation: &str, from: u32) -> Result<(), DomainError> {
+    for migration in generation_steps(from)? {
+        migrate_generation_step(db, generation, migration).await?;
+    }
+    Ok(())
+}
+
+/// The data migrations that bring one generation from version `from` up to
+/// [`SCHEMA_VERSION`], in order (versions without a data step are left out).
+///
+/// # Errors
+///
+/// [`DomainError::SchemaTooNew`] for a version newer than this build's.
+pub fn generation_steps(from: u32) -> Result<Vec<&'static Migration>, DomainError> {
     if from > SCHEMA_VERSION {
         return Err(DomainError::SchemaTooNew {
             found: from,
             supported: SCHEMA_VERSION,
         });
     }
-    for migration in MIGRATIONS
+    Ok(MIGRATIONS
         .iter()
         .filter(|m| m.version > from && !m.data.trim().is_empty())
-    {
-        db.query(format!(
-            "BEGIN TRANSACTION; {} COMMIT TRANSACTION;",
-            migration.data
-        ))
-        .bind(("gen", generation.to_string()))
-        .await
-        .and_then(super::db::check_transaction)
-        .map_err(|e| DomainError::MigrationFailed {
-            version: migration.version,
-            description: migration.description,
-            reason: e.to_string(),
-        })?;
-    }
+        .collect())
+}
+
+/// Runs one data migration on one generation, in one transaction.
+///
+/// # Errors
+///
+/// [`DomainError::MigrationFailed`] naming the step.
+pub async fn migrate_generation_step(
+    db: &Db,
+    generation: &str,
+    migration: &Migration,
+) -> Result<(), DomainError> {
+    db.query(format!(
+        "BEGIN TRANSACTION; {} COMMIT TRANSACTION;",
+        migration.data
+    ))
+    .bind(("gen", generation.to_string()))
+    .await
+    .and_then(super::db::check_transaction)
+    .map_err(|e| DomainError::MigrationFailed {
+        version: migration.version,
+        description: migration.description,
+        reason: e.to_string(),
+    })?;
     Ok(())
 }
 

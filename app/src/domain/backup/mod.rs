@@ -794,13 +794,7 @@ async fn apply_restore(
     let switched = match written {
         Ok(()) => {
             let from = checked.manifest.schema_version;
-            if from < schema::SCHEMA_VERSION {
-                jobs::progress(db, job, "migrating", total, total).await?;
-                pause_point("restore:migrating").await;
-                schema::migrate_generation(db, &generation, from).await
-            } else {
-                Ok(())
-            }
+            migrate_restored(db, job, &generation, from).await
         }
         Err(error) => Err(error),
     };
@@ -825,6 +819,29 @@ async fn apply_restore(
         let _ = namespaces::sweep_retired(db).await;
     }
     result
+}
+
+/// Brings a restored generation of schema version `from` up to date, one data migration
+/// (one transaction) after the other.
+async fn migrate_restored(
+    db: &Db,
+    job: &str,
+    generation: &str,
+    from: u32,
+) -> Result<(), DomainError> {
+    let steps = schema::generation_steps(from)?;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let count = steps.len() as u64;
+    jobs::progress(db, job, "migrating", 0, count).await?;
+    pause_point("restore:migrating").await;
+    for (done, step) in (1..).zip(steps) {
+        schema::migrate_generation_step(db, generation, step).await?;
+        jobs::progress(db, job, "migrating", done, count).await?;
+        pause_point("restore:migrated-step").await;
+    }
+    Ok(())
 }
 
 async fn write_generation(
