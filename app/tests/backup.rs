@@ -574,63 +574,126 @@ async fn a_valid_upload_is_listed_twice_without_overwriting_and_the_duplicate_is
     assert!(namespace::get(&setup.engine.db, "elsewhere").await.is_err());
 }
 
-#[tokio::test]
-async fn files_that_are_not_zips_or_are_damaged_are_refused() {
-    let setup = setup().await;
-    let (path, _) = valid_backup(&setup).await;
-    let dir = setup.dir.path();
-    let text = dir.join("notes.zip");
-    std::fs::write(&text, "just some text, renamed").expect("write");
-    refused(&setup, &text, "not a zip file").await;
-    let png = dir.join("image.zip");
-    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
-    refused(&setup, &png, "not a zip file").await;
-    let empty = dir.join("empty.zip");
-    std::fs::write(&empty, b"").expect("write");
-    refused(&setup, &empty, "empty").await;
+/// One hostile archive, one test: `$build` makes the fixture `$file` (from `$path`, a valid
+/// backup file, and `$entries`, its entries), and uploading it must be refused with a message
+/// containing `$expected`, with nothing listed and nothing stored. `limits` makes the caps
+/// small for the case.
+macro_rules! hostile {
+    ($name:ident, $expected:expr, |$path:ident, $entries:ident, $file:ident| $build:block) => {
+        hostile!($name, $expected, limits = Limits::default(), |$path, $entries, $file| $build);
+    };
+    ($name:ident, $expected:expr, limits = $limits:expr, |$path:ident, $entries:ident, $file:ident| $build:block) => {
+        #[tokio::test]
+        async fn $name() {
+            let setup = setup().await;
+            let ($path, $entries) = valid_backup(&setup).await;
+            let _ = (&$path, &$entries);
+            let $file = setup.dir.path().join(concat!(stringify!($name), ".zip"));
+            $build
+            let setup = Setup {
+                engine: Engine {
+                    limits: $limits,
+                    ..setup.engine.clone()
+                },
+                dir: setup.dir,
+            };
+            refused(&setup, &$file, $expected).await;
+        }
+    };
+}
 
-    let bytes = std::fs::read(&path).expect("read");
-    let truncated = dir.join("truncated.zip");
-    std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).expect("write");
-    refused(&setup, &truncated, "not a zip file, or it is damaged").await;
-
-    // Flip one byte of compressed data inside items.ndjson: the CRC no longer matches.
-    let mut corrupt = bytes.clone();
-    let at = find(&corrupt, b"items.ndjson").expect("local header") + 200;
-    corrupt[at] ^= 0x55;
-    let crc = dir.join("crc.zip");
-    std::fs::write(&crc, corrupt).expect("write");
-    refused(&setup, &crc, "damaged").await;
+/// A fixture with entry `name` (holding `{}`) added to the valid entries.
+fn with_extra_entry(file: &Path, entries: &[(String, Vec<u8>)], name: &str) {
+    let mut list = entries.to_vec();
+    list.push((name.to_string(), b"{}".to_vec()));
+    write_zip(file, &list, true);
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-#[tokio::test]
-async fn hostile_entry_names_links_and_nesting_are_refused() {
-    let setup = setup().await;
-    let (_, entries) = valid_backup(&setup).await;
-    let dir = setup.dir.path();
-    let cases: [(&str, &str); 6] = [
-        ("../evil.json", "`..`"),
-        ("/etc/passwd", "absolute path"),
-        ("C:/windows/evil.json", "drive letter"),
-        ("contents\\evil.json", "backslash"),
-        ("evil\0.json", "NUL"),
-        ("inner.zip", "archive inside the archive"),
-    ];
-    for (index, (name, expected)) in cases.iter().enumerate() {
-        let mut list = entries.clone();
-        list.push((name.to_string(), b"{}".to_vec()));
-        let file = dir.join(format!("name{index}.zip"));
-        write_zip(&file, &list, true);
-        refused(&setup, &file, expected).await;
-    }
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
 
-    // A symbolic link entry.
-    let file = dir.join("symlink.zip");
-    {
+// Not a zip, or a damaged one.
+
+hostile!(
+    a_text_file_renamed_to_zip,
+    "not a zip file",
+    |path, entries, file| {
+        std::fs::write(&file, "just some text, renamed").expect("write");
+    }
+);
+
+hostile!(
+    a_png_renamed_to_zip,
+    "not a zip file",
+    |path, entries, file| {
+        std::fs::write(&file, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
+    }
+);
+
+hostile!(an_empty_file, "empty", |path, entries, file| {
+    std::fs::write(&file, b"").expect("write");
+});
+
+hostile!(
+    a_truncated_zip,
+    "not a zip file, or it is damaged",
+    |path, entries, file| {
+        let bytes = std::fs::read(&path).expect("read");
+        std::fs::write(&file, &bytes[..bytes.len() * 2 / 3]).expect("write");
+    }
+);
+
+hostile!(an_entry_with_a_bad_crc, "damaged", |path, entries, file| {
+    // One byte of compressed data inside items.ndjson flipped: the CRC no longer matches.
+    let mut bytes = std::fs::read(&path).expect("read");
+    let at = find(&bytes, b"items.ndjson").expect("local header") + 200;
+    bytes[at] ^= 0x55;
+    std::fs::write(&file, bytes).expect("write");
+});
+
+// Entry names, links, encryption, duplicates, nesting.
+
+hostile!(an_entry_name_with_dot_dot, "`..`", |path, entries, file| {
+    with_extra_entry(&file, &entries, "../evil.json");
+});
+
+hostile!(
+    an_absolute_entry_name,
+    "absolute path",
+    |path, entries, file| {
+        with_extra_entry(&file, &entries, "/etc/passwd");
+    }
+);
+
+hostile!(
+    an_entry_name_with_a_drive_letter,
+    "drive letter",
+    |path, entries, file| {
+        with_extra_entry(&file, &entries, "C:/windows/evil.json");
+    }
+);
+
+hostile!(
+    an_entry_name_with_a_backslash,
+    "backslash",
+    |path, entries, file| {
+        with_extra_entry(&file, &entries, "contents\\evil.json");
+    }
+);
+
+hostile!(an_entry_name_with_nul, "NUL", |path, entries, file| {
+    with_extra_entry(&file, &entries, "evil\0.json");
+});
+
+hostile!(
+    a_symbolic_link_entry,
+    "symbolic link",
+    |path, entries, file| {
         let mut zip = zip::ZipWriter::new(std::fs::File::create(&file).expect("create"));
         for (name, bytes) in &entries {
             zip.start_file(name, zip::write::SimpleFileOptions::default())
@@ -645,43 +708,10 @@ async fn hostile_entry_names_links_and_nesting_are_refused() {
         .expect("symlink");
         zip.finish().expect("finish");
     }
-    refused(&setup, &file, "symbolic link").await;
+);
 
-    // A zip inside the zip under an innocent name.
-    let mut nested = Vec::new();
-    {
-        let mut inner = zip::ZipWriter::new(std::io::Cursor::new(&mut nested));
-        inner
-            .start_file("x", zip::write::SimpleFileOptions::default())
-            .expect("start");
-        inner.write_all(b"x").expect("write");
-        inner.finish().expect("finish");
-    }
-    let list = with_entry(&entries, "namespace.json", |_| nested.clone());
-    let file = dir.join("nested.zip");
-    write_zip(&file, &list, true);
-    refused(&setup, &file, "archive inside the archive").await;
-
-    // Duplicate names: a zip writer refuses them, so the second name is patched afterwards
-    // (same length) in the local and central headers.
-    let file = dir.join("duplicate.zip");
-    let list = {
-        let mut list = entries.clone();
-        list.push(("namespace.jsoX".into(), b"{}".to_vec()));
-        list
-    };
-    write_zip(&file, &list, true);
-    let mut raw = std::fs::read(&file).expect("read");
-    let mut start = 0;
-    while let Some(at) = find(&raw[start..], b"namespace.jsoX") {
-        raw[start + at + 13] = b'n';
-        start += at + 14;
-    }
-    std::fs::write(&file, raw).expect("write");
-    refused(&setup, &file, "appears twice").await;
-
-    // An encrypted entry: the encryption flag set in the local and central headers.
-    let file = dir.join("encrypted.zip");
+hostile!(an_encrypted_entry, "encrypted", |path, entries, file| {
+    // The encryption flag set in the local and central headers.
     write_zip(&file, &entries, true);
     let mut raw = std::fs::read(&file).expect("read");
     let local = find(&raw, b"PK\x03\x04").expect("local header");
@@ -689,196 +719,310 @@ async fn hostile_entry_names_links_and_nesting_are_refused() {
     let central = find(&raw, b"PK\x01\x02").expect("central record");
     raw[central + 8] |= 1;
     std::fs::write(&file, raw).expect("write");
-    refused(&setup, &file, "encrypted").await;
-}
+});
 
-#[tokio::test]
-async fn bombs_and_oversized_archives_are_refused_while_reading() {
-    let setup = setup().await;
-    let (path, entries) = valid_backup(&setup).await;
-    let dir = setup.dir.path();
+hostile!(
+    two_entries_with_the_same_name,
+    "appears twice",
+    |path, entries, file| {
+        // A zip writer refuses duplicates, so the second name is patched afterwards (same
+        // length) in the local and central headers.
+        with_extra_entry(&file, &entries, "namespace.jsoX");
+        let mut raw = std::fs::read(&file).expect("read");
+        let mut start = 0;
+        while let Some(at) = find(&raw[start..], b"namespace.jsoX") {
+            raw[start + at + 13] = b'n';
+            start += at + 14;
+        }
+        std::fs::write(&file, raw).expect("write");
+    }
+);
 
-    // A high-ratio entry: 50 MiB of zeros compress to about 50 KiB.
-    let large = entries
-        .iter()
-        .find(|(name, _)| name.starts_with("contents/"))
-        .map(|(name, _)| name.clone())
-        .expect("a content entry");
-    let list = with_entry(&entries, &large, |_| vec![b' '; 50 << 20]);
-    let file = dir.join("bomb.zip");
-    write_zip(&file, &list, true);
-    refused(&setup, &file, "zip bomb").await;
+hostile!(
+    a_zip_inside_the_zip_by_name,
+    "archive inside the archive",
+    |path, entries, file| {
+        with_extra_entry(&file, &entries, "inner.zip");
+    }
+);
 
-    // Caps, made small for the test.
-    let small = |limits: Limits| Engine {
-        limits,
-        ..setup.engine.clone()
-    };
-    let check = |engine: &Engine| {
-        archive::read(&path, engine.limits, &mut archive::CheckOnly)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-    };
-    let few = small(Limits {
+hostile!(
+    a_zip_inside_the_zip_by_content,
+    "archive inside the archive",
+    |path, entries, file| {
+        let mut nested = Vec::new();
+        {
+            let mut inner = zip::ZipWriter::new(std::io::Cursor::new(&mut nested));
+            inner
+                .start_file("x", zip::write::SimpleFileOptions::default())
+                .expect("start");
+            inner.write_all(b"x").expect("write");
+            inner.finish().expect("finish");
+        }
+        let list = with_entry(&entries, "namespace.json", |_| nested.clone());
+        write_zip(&file, &list, true);
+    }
+);
+
+// Sizes and bombs, counted while reading.
+
+hostile!(
+    more_entries_than_the_cap,
+    "at most 3",
+    limits = Limits {
         max_entries: 3,
         ..Limits::default()
-    });
-    assert!(check(&few).contains("at most 3"), "{}", check(&few));
-    let tiny_entry = small(Limits {
+    },
+    |path, entries, file| {
+        std::fs::copy(&path, &file).expect("copy");
+    }
+);
+
+hostile!(
+    an_entry_beyond_the_size_cap,
+    "the most one entry may hold",
+    limits = Limits {
         max_entry_bytes: 1000,
         ..Limits::default()
-    });
-    assert!(check(&tiny_entry).contains("the most one entry may hold"));
-    let tiny_total = small(Limits {
+    },
+    |path, entries, file| {
+        std::fs::copy(&path, &file).expect("copy");
+    }
+);
+
+hostile!(
+    a_total_beyond_the_size_cap,
+    "the most a backup may hold",
+    limits = Limits {
         max_total_bytes: 5000,
         ..Limits::default()
-    });
-    assert!(check(&tiny_total).contains("the most a backup may hold"));
+    },
+    |path, entries, file| {
+        std::fs::copy(&path, &file).expect("copy");
+    }
+);
 
-    // Overlapping entries: two central directory records point at the same data.
-    let file = dir.join("overlap.zip");
-    let mut list = entries.clone();
-    list.push(("contents/aaaa".into(), b"x".to_vec()));
-    write_zip(&file, &list, true);
+hostile!(
+    a_high_ratio_deflate_bomb,
+    "zip bomb",
+    |path, entries, file| {
+        // 50 MiB of spaces compress to about 50 KiB.
+        let large = entries
+            .iter()
+            .find(|(name, _)| name.starts_with("contents/"))
+            .map(|(name, _)| name.clone())
+            .expect("a content entry");
+        let list = with_entry(&entries, &large, |_| vec![b' '; 50 << 20]);
+        write_zip(&file, &list, true);
+    }
+);
+
+hostile!(overlapping_entries, "overlap", |path, entries, file| {
+    // Two central directory records point at the same data: the last entry's local header
+    // offset is made the first entry's.
+    with_extra_entry(&file, &entries, "contents/aaaa");
     let mut raw = std::fs::read(&file).expect("read");
-    // The central directory record of the last entry: make its local header offset that
-    // of the first entry.
     let central = rfind(&raw, b"PK\x01\x02").expect("central record");
     let first_offset = raw[find(&raw, b"PK\x01\x02").expect("first") + 42..][..4].to_vec();
     raw[central + 42..central + 46].copy_from_slice(&first_offset);
     std::fs::write(&file, raw).expect("write");
-    let message = archive::read(&file, Limits::default(), &mut archive::CheckOnly)
-        .expect_err("refused")
-        .to_string();
-    assert!(
-        message.contains("overlap") || message.contains("damaged"),
-        "{message}"
-    );
-}
+});
 
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
-}
+// Manifests that are missing or lie.
 
-#[tokio::test]
-async fn manifests_that_lie_or_are_missing_are_refused() {
-    let setup = setup().await;
-    let (_, entries) = valid_backup(&setup).await;
-    let dir = setup.dir.path();
-    let mut n = 0;
-    let mut case = |list: Vec<(String, Vec<u8>)>, fix: bool| {
-        n += 1;
-        let file = dir.join(format!("manifest{n}.zip"));
-        write_zip(&file, &list, fix);
-        file
-    };
-
+hostile!(no_manifest, "no manifest.json", |path, entries, file| {
     let without: Vec<_> = entries
         .iter()
         .filter(|(k, _)| k != "manifest.json")
         .cloned()
         .collect();
-    let file = case(without, false);
-    refused(&setup, &file, "no manifest.json").await;
-    let file = case(
-        with_entry(&entries, "manifest.json", |_| b"not json".to_vec()),
-        false,
-    );
-    refused(&setup, &file, "manifest.json is not JSON").await;
-    let file = case(
-        manifest_edit(&entries, |m| m["counts"]["items"] = "many".into()),
-        false,
-    );
-    refused(&setup, &file, "wrong field").await;
-    let file = case(
-        manifest_edit(&entries, |m| m["counts"]["items"] = 99.into()),
-        false,
-    );
-    refused(&setup, &file, "counts 99 items").await;
-    let file = case(
-        manifest_edit(&entries, |m| m["format_version"] = 2.into()),
-        false,
-    );
-    refused(&setup, &file, "archive format version 2").await;
-    let newer = schema::SCHEMA_VERSION + 1;
-    let file = case(
-        manifest_edit(&entries, |m| m["schema_version"] = newer.into()),
-        false,
-    );
-    refused(
-        &setup,
-        &file,
-        &format!("This backup was made with schema version {newer}; this server supports up to {}. Upgrade the server to restore it.", schema::SCHEMA_VERSION),
-    )
-    .await;
-    // Content changed after the manifest was written.
-    let file = case(
-        with_entry(&entries, "namespace.json", |b| {
-            replace_text(b, "Sample", "Tampered")
-        }),
-        false,
-    );
-    refused(&setup, &file, "does not match its checksum").await;
-    let mut extra = entries.clone();
-    extra.push(("contents/unlisted".into(), b"{}".to_vec()));
-    let file = case(extra, false);
-    refused(&setup, &file, "which its manifest does not list").await;
-}
+    write_zip(&file, &without, false);
+});
 
-#[tokio::test]
-async fn broken_records_and_references_are_refused() {
-    let setup = setup().await;
-    let (_, entries) = valid_backup(&setup).await;
-    let dir = setup.dir.path();
-    let mut n = 0;
-    let mut case = |list: Vec<(String, Vec<u8>)>| {
-        n += 1;
-        let file = dir.join(format!("records{n}.zip"));
+hostile!(
+    a_manifest_that_is_not_json,
+    "manifest.json is not JSON",
+    |path, entries, file| {
+        write_zip(
+            &file,
+            &with_entry(&entries, "manifest.json", |_| b"not json".to_vec()),
+            false,
+        );
+    }
+);
+
+hostile!(
+    a_manifest_with_a_wrong_type,
+    "wrong field",
+    |path, entries, file| {
+        write_zip(
+            &file,
+            &manifest_edit(&entries, |m| m["counts"]["items"] = "many".into()),
+            false,
+        );
+    }
+);
+
+hostile!(
+    manifest_counts_that_disagree,
+    "counts 99 items",
+    |path, entries, file| {
+        write_zip(
+            &file,
+            &manifest_edit(&entries, |m| m["counts"]["items"] = 99.into()),
+            false,
+        );
+    }
+);
+
+hostile!(
+    a_checksum_that_disagrees,
+    "does not match its checksum",
+    |path, entries, file| {
+        // Content changed after the manifest was written.
+        let list = with_entry(&entries, "namespace.json", |b| {
+            replace_text(b, "Sample", "Tampered")
+        });
+        write_zip(&file, &list, false);
+    }
+);
+
+hostile!(
+    an_entry_the_manifest_does_not_list,
+    "which its manifest does not list",
+    |path, entries, file| {
+        let mut extra = entries.clone();
+        extra.push(("contents/unlisted".into(), b"{}".to_vec()));
+        write_zip(&file, &extra, false);
+    }
+);
+
+hostile!(
+    an_unknown_format_version,
+    "archive format version 2",
+    |path, entries, file| {
+        write_zip(
+            &file,
+            &manifest_edit(&entries, |m| m["format_version"] = 2.into()),
+            false,
+        );
+    }
+);
+
+hostile!(
+    a_newer_schema_version,
+    &format!(
+        "This backup was made with schema version {}; this server supports up to {}. Upgrade the server to restore it.",
+        schema::SCHEMA_VERSION + 1,
+        schema::SCHEMA_VERSION
+    ),
+    |path, entries, file| {
+        let newer = schema::SCHEMA_VERSION + 1;
+        write_zip(
+            &file,
+            &manifest_edit(&entries, |m| m["schema_version"] = newer.into()),
+            false,
+        );
+    }
+);
+
+// Records: broken JSON or XML, hostile XML, missing parents.
+
+hostile!(
+    a_record_that_is_broken_json,
+    "not an item record",
+    |path, entries, file| {
+        let list = with_entry(&entries, "items.ndjson", |b| {
+            let mut b = b.to_vec();
+            b.extend_from_slice(b"{\"id\": broken\n");
+            b
+        });
         write_zip(&file, &list, true);
-        file
-    };
-    let file = case(with_entry(&entries, "items.ndjson", |b| {
-        let mut b = b.to_vec();
-        b.extend_from_slice(b"{\"id\": broken\n");
-        b
-    }));
-    refused(&setup, &file, "not an item record").await;
-    let file = case(with_entry(&entries, "items.ndjson", |b| {
-        replace_text(
-            b,
-            "<definitions><process id=\\\"p\\\"/></definitions>",
-            "<definitions><process>",
-        )
-    }));
-    refused(&setup, &file, "well-formed").await;
-    let file = case(with_entry(&entries, "items.ndjson", |b| {
-        replace_text(
-            b,
-            "<definitions>",
-            "<!DOCTYPE d [<!ENTITY x SYSTEM \\\"file:///etc/passwd\\\">]><definitions>",
-        )
-    }));
-    refused(&setup, &file, "document type").await;
-    let file = case(with_entry(&entries, "items.ndjson", |b| {
-        replace_text(b, "{\\\"url\\\"", "{url")
-    }));
-    refused(&setup, &file, "not valid JSON").await;
-    // An item in a folder the backup does not hold (the manifest agrees with the entries).
-    let without_orders = with_entry(&entries, "folders.ndjson", |b| {
-        String::from_utf8_lossy(b)
-            .lines()
-            .filter(|line| !line.contains("\"Orders\""))
-            .map(|line| format!("{line}\n"))
-            .collect::<String>()
-            .into_bytes()
-    });
-    let file = case(manifest_edit(&without_orders, |m| {
-        let folders = m["counts"]["folders"].as_u64().unwrap_or(0);
-        m["counts"]["folders"] = (folders - 1).into();
-    }));
-    refused(&setup, &file, "which the backup does not hold").await;
-}
+    }
+);
+
+hostile!(
+    a_model_that_is_not_well_formed_xml,
+    "well-formed",
+    |path, entries, file| {
+        let list = with_entry(&entries, "items.ndjson", |b| {
+            replace_text(
+                b,
+                "<definitions><process id=\\\"p\\\"/></definitions>",
+                "<definitions><process>",
+            )
+        });
+        write_zip(&file, &list, true);
+    }
+);
+
+hostile!(
+    a_model_with_a_doctype_and_an_external_entity,
+    "document type",
+    |path, entries, file| {
+        let list = with_entry(&entries, "items.ndjson", |b| {
+            replace_text(
+                b,
+                "<definitions>",
+                "<!DOCTYPE d [<!ENTITY x SYSTEM \\\"file:///etc/passwd\\\">]><definitions>",
+            )
+        });
+        write_zip(&file, &list, true);
+    }
+);
+
+hostile!(
+    a_service_that_is_not_json,
+    "not valid JSON",
+    |path, entries, file| {
+        let list = with_entry(&entries, "items.ndjson", |b| {
+            replace_text(b, "{\\\"url\\\"", "{url")
+        });
+        write_zip(&file, &list, true);
+    }
+);
+
+hostile!(
+    an_item_in_a_folder_the_backup_does_not_hold,
+    "which the backup does not hold",
+    |path, entries, file| {
+        // The folder's line removed and the manifest's count made to agree.
+        let without_orders = with_entry(&entries, "folders.ndjson", |b| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .filter(|line| !line.contains("\"Orders\""))
+                .map(|line| format!("{line}\n"))
+                .collect::<String>()
+                .into_bytes()
+        });
+        let list = manifest_edit(&without_orders, |m| {
+            let folders = m["counts"]["folders"].as_u64().unwrap_or(0);
+            m["counts"]["folders"] = (folders - 1).into();
+        });
+        write_zip(&file, &list, true);
+    }
+);
+
+hostile!(
+    a_folder_in_a_folder_the_backup_does_not_hold,
+    "which the backup does not hold",
+    |path, entries, file| {
+        let list = with_entry(&entries, "folders.ndjson", |b| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .map(|line| {
+                    let mut record: serde_json::Value = serde_json::from_str(line).expect("folder");
+                    if record["name"] == "Orders" {
+                        record["parent"] = "gone".into();
+                    }
+                    format!("{record}\n")
+                })
+                .collect::<String>()
+                .into_bytes()
+        });
+        write_zip(&file, &list, true);
+    }
+);
 
 #[tokio::test]
 async fn a_newer_backup_is_refused_before_anything_is_touched() {
