@@ -23,7 +23,10 @@ trap stop_server EXIT
 # The administrator the browser tests sign in as (the server creates it in the empty database).
 export NSBACKUP_E2E_ADMIN_PASSWORD=${NSBACKUP_E2E_ADMIN_PASSWORD:-e2e-admin-password}
 
+# Backups of namespace bk-busy stay running for a minute (a fault point for tests), so that
+# the browser tests can see what a running job refuses.
 NSBACKUP_SITE_ROOT="$root/target/site" NSBACKUP_INITIAL_ADMIN_PASSWORD="$NSBACKUP_E2E_ADMIN_PASSWORD" \
+  NSBACKUP_TEST_PAUSE="backup:writing@bk-busy" \
   "$server_bin" serve \
   --listen 127.0.0.1:0 --db mem:// --data-dir "$work/data" \
   >"$work/stdout" 2>"$work/server.log" &

@@ -168,3 +168,56 @@ test('a restore replaces the namespace with the backup, also into another namesp
   await page.getByText('Permissions', { exact: true }).click();
   await expect(page.getByRole('button', { name: 'Remove role legal' })).toBeVisible();
 });
+
+test('the list shows a backup started elsewhere, without a reload', async ({ page }) => {
+  const explorer = new Explorer(page);
+  await namespaceWithContent(explorer, 'bk-elsewhere');
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await expect(backups.row('Made elsewhere')).toHaveCount(0);
+  // Another administrator starts a backup (here: a request from outside the page).
+  const answer = await page.request.post('/api/create_backup', {
+    data: { namespace: 'bk-elsewhere', name: 'Made elsewhere' },
+  });
+  expect(answer.ok()).toBeTruthy();
+  await expect(backups.row('Made elsewhere').getByText('Completed')).toBeVisible({ timeout: 20_000 });
+});
+
+test('a running backup shows its progress, cannot be deleted, and holds its namespace', async ({ page }) => {
+  const explorer = new Explorer(page);
+  await namespaceWithContent(explorer, 'bk-busy');
+  const backups = new BackupsPage(page);
+  await backups.open();
+  // The test server holds every backup of bk-busy running for a minute (scripts/e2e.sh).
+  await backups.createButton.click();
+  const section = backups.section('Select Namespace');
+  await section.getByRole('radio', { name: /^bk-busy/ }).check();
+  await section.getByLabel('Name').fill('Held');
+  await section.getByRole('button', { name: 'Start Backup' }).click();
+  await backups.dialog.getByRole('button', { name: 'Start Backup' }).click();
+  const progress = page.getByRole('status').filter({ hasText: 'Creating backup...' });
+  await expect(progress).toContainText(/writing items — \d+%/);
+  await expect(backups.row('Held').getByText('In progress')).toBeVisible();
+  await backups.shell.screenshot('backups-running');
+
+  // Deleting it is refused, with the reason.
+  await backups.row('Held').getByRole('button', { name: 'Delete backup Held' }).click();
+  await backups.dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'is being written or restored right now' })).toBeVisible();
+  await expect(backups.row('Held')).toBeVisible();
+
+  // A second backup of the same namespace, from another tab: refused, and the button is
+  // usable again.
+  const other = new BackupsPage(await page.context().newPage());
+  await other.open();
+  await other.createButton.click();
+  const otherSection = other.section('Select Namespace');
+  await otherSection.getByRole('radio', { name: /^bk-busy/ }).check();
+  await otherSection.getByLabel('Name').fill('Refused second');
+  await otherSection.getByRole('button', { name: 'Start Backup' }).click();
+  await other.dialog.getByRole('button', { name: 'Start Backup' }).click();
+  await expect(other.page.getByRole('alert').filter({ hasText: 'A backup or restore of namespace `bk-busy` is running already' })).toBeVisible();
+  await expect(otherSection.getByRole('button', { name: 'Start Backup' })).toBeEnabled();
+  await expect(other.row('Refused second')).toHaveCount(0);
+  await other.page.close();
+});

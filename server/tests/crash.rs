@@ -125,7 +125,7 @@ fn killed_restore_leaves_old_or_new(point: &str, expect_new: bool) {
         json!({ "id": backup, "namespace": "ns" }),
     );
     assert!(
-        server.wait_for_log("pausing here for a crash test", Duration::from_secs(60)),
+        server.wait_for_log("pausing here for a test", Duration::from_secs(60)),
         "the restore reached {point}"
     );
     server.kill();
@@ -214,7 +214,7 @@ fn a_backup_killed_while_writing_is_never_listed_as_completed() {
         "/api/create_backup",
         json!({ "namespace": "ns", "name": "Killed" }),
     );
-    assert!(server.wait_for_log("pausing here for a crash test", Duration::from_secs(60)));
+    assert!(server.wait_for_log("pausing here for a test", Duration::from_secs(60)));
     server.kill();
 
     let server = Server::start(dir.path(), &[]);

@@ -25,11 +25,13 @@ impl ToastKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 struct Toast {
     id: u64,
     kind: ToastKind,
     message: String,
+    /// A line below the message that changes while the toast is shown (progress).
+    detail: Option<Signal<String>>,
 }
 
 /// The notifications of the page; take it with [`use_toasts`].
@@ -55,11 +57,15 @@ impl Toasts {
         self.push(ToastKind::Error, message.into());
     }
 
+    /// Shows a notification that something is under way with a live `detail` (what it does,
+    /// how far it is) below it; it stays until [`Toasts::dismiss`] is called with the id
+    /// returned.
+    pub fn progress(&self, message: impl Into<String>, detail: Signal<String>) -> u64 {
+        self.add(ToastKind::Info, message.into(), Some(detail))
+    }
+
     fn push(&self, kind: ToastKind, message: String) {
-        let id = self.next.get_untracked();
-        self.next.set(id + 1);
-        self.list
-            .update(|list| list.push(Toast { id, kind, message }));
+        let id = self.add(kind, message, None);
         if kind != ToastKind::Error {
             let list = self.list;
             // Read, then gone: errors stay until the user dismisses them.
@@ -70,7 +76,22 @@ impl Toasts {
         }
     }
 
-    fn dismiss(&self, id: u64) {
+    fn add(&self, kind: ToastKind, message: String, detail: Option<Signal<String>>) -> u64 {
+        let id = self.next.get_untracked();
+        self.next.set(id + 1);
+        self.list.update(|list| {
+            list.push(Toast {
+                id,
+                kind,
+                message,
+                detail,
+            })
+        });
+        id
+    }
+
+    /// Removes a notification.
+    pub fn dismiss(&self, id: u64) {
         self.list.update(|list| list.retain(|toast| toast.id != id));
     }
 }
@@ -104,6 +125,7 @@ pub fn ToastRegion() -> impl IntoView {
             <For each=move || toasts.list.get() key=|toast| toast.id let:toast>
                 <div class=toast.kind.class() role=if toast.kind == ToastKind::Error { "alert" } else { "status" }>
                     <span class="toast-message">{toast.message.clone()}</span>
+                    {toast.detail.map(|detail| view! { <span class="toast-detail">{detail}</span> })}
                     <button type="button" class="toast-close" aria-label="Dismiss" on:click=move |_| toasts.dismiss(toast.id)>
                         "×"
                     </button>

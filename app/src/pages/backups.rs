@@ -47,6 +47,16 @@ impl Console {
         self.version.update(|v| *v += 1);
     }
 
+    /// What the followed job does and how far it is, in a few words ("writing items — 40%").
+    fn progress(&self) -> Signal<String> {
+        let job = self.job;
+        Signal::derive(move || {
+            job.get()
+                .map(|job| format!("{} — {}%", job.phase, percent(&job)))
+                .unwrap_or_default()
+        })
+    }
+
     /// Follows a job until it ends, showing its progress; returns how it ended.
     async fn follow(self, mut job: JobInfo) -> JobInfo {
         self.job.set(Some(job.clone()));
@@ -68,6 +78,14 @@ impl Console {
         self.refresh();
         job
     }
+}
+
+/// How far a job is, in percent of its current phase.
+fn percent(job: &JobInfo) -> u64 {
+    (job.done * 100)
+        .checked_div(job.total)
+        .unwrap_or(0)
+        .min(100)
 }
 
 /// `/admin/backups`.
@@ -93,19 +111,35 @@ fn BackupConsole() -> impl IntoView {
     };
     provide_context(console);
     let backups = Resource::new(move || console.version.get(), |_| list_backups());
-    let namespaces = Resource::new(|| (), |_| list_namespaces());
-    // While a backup is in progress anywhere, read the list again every two seconds.
+    // Read again whenever a section opens: namespaces made elsewhere meanwhile appear.
+    let namespaces = Resource::new(move || console.section.get(), |_| list_namespaces());
+    // The list stays true while jobs run elsewhere and other administrators work: it is read
+    // again in the background (every two seconds while a backup is in progress, else every
+    // five) and redrawn only when it changed.
     Effect::new(move |_| {
-        let busy = backups
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|list| list.iter().any(|b| b.status == BackupStatus::InProgress));
-        if busy {
-            leptos::task::spawn_local(async move {
-                sleep(2000).await;
-                console.refresh();
-            });
-        }
+        let Some(shown) = backups.get().and_then(Result::ok) else {
+            return;
+        };
+        let version = console.version.get_untracked();
+        leptos::task::spawn_local(async move {
+            loop {
+                let busy = shown.iter().any(|b| b.status == BackupStatus::InProgress);
+                sleep(if busy { 2000 } else { 5000 }).await;
+                // The page is gone, or the list was read again meanwhile (that reading
+                // watches from now on).
+                if console.version.try_get_untracked() != Some(version) {
+                    return;
+                }
+                if let Ok(now) = list_backups().await
+                    && now != shown
+                {
+                    if console.version.try_get_untracked() == Some(version) {
+                        console.refresh();
+                    }
+                    return;
+                }
+            }
+        });
     });
     let toggle = move |section: Section| {
         console.section.update(|open| {
@@ -119,8 +153,9 @@ fn BackupConsole() -> impl IntoView {
             console.selected.set(None);
         }
     };
-    let namespace_list =
-        Signal::derive(move || namespaces.get().and_then(Result::ok).unwrap_or_default());
+    // A memo: the choices are drawn again only when the namespaces really changed.
+    let namespace_list: Signal<Vec<NamespaceInfo>> =
+        Memo::new(move |_| namespaces.get().and_then(Result::ok).unwrap_or_default()).into();
 
     view! {
         <Title text="Backup and Restore"/>
@@ -184,7 +219,7 @@ fn JobProgress() -> impl IntoView {
     view! {
         <div class="job-progress" role="status" aria-live="polite">
             {move || console.job.get().map(|job| {
-                let percent = (job.done * 100).checked_div(job.total).unwrap_or(0).min(100);
+                let percent = percent(&job);
                 let what = match job.kind {
                     crate::types::JobKind::Backup => format!("Creating backup of {}", job.namespace),
                     crate::types::JobKind::Restore => format!("Restoring into {}", job.namespace),
@@ -255,8 +290,11 @@ fn CreateSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
                 Ok((_, job)) => {
                     console.toasts.info("Backup process started");
                     console.refresh();
-                    console.toasts.info("Creating backup...");
+                    let progress = console
+                        .toasts
+                        .progress("Creating backup...", console.progress());
                     let ended = console.follow(job).await;
+                    console.toasts.dismiss(progress);
                     if ended.status == JobStatus::Succeeded {
                         console
                             .toasts
@@ -468,11 +506,15 @@ fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match restore_backup(backup.id.clone(), target.clone()).await {
                 Ok(job) => {
-                    console.toasts.info(format!(
-                        "Restoring backup {} into namespace {target}...",
-                        backup.name
-                    ));
+                    let progress = console.toasts.progress(
+                        format!(
+                            "Restoring backup {} into namespace {target}...",
+                            backup.name
+                        ),
+                        console.progress(),
+                    );
                     let ended = console.follow(job).await;
+                    console.toasts.dismiss(progress);
                     if ended.status == JobStatus::Succeeded {
                         console.toasts.success(format!(
                             "Backup {} restored into namespace {target}. Check the permissions of its folders.",

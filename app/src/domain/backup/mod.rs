@@ -114,12 +114,21 @@ pub fn upload_name(name: Option<&str>, file_name: Option<&str>) -> String {
     }
 }
 
-/// Fault injection for the crash-safety tests (`server/tests/crash.rs`): when the
-/// environment variable `NSBACKUP_TEST_PAUSE` names `point`, the job logs that it pauses
-/// there and waits a minute, so that the test can kill the process at exactly that point.
-async fn pause_point(point: &str) {
-    if std::env::var("NSBACKUP_TEST_PAUSE").is_ok_and(|wanted| wanted == point) {
-        tracing::warn!(point, "pausing here for a crash test");
+/// Fault injection for tests: when the environment variable `NSBACKUP_TEST_PAUSE` names
+/// `point` (`restore:writing`), or `point@namespace` for the job's namespace only
+/// (`backup:writing@slow`), the job logs that it pauses there and waits a minute. The crash
+/// tests (`server/tests/crash.rs`) kill the process at exactly that point; the browser tests
+/// hold one namespace's backup running.
+async fn pause_point(point: &str, ns: &str) {
+    let Ok(wanted) = std::env::var("NSBACKUP_TEST_PAUSE") else {
+        return;
+    };
+    let matches = match wanted.split_once('@') {
+        Some((at, namespace)) => at == point && namespace == ns,
+        None => wanted == point,
+    };
+    if matches {
+        tracing::warn!(point, namespace = ns, "pausing here for a test");
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
 }
@@ -452,7 +461,7 @@ async fn snapshot_into(
             if throttle.ready() {
                 jobs::progress(db, id, "writing items", done, total.max(done)).await?;
             }
-            pause_point("backup:writing").await;
+            pause_point("backup:writing", ns).await;
         }
         Ok(())
     }
@@ -781,7 +790,7 @@ async fn apply_restore(
             .await
             .map_err(|e| DomainError::Corrupt(format!("the restore check stopped: {e}")))??;
     let total = checked.manifest.counts.items;
-    pause_point("restore:checked").await;
+    pause_point("restore:checked", target).await;
 
     // Nothing was written until here. Now the content goes into a generation nobody sees.
     let generation = new_generation_id();
@@ -790,21 +799,21 @@ async fn apply_restore(
         .bind(("backup", backup_id.to_string()))
         .await?
         .check()?;
-    let written = write_generation(engine, job, &path, &generation, total).await;
+    let written = write_generation(engine, job, target, &path, &generation, total).await;
     let switched = match written {
         Ok(()) => {
             let from = checked.manifest.schema_version;
-            migrate_restored(db, job, &generation, from).await
+            migrate_restored(db, job, target, &generation, from).await
         }
         Err(error) => Err(error),
     };
     let result = match switched {
         Ok(()) => {
             jobs::progress(db, job, "switching", total, total).await?;
-            pause_point("restore:switching").await;
+            pause_point("restore:switching", target).await;
             let switched = switch(db, target, &generation, &checked.namespace.title, job).await;
             if switched.is_ok() {
-                pause_point("restore:switched").await;
+                pause_point("restore:switched", target).await;
             }
             switched
         }
@@ -826,6 +835,7 @@ async fn apply_restore(
 async fn migrate_restored(
     db: &Db,
     job: &str,
+    target: &str,
     generation: &str,
     from: u32,
 ) -> Result<(), DomainError> {
@@ -835,11 +845,11 @@ async fn migrate_restored(
     }
     let count = steps.len() as u64;
     jobs::progress(db, job, "migrating", 0, count).await?;
-    pause_point("restore:migrating").await;
+    pause_point("restore:migrating", target).await;
     for (done, step) in (1..).zip(steps) {
         schema::migrate_generation_step(db, generation, step).await?;
         jobs::progress(db, job, "migrating", done, count).await?;
-        pause_point("restore:migrated-step").await;
+        pause_point("restore:migrated-step", target).await;
     }
     Ok(())
 }
@@ -847,6 +857,7 @@ async fn migrate_restored(
 async fn write_generation(
     engine: &Engine,
     job: &str,
+    target: &str,
     path: &Path,
     generation: &str,
     total: u64,
@@ -873,6 +884,7 @@ async fn write_generation(
         let writer = Writer {
             engine: engine.clone(),
             job: job.to_string(),
+            target: target.to_string(),
             generation: generation.to_string(),
             total,
             receiver: Arc::clone(&receiver),
@@ -907,6 +919,8 @@ async fn write_generation(
 struct Writer {
     engine: Engine,
     job: String,
+    /// The namespace restored into.
+    target: String,
     generation: String,
     total: u64,
     receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Batch>>>,
@@ -958,7 +972,7 @@ impl Writer {
                 if self.throttle.ready() {
                     let _ = jobs::progress(db, &self.job, "writing items", done, self.total).await;
                 }
-                pause_point("restore:writing").await;
+                pause_point("restore:writing", &self.target).await;
             }
         }
         Ok(())
