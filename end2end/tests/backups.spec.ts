@@ -219,5 +219,56 @@ test('a running backup shows its progress, cannot be deleted, and holds its name
   await expect(other.page.getByRole('alert').filter({ hasText: 'A backup or restore of namespace `bk-busy` is running already' })).toBeVisible();
   await expect(otherSection.getByRole('button', { name: 'Start Backup' })).toBeEnabled();
   await expect(other.row('Refused second')).toHaveCount(0);
+
+  // Nor can a restore into it start.
+  await uploadByRequest(other.page, 'Restore into busy', 'bk-busy');
+  await other.page.reload();
+  await other.restore('Restore into busy', 'bk-busy');
+  await expect(other.page.getByRole('alert').filter({ hasText: 'A backup or restore of namespace `bk-busy` is running already' })).toBeVisible();
   await other.page.close();
+});
+
+/** Lists the golden version-1 backup file under `name` (an upload from outside the page). */
+async function uploadByRequest(page: import('@playwright/test').Page, name: string, namespace: string): Promise<void> {
+  const answer = await page.request.post(
+    `/api/backups/upload?namespace=${encodeURIComponent(namespace)}&name=${encodeURIComponent(name)}`,
+    { data: fs.readFileSync(path.join(files, 'legacy-v1.zip')), headers: { 'Content-Type': 'application/zip' } },
+  );
+  expect(answer.ok()).toBeTruthy();
+}
+
+test('a restore can be done from the keyboard alone', async ({ page }) => {
+  const explorer = new Explorer(page);
+  await namespaceWithContent(explorer, 'bk-keys');
+  await uploadByRequest(page, 'Keyboard', 'bk-keys');
+  const backups = new BackupsPage(page);
+  await backups.open();
+
+  // A row is a stop of the Tab order; Enter selects it and opens Select Namespace.
+  const row = backups.row('Keyboard');
+  await row.focus();
+  await page.keyboard.press('Enter');
+  await expect(row).toHaveAttribute('aria-selected', 'true');
+  const section = backups.section('Select Namespace');
+  const restore = section.getByRole('button', { name: 'Restore', exact: true });
+  await expect(restore).toBeDisabled();
+  await section.getByRole('radio', { name: /^bk-keys/ }).focus();
+  await page.keyboard.press('Space');
+  await expect(restore).toBeEnabled();
+
+  // The dialog starts on Cancel (the restore deletes data); Escape closes it and focus
+  // returns to Restore.
+  await restore.focus();
+  await page.keyboard.press('Enter');
+  await expect(backups.dialog).toContainText('All existing data of namespace bk-keys will be deleted');
+  await expect(backups.dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(backups.dialog).toBeHidden();
+  await expect(restore).toBeFocused();
+
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  await expect(backups.dialog.getByRole('button', { name: 'Restore', exact: true })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Backup Keyboard restored into namespace bk-keys. Check the permissions of its folders.')).toBeVisible({ timeout: 30_000 });
 });

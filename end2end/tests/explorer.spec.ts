@@ -64,13 +64,15 @@ test('folders and items are created, edited, and deleted after confirmation', as
   await row.getByRole('link', { name: 'Order service' }).click();
   await page.getByRole('button', { name: 'Delete item' }).click();
   await expect(explorer.dialog).toContainText('Delete Order service?');
-  // Keyboard users: focus starts on the action, Tab stays inside, Escape returns it.
+  // Keyboard users: focus starts on Cancel (the action destroys), Tab stays inside, Escape
+  // returns it.
   const confirmButton = explorer.dialog.getByRole('button', { name: 'Delete item' });
+  const cancelButton = explorer.dialog.getByRole('button', { name: 'Cancel' });
+  await expect(cancelButton).toBeFocused();
+  await page.keyboard.press('Tab');
   await expect(confirmButton).toBeFocused();
   await page.keyboard.press('Tab');
-  await expect(explorer.dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
-  await page.keyboard.press('Tab');
-  await expect(confirmButton).toBeFocused();
+  await expect(cancelButton).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(explorer.dialog).toBeHidden();
   await expect(page.getByRole('button', { name: 'Delete item' })).toBeFocused();

@@ -1,5 +1,5 @@
-//! A modal confirmation dialog: focus moves into it, Escape or Cancel closes it, and focus
-//! returns to where it was.
+//! A modal confirmation dialog: focus moves into it (onto Cancel when the action destroys
+//! something), Escape or Cancel closes it, and focus returns to where it was.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -25,7 +25,13 @@ pub fn ConfirmDialog(
         Effect::new(move |_| {
             if open.get() {
                 restore_focus.set_value(active_element());
-                if let Some(button) = confirm_button.get() {
+                // A destructive action is never one Enter away: its dialog starts on Cancel.
+                let first = if danger {
+                    cancel_button
+                } else {
+                    confirm_button
+                };
+                if let Some(button) = first.get() {
                     let _ = button.focus();
                 }
             } else if let Some(element) = restore_focus.get_value() {
