@@ -272,3 +272,26 @@ test('a restore can be done from the keyboard alone', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(page.getByText('Backup Keyboard restored into namespace bk-keys. Check the permissions of its folders.')).toBeVisible({ timeout: 30_000 });
 });
+
+test('a restore can create a new namespace', async ({ page }) => {
+  await uploadByRequest(page, 'Into new', 'bk-somewhere');
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await backups.row('Into new').click();
+  const section = backups.section('Select Namespace');
+  const restore = section.getByRole('button', { name: 'Restore', exact: true });
+  const field = section.getByLabel('Or into a new namespace');
+  await field.fill('Not Valid');
+  await expect(section.getByText('A namespace name starts with a lowercase letter or a digit.')).toBeVisible();
+  await expect(restore).toBeDisabled();
+  await field.fill('bk-new');
+  await expect(restore).toBeEnabled();
+  await backups.shell.screenshot('backups-restore-new-namespace');
+  await restore.click();
+  await expect(backups.dialog).toContainText('Namespace bk-new will be created with the data from backup “Into new”.');
+  await backups.dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await expect(page.getByText('Backup Into new restored into namespace bk-new. Check the permissions of its folders.')).toBeVisible({ timeout: 30_000 });
+  const explorer = new Explorer(page);
+  await explorer.open('/explorer/bk-new');
+  await expect(explorer.tree.getByRole('button', { name: 'Contracts' })).toBeVisible();
+});

@@ -493,6 +493,28 @@ fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
     let console = expect_context::<Console>();
     let hydrated = use_hydrated();
     let chosen = RwSignal::new(None::<String>);
+    // What is typed as a new namespace; picking a listed one clears it.
+    let typed = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let picked = chosen.get();
+        if picked.as_deref() != Some(typed.get_untracked().as_str()) {
+            typed.set(String::new());
+        }
+    });
+    // The target is a namespace that does not exist yet.
+    let is_new = move || {
+        chosen.with(|chosen| {
+            chosen
+                .as_deref()
+                .is_some_and(|name| namespaces.with(|list| list.iter().all(|ns| ns.name != name)))
+        })
+    };
+    let new_problem = move || {
+        chosen
+            .get()
+            .filter(|_| is_new())
+            .and_then(|name| crate::validate::namespace_name(&name).err())
+    };
     let confirm = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let start = move || {
@@ -540,8 +562,26 @@ fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
             <h2 id="restore-heading">"Select Namespace"</h2>
             <p>{move || console.selected.get().map(|b| format!("Restore backup \u{201c}{}\u{201d} (namespace {}) into:", b.name, b.namespace))}</p>
             <NamespaceChoice namespaces chosen group="restore-namespace"/>
+            <div class="field">
+                <label for="restore-new-namespace">"Or into a new namespace"</label>
+                <input id="restore-new-namespace" type="text" maxlength="63" autocomplete="off"
+                    aria-describedby="restore-new-namespace-hint"
+                    prop:value=typed
+                    on:input=move |ev| {
+                        let name = event_target_value(&ev).trim().to_string();
+                        typed.set(name.clone());
+                        chosen.set((!name.is_empty()).then_some(name));
+                    }/>
+                <p id="restore-new-namespace-hint" class="hint">
+                    {move || match new_problem() {
+                        Some(problem) => problem,
+                        None => "Lowercase letters, digits, hyphens and underscores. The restore creates it.".to_string(),
+                    }}
+                </p>
+            </div>
             <button type="button" class="primary danger-solid"
-                disabled=move || !hydrated.get() || chosen.get().is_none() || console.selected.get().is_none() || busy.get()
+                disabled=move || !hydrated.get() || chosen.get().is_none() || new_problem().is_some()
+                    || console.selected.get().is_none() || busy.get()
                 on:click=move |_| confirm.set(true)>
                 "Restore"
             </button>
@@ -549,11 +589,19 @@ fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
         <ConfirmDialog
             open=confirm
             title=Signal::derive(move || format!("Restore into namespace {}?", chosen.get().unwrap_or_default()))
-            message=Signal::derive(move || format!(
-                "All existing data of namespace {} will be deleted and replaced with the data from backup \u{201c}{}\u{201d}. Check the permissions of the folders afterwards.",
-                chosen.get().unwrap_or_default(),
-                console.selected.get().map(|b| b.name).unwrap_or_default()
-            ))
+            message=Signal::derive(move || if is_new() {
+                format!(
+                    "Namespace {} will be created with the data from backup \u{201c}{}\u{201d}. Check the permissions of the folders afterwards.",
+                    chosen.get().unwrap_or_default(),
+                    console.selected.get().map(|b| b.name).unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "All existing data of namespace {} will be deleted and replaced with the data from backup \u{201c}{}\u{201d}. Check the permissions of the folders afterwards.",
+                    chosen.get().unwrap_or_default(),
+                    console.selected.get().map(|b| b.name).unwrap_or_default()
+                )
+            })
             confirm_label="Restore"
             danger=true
             on_confirm=Callback::new(move |()| start())
