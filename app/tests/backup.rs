@@ -1300,4 +1300,26 @@ async fn a_large_namespace_is_backed_up_whole_in_key_order() {
         snapshot(db, "large-copy").await,
         snapshot(db, "large").await
     );
+
+    // Deleting the namespace removes its content range by range, odd ids included.
+    let generation: Option<String> = db
+        .query("RETURN namespace:large.generation")
+        .await
+        .expect("q")
+        .take(0)
+        .expect("generation");
+    let generation = generation.expect("a generation");
+    namespace::delete(db, "large").await.expect("deleted");
+    let left: Option<i64> = db
+        .query(
+            "RETURN count(SELECT * FROM item WHERE gen = $gen)
+                 + count(SELECT * FROM folder WHERE gen = $gen)
+                 + count(SELECT * FROM type::record('generation', $gen))",
+        )
+        .bind(("gen", generation))
+        .await
+        .expect("q")
+        .take(0)
+        .expect("count");
+    assert_eq!(left, Some(0), "nothing of the generation is left");
 }

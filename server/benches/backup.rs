@@ -117,7 +117,7 @@ async fn baseline_insert(db: &Db, ns: &str, items: u64, baseline: Baseline) -> (
         .take(0)
         .expect("gen");
     let generation = generation.expect("namespace");
-    for (from, to) in backup::key_ranges(items) {
+    for (from, to) in app::domain::content::key_ranges(items) {
         let fields = match baseline {
             Baseline::Plain => {
                 "id[1] AS id, folder, kind, name, content, size, revision, updated_by"

@@ -39,38 +39,6 @@ impl Engine {
 
 const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by";
 
-/// Items read from the database per query while a backup is written, on average.
-const PAGE: u64 = 500;
-
-/// Splits the item key space of a generation into contiguous ranges of about [`PAGE`] items
-/// each, for `total` items: `[NONE, b1)`, `[b1, b2)`, …, `[bn, {}]`, with boundaries spread
-/// evenly over four hex digits (item ids are random hex). Every id, whatever its form, lies
-/// in exactly one range, and the ranges come in key order.
-///
-/// Why not `LIMIT` pages: a record range query reads its whole range before it applies a
-/// `LIMIT`, so paging through a range costs time and memory in proportion to what is left
-/// of it each time. A bounded range costs only what it holds.
-pub fn key_ranges(total: u64) -> Vec<(serde_json::Value, serde_json::Value)> {
-    const SPACE: u64 = 1 << 16;
-    let count = total.div_ceil(PAGE).clamp(1, SPACE);
-    let boundary = |n: u64| serde_json::Value::String(format!("{:04x}", n * SPACE / count));
-    (0..count)
-        .map(|n| {
-            let from = if n == 0 {
-                serde_json::Value::Null
-            } else {
-                boundary(n)
-            };
-            let to = if n + 1 == count {
-                serde_json::Value::Object(serde_json::Map::new())
-            } else {
-                boundary(n + 1)
-            };
-            (from, to)
-        })
-        .collect()
-}
-
 impl From<ArchiveError> for DomainError {
     fn from(error: ArchiveError) -> Self {
         match error {
@@ -431,7 +399,7 @@ async fn snapshot_into(
         jobs::progress(db, id, "writing items", 0, total).await?;
         let throttle = jobs::Throttle::default();
         let mut done = 0u64;
-        for (from, to) in key_ranges(total) {
+        for (from, to) in super::content::key_ranges(total) {
             let mut response = tx
                 .query(
                     "SELECT id[1] AS id, folder, kind, name, content, revision, created_at, updated_at, updated_by

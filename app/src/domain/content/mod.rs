@@ -26,6 +26,70 @@ pub fn new_generation_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
 
+/// Items per key range of [`key_ranges`], on average.
+const RANGE_ITEMS: u64 = 500;
+
+/// Splits the item key space of a generation into contiguous ranges of about 500 items each,
+/// for `total` items: `[NONE, b1)`, `[b1, b2)`, …, `[bn, {}]`, with boundaries spread evenly
+/// over four hex digits (item ids are random hex). Every id, whatever its form, lies in
+/// exactly one range, and the ranges come in key order. Bind a pair as `$from` and `$to` of
+/// `item:[$gen, $from]..[$gen, $to]`.
+///
+/// Why not `LIMIT` pages: a record range query reads its whole range before it applies a
+/// `LIMIT`, so paging through a range costs time and memory in proportion to what is left
+/// of it each time. A bounded range costs only what it holds.
+pub fn key_ranges(total: u64) -> Vec<(serde_json::Value, serde_json::Value)> {
+    const SPACE: u64 = 1 << 16;
+    let count = total.div_ceil(RANGE_ITEMS).clamp(1, SPACE);
+    let boundary = |n: u64| serde_json::Value::String(format!("{:04x}", n * SPACE / count));
+    (0..count)
+        .map(|n| {
+            let from = if n == 0 {
+                serde_json::Value::Null
+            } else {
+                boundary(n)
+            };
+            let to = if n + 1 == count {
+                serde_json::Value::Object(serde_json::Map::new())
+            } else {
+                boundary(n + 1)
+            };
+            (from, to)
+        })
+        .collect()
+}
+
+/// Removes the content of generation `generation` and then its record, a key range of
+/// items at a time (memory stays bounded whatever its size). Safe to run again after an
+/// interruption: what was removed stays removed, and the record goes last.
+///
+/// # Errors
+///
+/// A database error.
+pub(crate) async fn remove_generation(db: &Db, generation: &str) -> Result<(), DomainError> {
+    let items: Option<u64> = db
+        .query("RETURN count(SELECT VALUE id FROM item WHERE gen = $gen)")
+        .bind(("gen", generation.to_string()))
+        .await?
+        .take(0)?;
+    for (from, to) in key_ranges(items.unwrap_or(0)) {
+        db.query("DELETE item:[$gen, $from]..[$gen, $to]")
+            .bind(("gen", generation.to_string()))
+            .bind(("from", from))
+            .bind(("to", to))
+            .await?
+            .check()?;
+    }
+    db.query(
+        "DELETE folder:[$gen, NONE]..[$gen, {}];
+         DELETE type::record('generation', $gen);",
+    )
+    .bind(("gen", generation.to_string()))
+    .await?
+    .check()?;
+    Ok(())
+}
+
 /// The active generation of namespace `name`.
 ///
 /// # Errors

@@ -121,14 +121,7 @@ pub async fn sweep_retired(db: &Db) -> Result<(), DomainError> {
         .await?;
     let retired: Vec<String> = take_json(&mut response, 0)?;
     for generation in retired {
-        db.query(
-            "DELETE item:[$gen, NONE]..[$gen, {}];
-             DELETE folder:[$gen, NONE]..[$gen, {}];
-             DELETE type::record('generation', $gen);",
-        )
-        .bind(("gen", generation.clone()))
-        .await?
-        .check()?;
+        super::remove_generation(db, &generation).await?;
         tracing::info!(%generation, "removed a retired generation");
     }
     Ok(())

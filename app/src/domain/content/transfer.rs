@@ -347,16 +347,7 @@ async fn stage(db: &Db, scratch: &str, file: &ExportFile) -> Result<(), DomainEr
 }
 
 async fn discard(db: &Db, scratch: &str) {
-    let result = db
-        .query(
-            "DELETE item:[$gen, NONE]..[$gen, {}];
-             DELETE folder:[$gen, NONE]..[$gen, {}];
-             DELETE type::record('generation', $gen);",
-        )
-        .bind(("gen", scratch.to_string()))
-        .await
-        .and_then(|response| response.check());
-    if let Err(error) = result {
+    if let Err(error) = super::remove_generation(db, scratch).await {
         tracing::warn!(%error, generation = scratch, "could not remove an import's scratch data; it is removed at the next start");
     }
 }
