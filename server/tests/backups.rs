@@ -9,6 +9,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::Server;
 
+/// How many backups the list holds.
+fn listed(admin: &support::Client<'_>) -> usize {
+    admin
+        .ok("/api/list_backups", json!({}))
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 #[test]
 fn a_backup_is_downloaded_uploaded_again_and_restored_elsewhere() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -69,13 +77,7 @@ fn a_backup_is_downloaded_uploaded_again_and_restored_elsewhere() {
         assert_eq!(body["backup"]["name"], listed);
         assert!(body["duplicate_of"].is_string(), "round {round}: {body}");
     }
-    assert_eq!(
-        admin
-            .ok("/api/list_backups", json!({}))
-            .as_array()
-            .map(Vec::len),
-        Some(3)
-    );
+    assert_eq!(listed(&admin), 3);
 
     // Restore into a namespace that does not exist yet.
     let job = admin.ok(
@@ -132,13 +134,7 @@ fn uploads_over_the_limit_or_not_zips_are_refused_and_leave_nothing() {
         "{}",
         String::from_utf8_lossy(&body)
     );
-    assert_eq!(
-        admin
-            .ok("/api/list_backups", json!({}))
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    assert_eq!(listed(&admin), 0);
     let scratch = std::fs::read_dir(dir.path().join("backups/.scratch"))
         .expect("scratch dir")
         .count();
@@ -172,13 +168,7 @@ fn an_upload_cut_off_by_the_client_leaves_nothing_behind() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(left, 0, "no partial upload is left");
-    assert_eq!(
-        admin
-            .ok("/api/list_backups", json!({}))
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    assert_eq!(listed(&admin), 0);
 }
 
 #[test]
