@@ -189,12 +189,7 @@ test('a running backup shows its progress, cannot be deleted, and holds its name
   const backups = new BackupsPage(page);
   await backups.open();
   // The test server holds every backup of bk-busy running for a minute (scripts/e2e.sh).
-  await backups.createButton.click();
-  const section = backups.section('Select Namespace');
-  await section.getByRole('radio', { name: /^bk-busy/ }).check();
-  await section.getByLabel('Name').fill('Held');
-  await section.getByRole('button', { name: 'Start Backup' }).click();
-  await backups.dialog.getByRole('button', { name: 'Start Backup' }).click();
+  await backups.start('bk-busy', 'Held');
   const progress = page.getByRole('status').filter({ hasText: 'Creating backup...' });
   await expect(progress).toContainText(/writing items — \d+%/);
   await expect(backups.row('Held').getByText('In progress')).toBeVisible();
@@ -210,14 +205,9 @@ test('a running backup shows its progress, cannot be deleted, and holds its name
   // usable again.
   const other = new BackupsPage(await page.context().newPage());
   await other.open();
-  await other.createButton.click();
-  const otherSection = other.section('Select Namespace');
-  await otherSection.getByRole('radio', { name: /^bk-busy/ }).check();
-  await otherSection.getByLabel('Name').fill('Refused second');
-  await otherSection.getByRole('button', { name: 'Start Backup' }).click();
-  await other.dialog.getByRole('button', { name: 'Start Backup' }).click();
+  await other.start('bk-busy', 'Refused second');
   await expect(other.page.getByRole('alert').filter({ hasText: 'A backup or restore of namespace `bk-busy` is running already' })).toBeVisible();
-  await expect(otherSection.getByRole('button', { name: 'Start Backup' })).toBeEnabled();
+  await expect(other.section('Select Namespace').getByRole('button', { name: 'Start Backup' })).toBeEnabled();
   await expect(other.row('Refused second')).toHaveCount(0);
 
   // Nor can a restore into it start.

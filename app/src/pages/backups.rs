@@ -47,18 +47,17 @@ impl Console {
         self.version.update(|v| *v += 1);
     }
 
-    /// What the followed job does and how far it is, in a few words ("writing items — 40%").
-    fn progress(&self) -> Signal<String> {
-        let job = self.job;
-        Signal::derive(move || {
-            job.get()
+    /// Follows a job until it ends, with a notification saying `message` and, below it, what
+    /// the job does and how far it is ("writing items — 40%"); returns how it ended.
+    async fn follow(self, message: String, mut job: JobInfo) -> JobInfo {
+        let followed = self.job;
+        let detail = Signal::derive(move || {
+            followed
+                .get()
                 .map(|job| format!("{} — {}%", job.phase, percent(&job)))
                 .unwrap_or_default()
-        })
-    }
-
-    /// Follows a job until it ends, showing its progress; returns how it ended.
-    async fn follow(self, mut job: JobInfo) -> JobInfo {
+        });
+        let notification = self.toasts.progress(message, detail);
         self.job.set(Some(job.clone()));
         while !job.status.is_final() {
             sleep(400).await;
@@ -74,6 +73,7 @@ impl Console {
                 }
             }
         }
+        self.toasts.dismiss(notification);
         self.job.set(None);
         self.refresh();
         job
@@ -290,11 +290,7 @@ fn CreateSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
                 Ok((_, job)) => {
                     console.toasts.info("Backup process started");
                     console.refresh();
-                    let progress = console
-                        .toasts
-                        .progress("Creating backup...", console.progress());
-                    let ended = console.follow(job).await;
-                    console.toasts.dismiss(progress);
+                    let ended = console.follow("Creating backup...".into(), job).await;
                     if ended.status == JobStatus::Succeeded {
                         console
                             .toasts
@@ -528,15 +524,11 @@ fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match restore_backup(backup.id.clone(), target.clone()).await {
                 Ok(job) => {
-                    let progress = console.toasts.progress(
-                        format!(
-                            "Restoring backup {} into namespace {target}...",
-                            backup.name
-                        ),
-                        console.progress(),
+                    let message = format!(
+                        "Restoring backup {} into namespace {target}...",
+                        backup.name
                     );
-                    let ended = console.follow(job).await;
-                    console.toasts.dismiss(progress);
+                    let ended = console.follow(message, job).await;
                     if ended.status == JobStatus::Succeeded {
                         console.toasts.success(format!(
                             "Backup {} restored into namespace {target}. Check the permissions of its folders.",
