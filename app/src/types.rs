@@ -215,6 +215,10 @@ pub struct ImportReport {
     pub items: usize,
     /// The schema version of the file, when it was older and its content was migrated.
     pub migrated_from: Option<u32>,
+    /// How many folders came with permissions of their own that were not imported, because
+    /// the importing user may not manage permissions where the import went (they inherit).
+    #[serde(default)]
+    pub permissions_dropped: usize,
 }
 
 /// What a user may do: administrators also reach Administration (backups among it).
@@ -248,6 +252,19 @@ pub struct UserInfo {
     pub name: String,
     pub role: Role,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One of the signed-in user's own sessions, as the Account page lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session to end it (the SHA-256 of its token, never the token).
+    pub id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The browser that signed in, as it named itself (cut short).
+    pub agent: String,
+    /// Whether it is the session of the page that asks.
+    pub current: bool,
 }
 
 /// Who is signed in: the user's name and role. Every page and server function knows it.
@@ -300,6 +317,74 @@ impl Outcome {
     }
 }
 
+/// Which audit entries to show; every part is optional, and entries must match all given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Who, exactly (case does not matter).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// What, exactly: `sign-in`, `folder create`, …
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Part of the target (case does not matter).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// From this moment on.
+    #[serde(default)]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this moment.
+    #[serde(default)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl AuditFilter {
+    /// Whether nothing is filtered.
+    pub fn is_empty(&self) -> bool {
+        self == &AuditFilter::default()
+    }
+
+    /// The filter of a page address or a CSV export (`?actor=&action=&target=&from=&until=`):
+    /// blank parts filter nothing; `from` and `until` are days (`2026-11-29`, in UTC), from
+    /// the start of `from` to the end of `until`.
+    ///
+    /// # Errors
+    ///
+    /// A message naming a day that is not one.
+    pub fn from_query(
+        actor: Option<&str>,
+        action: Option<&str>,
+        target: Option<&str>,
+        from: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<AuditFilter, String> {
+        let text = |part: Option<&str>| {
+            part.map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+        };
+        let day = |part: Option<&str>, what: &str| -> Result<Option<chrono::NaiveDate>, String> {
+            match text(part) {
+                None => Ok(None),
+                Some(day) => chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| {
+                        format!("`{day}` is not a day: give the {what} day as YYYY-MM-DD.")
+                    }),
+            }
+        };
+        let start = |date: chrono::NaiveDate| date.and_time(chrono::NaiveTime::MIN).and_utc();
+        Ok(AuditFilter {
+            actor: text(actor),
+            action: text(action),
+            target: text(target),
+            from: day(from, "first")?.map(start),
+            until: day(until, "last")?
+                .and_then(|date| date.succ_opt())
+                .map(start),
+        })
+    }
+}
+
 /// One entry of the audit log: who did what, when, to what, and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -341,6 +426,10 @@ pub enum BackupStatus {
     Completed,
     /// Writing it failed; `error` says why. No file is kept.
     Failed,
+    /// Its file on the server no longer matches what was written (found before a restore,
+    /// during a download or by the periodic check); `error` says how. It can only be
+    /// deleted.
+    Damaged,
 }
 
 /// A backup as the list shows it.

@@ -11,6 +11,40 @@ pub const NAME_MAX: usize = 200;
 pub const TITLE_MAX: usize = 200;
 /// Largest item content, in bytes.
 pub const CONTENT_MAX: usize = 8 * 1024 * 1024;
+/// Deepest nesting of folders: a folder at the top level of a namespace has depth 1. Deeper
+/// trees are refused wherever folders enter (create, move, import, upload, restore), so that
+/// nothing that walks a path from a folder to the top has to go further.
+pub const FOLDER_DEPTH_MAX: usize = 64;
+/// Most permission entries one folder may set.
+pub const PERMISSIONS_MAX: usize = 100;
+/// Longest record id (of a folder or an item) in a backup or an export file.
+pub const ID_MAX: usize = 64;
+
+/// Characters that change how text is shown without being seen themselves: bidirectional
+/// embeddings, overrides, isolates and marks, zero-width spaces and joiners, the word joiner
+/// and the byte order mark. In a name they let one thing pass for another (`txt.exe`
+/// shown as `exe.txt`, two names that look equal), so names refuse them.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+fn no_invisible_format(text: &str, what: &str) -> Result<(), String> {
+    if text.chars().any(is_invisible_format) {
+        return Err(format!(
+            "{what} may not contain invisible formatting characters (bidirectional overrides, zero-width characters)."
+        ));
+    }
+    Ok(())
+}
 
 /// A namespace name: 1–63 characters, lowercase letters, digits, `-` and `_`, starting with
 /// a letter or digit (`^[a-z0-9][a-z0-9_-]{0,62}$`).
@@ -56,6 +90,7 @@ pub fn entry_name(name: &str) -> Result<String, String> {
     if name == "." || name == ".." {
         return Err("`.` and `..` are not names.".into());
     }
+    no_invisible_format(name, "A name")?;
     Ok(name.to_string())
 }
 
@@ -68,6 +103,7 @@ pub fn title(title: &str) -> Result<String, String> {
     if title.chars().any(char::is_control) {
         return Err("A title may not contain control characters.".into());
     }
+    no_invisible_format(title, "A title")?;
     Ok(title.to_string())
 }
 
@@ -91,10 +127,151 @@ pub fn principal_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The id of a folder or an item as a backup or an export file carries it: 1–64 bytes,
+/// without `/`, `\\`, spaces, control characters or invisible formatting, and not `.` or
+/// `..`. nsbackup makes random hex ids; these rules keep any other id a key and never a
+/// path (a large item's content is the entry `contents/<id>`).
+pub fn record_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > ID_MAX {
+        return Err(format!("an id has 1 to {ID_MAX} bytes"));
+    }
+    if id == "."
+        || id == ".."
+        || id.chars().any(|c| {
+            c == '/' || c == '\\' || c.is_whitespace() || c.is_control() || is_invisible_format(c)
+        })
+    {
+        return Err(format!(
+            "`{}` is not an id: an id has no `/`, `\\`, spaces or control characters, and is not `.` or `..`",
+            id.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// The name of whoever last changed an item, as a backup carries it: at most 64
+/// characters, none of them control characters or invisible formatting. (Authors are shown,
+/// never matched against permissions, so older names that the user name rules of today
+/// would refuse still restore.)
+pub fn author(name: &str) -> Result<(), String> {
+    if name.chars().count() > 64 {
+        return Err("a name has at most 64 characters".into());
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
+        return Err("a name may not contain control characters or invisible formatting".into());
+    }
+    Ok(())
+}
+
+/// Why a set of folders does not form a tree that may be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeProblem {
+    /// Folder `id` names a parent that is not among the folders.
+    MissingParent { id: String, parent: String },
+    /// Folder `id` is (through its parents) inside itself.
+    Cycle { id: String },
+    /// Folder `id` lies deeper than [`FOLDER_DEPTH_MAX`].
+    TooDeep { id: String, depth: usize },
+}
+
+/// The depth of every folder (1 at the top, where `parent` is `None`), given each folder's
+/// parent. Every folder is visited once, whatever the shape of the tree, so a long chain
+/// costs no more than a flat list; a chain is never followed past [`FOLDER_DEPTH_MAX`] plus
+/// `extra` (the depth of the place the folders are put into: 0 for the top level).
+///
+/// # Errors
+///
+/// The first [`TreeProblem`] found.
+pub fn folder_depths<'a>(
+    parents: &std::collections::HashMap<&'a str, Option<&'a str>>,
+    extra: usize,
+) -> Result<std::collections::HashMap<&'a str, usize>, TreeProblem> {
+    use std::collections::HashMap;
+
+    let mut depths: HashMap<&'a str, usize> = HashMap::with_capacity(parents.len());
+    let mut chain: Vec<&'a str> = Vec::new();
+    for &start in parents.keys() {
+        if depths.contains_key(start) {
+            continue;
+        }
+        chain.clear();
+        let mut current = start;
+        // The depth of the first known folder above the chain (0: the chain reaches the top).
+        let base = loop {
+            chain.push(current);
+            if chain.len() + extra > FOLDER_DEPTH_MAX {
+                // Deeper than allowed already, before the top is even in sight (a loop is
+                // found before it gets this long: the chain holds no folder twice).
+                return Err(TreeProblem::TooDeep {
+                    id: start.to_string(),
+                    depth: chain.len() + extra,
+                });
+            }
+            match parents.get(current) {
+                Some(None) | None => break 0,
+                Some(Some(parent)) => {
+                    let parent: &'a str = parent;
+                    if let Some(&known) = depths.get(parent) {
+                        break known;
+                    }
+                    if !parents.contains_key(parent) {
+                        return Err(TreeProblem::MissingParent {
+                            id: current.to_string(),
+                            parent: parent.to_string(),
+                        });
+                    }
+                    if chain.contains(&parent) {
+                        return Err(TreeProblem::Cycle {
+                            id: parent.to_string(),
+                        });
+                    }
+                    current = parent;
+                }
+            }
+        };
+        for (above, id) in chain.iter().rev().enumerate() {
+            let depth = base + above + 1;
+            if depth + extra > FOLDER_DEPTH_MAX {
+                return Err(TreeProblem::TooDeep {
+                    id: (*id).to_string(),
+                    depth: depth + extra,
+                });
+            }
+            depths.insert(*id, depth);
+        }
+    }
+    Ok(depths)
+}
+
+/// A permission as schema version 1 stored it, `KIND:NAME:ACCESS` (`role:legal:manage`),
+/// when every part is one nsbackup knows; the name is not checked here.
+pub fn permission_v1(text: &str) -> Option<crate::types::Permission> {
+    use crate::types::{Access, Permission, Principal, PrincipalKind};
+
+    let mut parts = text.split(':');
+    let (kind, name, access) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Permission {
+        principal: Principal {
+            kind: PrincipalKind::parse(kind)?,
+            name: name.to_string(),
+        },
+        access: Access::parse(access)?,
+    })
+}
+
 /// Shortest password accepted.
 pub const PASSWORD_MIN: usize = 10;
 
-/// A password: at least 10 characters, at most 1,024 (hashing is deliberately slow).
+/// Longest password, in bytes.
+pub const PASSWORD_MAX_BYTES: usize = 1024;
+
+/// A password: at least 10 characters, at most 1,024 bytes (hashing is deliberately slow).
 pub fn password(password: &str) -> Result<(), String> {
     let length = password.chars().count();
     if length < PASSWORD_MIN {
@@ -102,7 +279,7 @@ pub fn password(password: &str) -> Result<(), String> {
             "A password has at least {PASSWORD_MIN} characters."
         ));
     }
-    if password.len() > 1024 {
+    if password.len() > PASSWORD_MAX_BYTES {
         return Err("A password has at most 1,024 bytes.".into());
     }
     Ok(())
@@ -255,5 +432,116 @@ mod tests {
                 .unwrap_err()
                 .contains("at most 8 MiB")
         );
+    }
+
+    #[test]
+    fn names_and_titles_refuse_invisible_formatting() {
+        for bad in [
+            "invoice\u{202E}txt.exe",
+            "Twin\u{200B}",
+            "a\u{2066}b",
+            "\u{FEFF}Orders",
+        ] {
+            assert!(
+                entry_name(bad).unwrap_err().contains("invisible"),
+                "{bad:?}"
+            );
+            assert!(title(bad).unwrap_err().contains("invisible"), "{bad:?}");
+        }
+        assert_eq!(
+            entry_name("Prüfung – 注文 😀"),
+            Ok("Prüfung – 注文 😀".into())
+        );
+    }
+
+    #[test]
+    fn record_ids_are_keys_not_paths() {
+        for good in ["f000000000000001", "0a1b2c3d4e5f6a7b", "a-b_C", "9~", "é"] {
+            assert_eq!(record_id(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "..",
+            "../../evil",
+            "a/b",
+            "a\\b",
+            "a b",
+            "a\u{0}",
+            &"x".repeat(65),
+        ] {
+            assert!(record_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    fn chain(length: usize) -> Vec<(String, Option<String>)> {
+        (0..length)
+            .map(|i| (format!("f{i}"), (i > 0).then(|| format!("f{}", i - 1))))
+            .collect()
+    }
+
+    fn depths_of(
+        folders: &[(String, Option<String>)],
+        extra: usize,
+    ) -> Result<std::collections::HashMap<String, usize>, TreeProblem> {
+        let parents = folders
+            .iter()
+            .map(|(id, parent)| (id.as_str(), parent.as_deref()))
+            .collect();
+        folder_depths(&parents, extra).map(|depths| {
+            depths
+                .into_iter()
+                .map(|(id, depth)| (id.to_string(), depth))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn folder_depths_count_from_the_top() {
+        let depths = depths_of(&chain(FOLDER_DEPTH_MAX), 0).expect("a chain at the limit");
+        assert_eq!(depths["f0"], 1);
+        assert_eq!(
+            depths[&format!("f{}", FOLDER_DEPTH_MAX - 1)],
+            FOLDER_DEPTH_MAX
+        );
+        assert!(matches!(
+            depths_of(&chain(FOLDER_DEPTH_MAX), 1),
+            Err(TreeProblem::TooDeep { .. })
+        ));
+        assert!(matches!(
+            depths_of(&chain(FOLDER_DEPTH_MAX + 1), 0),
+            Err(TreeProblem::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn a_very_long_chain_is_refused_after_a_bounded_walk() {
+        // 200,000 folders in one chain: each is visited at most a few times.
+        let folders = chain(200_000);
+        assert!(matches!(
+            depths_of(&folders, 0),
+            Err(TreeProblem::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn folder_depths_find_gaps_and_loops() {
+        let gap = vec![("a".to_string(), Some("gone".to_string()))];
+        assert_eq!(
+            depths_of(&gap, 0),
+            Err(TreeProblem::MissingParent {
+                id: "a".into(),
+                parent: "gone".into()
+            })
+        );
+        let looped = vec![
+            ("a".to_string(), Some("b".to_string())),
+            ("b".to_string(), Some("a".to_string())),
+        ];
+        assert!(matches!(
+            depths_of(&looped, 0),
+            Err(TreeProblem::Cycle { .. })
+        ));
+        let own = vec![("a".to_string(), Some("a".to_string()))];
+        assert!(matches!(depths_of(&own, 0), Err(TreeProblem::Cycle { .. })));
     }
 }

@@ -72,7 +72,7 @@ async fn a_folder_travels_with_its_subfolders_items_and_permissions() {
     assert_eq!(file_name, "Processes.export.json");
     let text = serde_json::to_string(&file).expect("serializes");
 
-    let report = transfer::import(&db, "target", None, &text, ClashPolicy::Refuse, "bob")
+    let report = transfer::import(&db, "target", None, &text, ClashPolicy::Refuse, true, "bob")
         .await
         .expect("imports");
     assert_eq!(
@@ -138,7 +138,7 @@ async fn a_name_clash_is_refused_or_imported_as_a_copy_never_overwritten() {
         .expect("exports");
     let text = serde_json::to_string(&file).expect("serializes");
 
-    let error = transfer::import(&db, "source", None, &text, ClashPolicy::Refuse, "ada")
+    let error = transfer::import(&db, "source", None, &text, ClashPolicy::Refuse, true, "ada")
         .await
         .expect_err("clash");
     assert!(
@@ -151,10 +151,10 @@ async fn a_name_clash_is_refused_or_imported_as_a_copy_never_overwritten() {
         "nothing written"
     );
 
-    let first = transfer::import(&db, "source", None, &text, ClashPolicy::Copy, "ada")
+    let first = transfer::import(&db, "source", None, &text, ClashPolicy::Copy, true, "ada")
         .await
         .expect("copy");
-    let second = transfer::import(&db, "source", None, &text, ClashPolicy::Copy, "ada")
+    let second = transfer::import(&db, "source", None, &text, ClashPolicy::Copy, true, "ada")
         .await
         .expect("copy");
     assert_eq!((first.name.as_str(), first.renamed), ("Intake (2)", true));
@@ -172,7 +172,7 @@ async fn a_name_clash_is_refused_or_imported_as_a_copy_never_overwritten() {
 async fn the_frozen_version_1_export_is_migrated_on_import() {
     let db = two_namespaces().await;
     let text = include_str!("fixtures/export-v1.json");
-    let report = transfer::import(&db, "target", None, text, ClashPolicy::Refuse, "ada")
+    let report = transfer::import(&db, "target", None, text, ClashPolicy::Refuse, true, "ada")
         .await
         .expect("imports");
     assert_eq!(report.migrated_from, Some(1));
@@ -210,7 +210,7 @@ async fn bad_files_are_refused_with_a_reason_and_leave_nothing_behind() {
         (bad_json.as_str(), "not valid JSON"),
     ];
     for (text, expected) in cases {
-        let error = transfer::import(&db, "target", None, text, ClashPolicy::Copy, "ada")
+        let error = transfer::import(&db, "target", None, text, ClashPolicy::Copy, true, "ada")
             .await
             .expect_err(expected);
         assert!(
@@ -227,4 +227,110 @@ async fn bad_files_are_refused_with_a_reason_and_leave_nothing_behind() {
         "nothing imported"
     );
     assert_eq!(generations(&db).await, 2, "no scratch generation left");
+}
+
+/// An export file of a chain of `depth` folders, the outermost with permissions of its own,
+/// and the folder names given.
+fn chain_file(depth: usize, names: &[&str]) -> String {
+    let folders: Vec<serde_json::Value> = (0..depth)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("f{i}"),
+                "parent": (i > 0).then(|| format!("f{}", i - 1)),
+                "name": names.get(i).map_or_else(|| format!("Level {i}"), |n| (*n).to_string()),
+                "permissions": (i == 0).then(|| serde_json::json!([
+                    {"principal": {"kind": "user", "name": "mia"}, "access": "manage"}
+                ])),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format": "nsbackup-export", "format_version": 1, "schema_version": schema::SCHEMA_VERSION,
+        "app_version": "test", "exported_at": "2026-01-01T00:00:00Z", "namespace": "source",
+        "folders": folders, "items": []
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_import_that_would_nest_folders_too_deep_is_refused() {
+    let db = two_namespaces().await;
+    let max = app::validate::FOLDER_DEPTH_MAX;
+    let fits = chain_file(max, &[]);
+    transfer::import(&db, "target", None, &fits, ClashPolicy::Refuse, true, "ada")
+        .await
+        .expect("a chain at the limit fits at the top");
+    // The same chain one level down does not.
+    let holder = folder::create(&db, "target", None, "Holder")
+        .await
+        .expect("folder");
+    let error = transfer::import(
+        &db,
+        "target",
+        Some(&holder.id),
+        &fits,
+        ClashPolicy::Copy,
+        true,
+        "ada",
+    )
+    .await
+    .expect_err("too deep");
+    assert!(
+        matches!(&error, DomainError::Invalid(m) if m.contains("more than 64 levels deep")),
+        "{error:?}"
+    );
+    // Ten thousand levels are refused as quickly.
+    let huge = chain_file(10_000, &[]);
+    let error = transfer::import(&db, "source", None, &huge, ClashPolicy::Copy, true, "ada")
+        .await
+        .expect_err("too deep");
+    assert!(matches!(&error, DomainError::Invalid(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn imported_records_keep_the_rules_of_names_and_ids() {
+    let db = two_namespaces().await;
+    for (text, expected) in [
+        (
+            chain_file(2, &["Twin", "Twin "]),
+            "spaces at its start or end",
+        ),
+        (chain_file(1, &["Orders\u{202e}"]), "invisible"),
+        (
+            chain_file(1, &[]).replace("\"f0\"", "\"../../evil\""),
+            "is not an id",
+        ),
+    ] {
+        let error = transfer::import(&db, "target", None, &text, ClashPolicy::Copy, true, "ada")
+            .await
+            .expect_err(expected);
+        assert!(
+            matches!(&error, DomainError::Invalid(m) if m.contains(expected)),
+            "{expected}: {error:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn permissions_are_imported_only_by_someone_who_may_manage_them_there() {
+    let db = two_namespaces().await;
+    let file = chain_file(2, &[]);
+    let report = transfer::import(&db, "target", None, &file, ClashPolicy::Copy, false, "mia")
+        .await
+        .expect("imports");
+    assert_eq!(report.permissions_dropped, 1);
+    let tree = folder::tree(&db, "target").await.expect("tree");
+    assert!(tree.folders.iter().all(|f| f.permissions.is_none()));
+    let report = transfer::import(&db, "target", None, &file, ClashPolicy::Copy, true, "ada")
+        .await
+        .expect("imports");
+    assert_eq!(report.permissions_dropped, 0);
+    let tree = folder::tree(&db, "target").await.expect("tree");
+    assert_eq!(
+        tree.folders
+            .iter()
+            .filter(|f| f.permissions.is_some())
+            .count(),
+        1
+    );
 }

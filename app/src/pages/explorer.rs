@@ -310,7 +310,7 @@ fn NamespaceView(tree: NamespaceTree) -> impl IntoView {
                 >
                     {format!("{} (top level)", namespace)}
                 </button>
-                <FolderBranch namespace=ns.clone() parent=None folders/>
+                <FolderTree namespace=ns.clone() folders/>
             </nav>
             <div class="explorer-content">
                 {move || match location.item.get() {
@@ -334,24 +334,21 @@ fn access_in(folders: &[FolderInfo], folder: Option<&str>) -> Option<Access> {
     }
 }
 
-/// One level of the folder tree, and below it the levels of its children.
+/// The folder tree as one flat list in reading order, each folder indented by its depth.
+/// It is built without recursion, so however deep folders nest, drawing them costs no
+/// stack (on the server or in the browser).
 #[component]
-fn FolderBranch(
-    namespace: String,
-    parent: Option<String>,
-    folders: StoredValue<Vec<FolderInfo>>,
-) -> impl IntoView {
+fn FolderTree(namespace: String, folders: StoredValue<Vec<FolderInfo>>) -> impl IntoView {
     let location = expect_context::<Location>();
-    let children: Vec<FolderInfo> =
-        folders.with_value(|all| all.iter().filter(|f| f.parent == parent).cloned().collect());
-    if children.is_empty() {
+    let rows = folders.with_value(|all| in_tree_order(all));
+    if rows.is_empty() {
         return ().into_any();
     }
     view! {
         <ul class="tree">
-            {children
+            {rows
                 .into_iter()
-                .map(|folder| {
+                .map(|(depth, folder)| {
                     let id = folder.id.clone();
                     let ns = namespace.clone();
                     let selected = {
@@ -359,20 +356,16 @@ fn FolderBranch(
                         move || (location.folder.get().as_deref() == Some(id.as_str())).then_some("true")
                     };
                     view! {
-                        <li>
+                        <li class=format!("depth-{}", depth.min(validate::FOLDER_DEPTH_MAX))>
                             <button
                                 type="button"
                                 class="tree-node"
                                 aria-current=selected
-                                on:click={
-                                    let (ns, id) = (ns.clone(), id.clone());
-                                    move |_| location.go(&ns, Some(&id), None)
-                                }
+                                on:click=move |_| location.go(&ns, Some(&id), None)
                             >
                                 <span class="folder-icon" aria-hidden="true"></span>
                                 {folder.name.clone()}
                             </button>
-                            <FolderBranch namespace=ns.clone() parent=Some(id.clone()) folders/>
                         </li>
                     }
                 })
@@ -380,6 +373,39 @@ fn FolderBranch(
         </ul>
     }
     .into_any()
+}
+
+/// Folders in reading order (each followed by its children, siblings in the order given),
+/// with their depth (0 at the top). Folders whose parent is missing are left out, as they
+/// cannot be reached from the top.
+fn in_tree_order(folders: &[FolderInfo]) -> Vec<(usize, FolderInfo)> {
+    let mut children: HashMap<Option<&str>, Vec<&FolderInfo>> = HashMap::new();
+    for folder in folders {
+        children
+            .entry(folder.parent.as_deref())
+            .or_default()
+            .push(folder);
+    }
+    let mut rows = Vec::with_capacity(folders.len());
+    // A stack of sibling lists still to draw, each reversed so that `pop` keeps their order.
+    let mut stack: Vec<(usize, Vec<&FolderInfo>)> = Vec::new();
+    if let Some(top) = children.get(&None) {
+        stack.push((0, top.iter().rev().copied().collect()));
+    }
+    while let Some((depth, siblings)) = stack.last_mut() {
+        let depth = *depth;
+        let Some(folder) = siblings.pop() else {
+            stack.pop();
+            continue;
+        };
+        rows.push((depth, folder.clone()));
+        if let Some(below) = children.get(&Some(folder.id.as_str()))
+            && rows.len() <= folders.len()
+        {
+            stack.push((depth + 1, below.iter().rev().copied().collect()));
+        }
+    }
+    rows
 }
 
 /// A folder path such as `Processes / Orders`.
@@ -446,6 +472,12 @@ fn ImportForm(namespace: String, folder: Option<String>) -> impl IntoView {
             );
             if let Some(version) = report.migrated_from {
                 message.push_str(&format!(", migrated from schema version {version}"));
+            }
+            if report.permissions_dropped > 0 {
+                message.push_str(&format!(
+                    ". The permissions of {} were not imported: you may not manage permissions here, so they inherit them",
+                    counted(report.permissions_dropped, "folder")
+                ));
             }
             toasts.success(message);
             location.tree_changed();

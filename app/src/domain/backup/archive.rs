@@ -713,6 +713,16 @@ pub fn read(
             )));
         }
     }
+    // Every listed entry is one the format uses (and so is read and verified below); anything
+    // else would be stored unread.
+    for path in listed.keys() {
+        if ![MANIFEST, NAMESPACE, FOLDERS, ITEMS].contains(path) && !path.starts_with(CONTENTS_DIR)
+        {
+            return Err(invalid(format!(
+                "The archive holds entry `{path}`, which is not part of an nsbackup backup."
+            )));
+        }
+    }
     for required in [NAMESPACE, FOLDERS, ITEMS] {
         if !listed.contains_key(required) {
             return Err(invalid(format!(
@@ -737,6 +747,7 @@ pub fn read(
     verify(NAMESPACE, &sha, bytes.len() as u64)?;
     let namespace: NamespaceRecord = serde_json::from_slice(&bytes)
         .map_err(|e| invalid(format!("namespace.json is not a namespace record: {e}.")))?;
+    check_namespace(&namespace).map_err(|e| invalid(format!("namespace.json: {e}")))?;
 
     // folders.ndjson: kept in memory (folders are few) to check references.
     let mut folders: HashMap<String, (Option<String>, String)> = HashMap::new();
@@ -754,7 +765,7 @@ pub fn read(
                     "folders.ndjson, line {number}: not a folder record ({e})."
                 ))
             })?;
-            validate::entry_name(&folder.name)
+            check_folder(&folder, manifest.schema_version)
                 .map_err(|e| invalid(format!("folders.ndjson, line {number}: {e}")))?;
             if folders
                 .insert(
@@ -814,8 +825,7 @@ pub fn read(
                     "items.ndjson, line {number}: not an item record ({e})."
                 ))
             })?;
-            validate::entry_name(&item.name)
-                .map_err(|e| invalid(format!("items.ndjson, line {number}: {e}")))?;
+            check_item(&item).map_err(|e| invalid(format!("items.ndjson, line {number}: {e}")))?;
             if !item_ids.insert(item.id.clone()) {
                 return Err(invalid(format!(
                     "items.ndjson, line {number}: item id `{}` appears twice.",
@@ -900,26 +910,124 @@ pub fn read(
 fn check_folder_tree(
     folders: &HashMap<String, (Option<String>, String)>,
 ) -> Result<(), ArchiveError> {
-    for (id, (parent, name)) in folders {
-        if let Some(parent) = parent
-            && !folders.contains_key(parent)
-        {
-            return Err(invalid(format!(
-                "Folder `{name}` is in folder `{parent}`, which the backup does not hold."
-            )));
-        }
-        // Walk up: a cycle never reaches the top.
-        let mut current = parent.clone();
-        let mut steps = 0usize;
-        while let Some(next) = current {
-            steps += 1;
-            if next == *id || steps > folders.len() {
-                return Err(invalid(format!(
-                    "Folder `{name}` is inside itself: the backup is inconsistent."
-                )));
-            }
-            current = folders.get(&next).and_then(|(p, _)| p.clone());
-        }
+    let name_of = |id: &str| {
+        folders
+            .get(id)
+            .map_or_else(|| id.to_string(), |(_, name)| name.clone())
+    };
+    let parents = folders
+        .iter()
+        .map(|(id, (parent, _))| (id.as_str(), parent.as_deref()))
+        .collect();
+    match validate::folder_depths(&parents, 0) {
+        Ok(_) => Ok(()),
+        Err(validate::TreeProblem::MissingParent { id, parent }) => Err(invalid(format!(
+            "Folder `{}` is in folder `{parent}`, which the backup does not hold.",
+            name_of(&id)
+        ))),
+        Err(validate::TreeProblem::Cycle { id }) => Err(invalid(format!(
+            "Folder `{}` is inside itself: the backup is inconsistent.",
+            name_of(&id)
+        ))),
+        Err(validate::TreeProblem::TooDeep { id, .. }) => Err(invalid(format!(
+            "Folder `{}` lies more than {} folders deep; nsbackup keeps folders at most {} levels deep.",
+            name_of(&id),
+            validate::FOLDER_DEPTH_MAX,
+            validate::FOLDER_DEPTH_MAX
+        ))),
+    }
+}
+
+/// A name as the API would store it: valid, and already trimmed.
+fn check_name(name: &str) -> Result<(), String> {
+    let trimmed = validate::entry_name(name)?;
+    if trimmed != name {
+        return Err(format!(
+            "name `{}` has spaces at its start or end, which nsbackup never stores.",
+            name.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// The namespace record by the rules of the API.
+fn check_namespace(namespace: &NamespaceRecord) -> Result<(), String> {
+    validate::namespace_name(&namespace.name)?;
+    if validate::title(&namespace.title)? != namespace.title {
+        return Err(
+            "the title has spaces at its start or end, which nsbackup never stores.".into(),
+        );
+    }
+    Ok(())
+}
+
+/// One folder record by the rules of the API: ids, name and permissions as stored at the
+/// backup's `schema_version` (version 1: `KIND:NAME:ACCESS` strings; later: entries).
+fn check_folder(folder: &FolderRecord, schema_version: u32) -> Result<(), String> {
+    validate::record_id(&folder.id).map_err(|e| format!("the folder's {e}."))?;
+    if let Some(parent) = &folder.parent {
+        validate::record_id(parent).map_err(|e| format!("the folder's parent: {e}."))?;
+    }
+    check_name(&folder.name)?;
+    let Some(permissions) = folder.permissions.as_ref().filter(|p| !p.is_null()) else {
+        return Ok(());
+    };
+    let bad = |detail: String| {
+        format!(
+            "folder `{}` has permissions nsbackup cannot read: {detail}",
+            folder.name
+        )
+    };
+    let list = permissions
+        .as_array()
+        .ok_or_else(|| bad("they are not a list.".into()))?;
+    if list.len() > validate::PERMISSIONS_MAX {
+        return Err(bad(format!(
+            "{} entries, at most {} are allowed.",
+            list.len(),
+            validate::PERMISSIONS_MAX
+        )));
+    }
+    for entry in list {
+        let permission = if schema_version < 2 {
+            entry
+                .as_str()
+                .and_then(validate::permission_v1)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "`{entry}` is not `user:NAME:ACCESS` or `role:NAME:ACCESS` with read, write or manage."
+                    ))
+                })?
+        } else {
+            serde_json::from_value::<crate::types::Permission>(entry.clone()).map_err(|e| {
+                bad(format!(
+                    "`{entry}` is not an entry with a user or a role and read, write or manage ({e})."
+                ))
+            })?
+        };
+        validate::principal_name(&permission.principal.name).map_err(bad)?;
+    }
+    Ok(())
+}
+
+/// One item record by the rules of the API (its content is checked with the content).
+fn check_item(item: &ItemRecord) -> Result<(), String> {
+    validate::record_id(&item.id).map_err(|e| format!("the item's {e}."))?;
+    if let Some(folder) = &item.folder {
+        validate::record_id(folder).map_err(|e| format!("the item's folder: {e}."))?;
+    }
+    check_name(&item.name)?;
+    validate::author(&item.updated_by).map_err(|e| {
+        format!(
+            "item `{}` was last changed by someone nsbackup cannot name: {e}.",
+            item.name
+        )
+    })?;
+    if i64::try_from(item.revision).is_err() {
+        return Err(format!(
+            "item `{}` has revision {}, more than nsbackup counts.",
+            item.name, item.revision
+        ));
     }
     Ok(())
 }
@@ -954,8 +1062,30 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, ArchiveError> {
             supported: SCHEMA_VERSION,
         });
     }
-    serde_json::from_value(value)
-        .map_err(|e| invalid(format!("manifest.json has a wrong field ({e}).")))
+    let manifest: Manifest = serde_json::from_value(value)
+        .map_err(|e| invalid(format!("manifest.json has a wrong field ({e}).")))?;
+    validate::namespace_name(&manifest.namespace).map_err(|e| {
+        invalid(format!(
+            "manifest.json names a namespace nsbackup cannot have: {e}"
+        ))
+    })?;
+    if manifest.schema_version == 0 {
+        return Err(invalid(
+            "manifest.json has schema version 0, which never existed.",
+        ));
+    }
+    let version = &manifest.app_version;
+    if version.is_empty()
+        || version.len() > 64
+        || version
+            .chars()
+            .any(|c| c.is_control() || validate::is_invisible_format(c))
+    {
+        return Err(invalid(
+            "manifest.json has an application version nsbackup never writes.",
+        ));
+    }
+    Ok(manifest)
 }
 
 fn entry_reader<'a, R: Read + Seek>(

@@ -61,6 +61,11 @@ impl FolderAccess {
         }
     }
 
+    /// The name of folder `id`, when it exists.
+    pub fn name_of(&self, id: &str) -> Option<String> {
+        self.folders.get(id).map(|(_, name, _)| name.clone())
+    }
+
     /// The user's level in `folder` (`None`: the top level); `None` when they may not see it
     /// (or it does not exist).
     pub fn level(&self, folder: Option<&str>) -> Option<Access> {

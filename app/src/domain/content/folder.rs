@@ -108,9 +108,46 @@ pub(crate) async fn ensure_exists(
     }
 }
 
+/// The refusal of a name that a sibling has. It reads the same whether that sibling is one
+/// the user may see or not, so it does not tell a modeler what hidden folders are called
+/// beyond the one fact that a name is unavailable (see `docs/architecture.md`).
 fn name_taken(name: &str) -> DomainError {
     DomainError::Conflict(format!(
-        "A folder named `{name}` exists here already. Choose another name."
+        "The name `{name}` is not available here: another folder in this place has it (possibly one you may not see). Choose another name."
+    ))
+}
+
+/// How many folders deep folder `id` lies (1 at the top level). The walk up is bounded by
+/// the number of folders, so a damaged chain cannot make it loop.
+pub(crate) fn depth_of(folders: &[FolderInfo], id: &str) -> usize {
+    depth_in(&parent_map(folders), id)
+}
+
+fn parent_map(folders: &[FolderInfo]) -> HashMap<&str, Option<&str>> {
+    folders
+        .iter()
+        .map(|f| (f.id.as_str(), f.parent.as_deref()))
+        .collect()
+}
+
+fn depth_in(parents: &HashMap<&str, Option<&str>>, id: &str) -> usize {
+    let mut depth = 0;
+    let mut current = Some(id);
+    while let Some(id) = current {
+        depth += 1;
+        if depth > parents.len() {
+            break;
+        }
+        current = parents.get(id).copied().flatten();
+    }
+    depth
+}
+
+/// The refusal of a folder that would lie deeper than [`validate::FOLDER_DEPTH_MAX`].
+fn too_deep() -> DomainError {
+    DomainError::Invalid(format!(
+        "Folders nest at most {} levels deep. Create it nearer the top, or move some folders up first.",
+        validate::FOLDER_DEPTH_MAX
     ))
 }
 
@@ -130,7 +167,13 @@ pub async fn create(
     let name = validate::entry_name(name).map_err(DomainError::Invalid)?;
     let generation = active_generation(db, ns).await?;
     if let Some(parent) = parent {
-        ensure_exists(db, ns, &generation, parent).await?;
+        let tree = tree(db, ns).await?;
+        if !tree.folders.iter().any(|f| f.id == parent) {
+            return Err(folder_not_found(ns));
+        }
+        if depth_of(&tree.folders, parent) >= validate::FOLDER_DEPTH_MAX {
+            return Err(too_deep());
+        }
     }
     ensure_name_free(
         db,
@@ -204,11 +247,23 @@ pub async fn move_to(
         if !tree.folders.iter().any(|f| f.id == parent) {
             return Err(folder_not_found(ns));
         }
-        if subtree(&tree.folders, id).contains(parent) {
+        let moved = subtree(&tree.folders, id);
+        if moved.contains(parent) {
             return Err(DomainError::Invalid(format!(
                 "`{}` cannot be moved into itself or into one of its own folders.",
                 folder.name
             )));
+        }
+        // The deepest folder of the moved branch, counted from the branch's top (1).
+        let parents = parent_map(&tree.folders);
+        let top = depth_in(&parents, id);
+        let height = moved
+            .iter()
+            .map(|below| (depth_in(&parents, below) + 1).saturating_sub(top))
+            .max()
+            .unwrap_or(1);
+        if depth_in(&parents, parent) + height > validate::FOLDER_DEPTH_MAX {
+            return Err(too_deep());
         }
     }
     change_entry(

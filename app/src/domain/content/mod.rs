@@ -96,6 +96,9 @@ pub(crate) async fn remove_generation(db: &Db, generation: &str) -> Result<(), D
 ///
 /// [`DomainError::NotFound`] when there is no such namespace.
 pub(crate) async fn active_generation(db: &Db, name: &str) -> Result<String, DomainError> {
+    if crate::validate::namespace_name(name).is_err() {
+        return Err(namespace_not_found(name));
+    }
     let generation: Option<String> = db
         .query("RETURN type::record('namespace', $name).generation")
         .bind(("name", name.to_string()))

@@ -60,6 +60,9 @@ pub async fn list(db: &Db) -> Result<Vec<NamespaceInfo>, DomainError> {
 ///
 /// [`DomainError::NotFound`] when there is no such namespace.
 pub async fn get(db: &Db, name: &str) -> Result<NamespaceInfo, DomainError> {
+    if validate::namespace_name(name).is_err() {
+        return Err(namespace_not_found(name));
+    }
     let mut response = db
         .query(format!(
             "SELECT {SELECT_INFO} FROM ONLY type::record('namespace', $name)"
@@ -90,7 +93,9 @@ pub async fn set_title(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo
 /// Deletes a namespace and its content. Its backups stay.
 ///
 /// The namespace disappears at once, in one small transaction that retires its
-/// generations; their content is then removed by [`sweep_retired`].
+/// generations; their content is then removed by [`sweep_retired`] in the background (a
+/// namespace of many thousand items takes a while to remove, and nobody waits for it; a
+/// crash leaves the generations retired, and the next start removes them).
 ///
 /// # Errors
 ///
@@ -106,30 +111,71 @@ pub async fn delete(db: &Db, name: &str) -> Result<(), DomainError> {
     .bind(("name", name.to_string()))
     .await
     .and_then(check_transaction)?;
-    sweep_retired(db).await
+    sweep_in_background(db);
+    Ok(())
 }
 
-/// Removes the content of retired generations, one generation at a time. Safe to run at any
-/// moment, and again after an interruption.
+/// The background sweeps that may still run.
+static SWEEPS: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Starts [`sweep_retired`] in the background, until no retired generation is left. (Two
+/// sweeps at once are harmless: removing a generation twice removes it once.)
+pub fn sweep_in_background(db: &Db) {
+    let Ok(mut sweeps) = SWEEPS.lock() else {
+        return;
+    };
+    sweeps.retain(|task| !task.is_finished());
+    let db = db.clone();
+    sweeps.push(tokio::spawn(async move {
+        loop {
+            match sweep_retired(&db).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "could not remove retired content; the next start removes it");
+                    break;
+                }
+            }
+        }
+    }));
+}
+
+/// Stops a background sweep (at shutdown: it holds a handle of the database, which must be
+/// closed after it). What it removed stays removed; the rest is removed at the next start.
+pub async fn stop_background_sweep() {
+    let tasks = SWEEPS
+        .lock()
+        .map(|mut sweeps| std::mem::take(&mut *sweeps))
+        .unwrap_or_default();
+    for task in tasks {
+        task.abort();
+        let _ = task.await;
+    }
+}
+
+/// Removes the content of retired generations, one generation at a time; returns how many.
+/// Safe to run at any moment, and again after an interruption.
 ///
 /// # Errors
 ///
 /// A database error; what was removed stays removed.
-pub async fn sweep_retired(db: &Db) -> Result<(), DomainError> {
+pub async fn sweep_retired(db: &Db) -> Result<usize, DomainError> {
     let mut response = db
         .query("SELECT VALUE record::id(id) FROM generation WHERE state = 'retired'")
         .await?;
     let retired: Vec<String> = take_json(&mut response, 0)?;
-    for generation in retired {
-        super::remove_generation(db, &generation).await?;
+    for generation in &retired {
+        super::remove_generation(db, generation).await?;
         tracing::info!(%generation, "removed a retired generation");
     }
-    Ok(())
+    Ok(retired.len())
 }
 
 /// Start-up recovery: retires the scratch generations of imports that a crash interrupted
-/// (those older than an hour; a running import on another replica is younger) and removes
-/// the content of every retired generation.
+/// (those older than an hour; a running import on another replica is younger) and starts
+/// removing the content of every retired generation in the background, so that the server
+/// serves at once.
 ///
 /// # Errors
 ///
@@ -141,5 +187,6 @@ pub async fn recover(db: &Db) -> Result<(), DomainError> {
     )
     .await?
     .check()?;
-    sweep_retired(db).await
+    sweep_in_background(db);
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Folder permissions: what a folder sets itself, and what applies through inheritance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::types::{Access, Permission, Principal, PrincipalKind};
 
@@ -36,6 +36,7 @@ pub fn effective(
     let mut result: HashMap<String, Vec<Permission>> = HashMap::with_capacity(folders.len());
     for start in folders.keys() {
         let mut chain = Vec::new();
+        let mut on_chain = HashSet::new();
         let mut current = Some(start.clone());
         let found = loop {
             let Some(id) = current else {
@@ -44,7 +45,7 @@ pub fn effective(
             if let Some(known) = result.get(&id) {
                 break known.clone();
             }
-            if chain.contains(&id) {
+            if !on_chain.insert(id.clone()) {
                 break namespace_defaults();
             }
             match folders.get(&id) {

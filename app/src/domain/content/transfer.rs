@@ -207,15 +207,17 @@ fn parse(text: &str) -> Result<ExportFile, DomainError> {
     Ok(file)
 }
 
-/// Checks that the records form one folder tree (or one item) whose references hold.
-fn check_structure(file: &ExportFile) -> Result<(), DomainError> {
+/// Checks that the records form one folder tree (or one item) whose references hold, and
+/// that the tree fits below a place `depth` folders deep.
+fn check_structure(file: &ExportFile, depth: usize) -> Result<(), DomainError> {
     let id_of = |record: &serde_json::Value, what: &str| -> Result<String, DomainError> {
-        record
+        let id = record
             .get("id")
             .and_then(|id| id.as_str())
-            .filter(|id| !id.is_empty() && id.len() <= 64)
-            .map(str::to_string)
-            .ok_or_else(|| invalid(format!("This export file is damaged: a {what} has no id.")))
+            .ok_or_else(|| invalid(format!("This export file is damaged: a {what} has no id.")))?;
+        validate::record_id(id)
+            .map_err(|e| invalid(format!("This export file is damaged: a {what}'s {e}.")))?;
+        Ok(id.to_string())
     };
     let reference = |record: &serde_json::Value, field: &str| {
         record
@@ -240,17 +242,22 @@ fn check_structure(file: &ExportFile) -> Result<(), DomainError> {
             "This export file is damaged: it must hold exactly one top folder.",
         ));
     }
-    for (id, parent) in &parents {
-        // Walk up: every chain must reach the top folder without a loop or a gap.
-        let (mut current, mut steps) = (parent.clone(), 0);
-        while let Some(up) = current {
-            if !folder_ids.contains(&up) || steps > folder_ids.len() || &up == id {
-                return Err(invalid(
-                    "This export file is damaged: a folder refers to a parent that is not in the file.",
-                ));
-            }
-            current = parents.get(&up).cloned().flatten();
-            steps += 1;
+    let links = parents
+        .iter()
+        .map(|(id, parent)| (id.as_str(), parent.as_deref()))
+        .collect();
+    match validate::folder_depths(&links, depth) {
+        Ok(_) => {}
+        Err(validate::TreeProblem::TooDeep { .. }) => {
+            return Err(invalid(format!(
+                "Importing this folder here would nest folders more than {} levels deep. Import it into a folder nearer the top.",
+                validate::FOLDER_DEPTH_MAX
+            )));
+        }
+        Err(_) => {
+            return Err(invalid(
+                "This export file is damaged: a folder refers to a parent that is not in the file.",
+            ));
         }
     }
     let mut item_ids = HashSet::new();
@@ -297,19 +304,31 @@ pub async fn import(
     container: Option<&str>,
     text: &str,
     policy: ClashPolicy,
+    keep_permissions: bool,
     actor: &str,
 ) -> Result<ImportReport, DomainError> {
     let file = parse(text)?;
-    check_structure(&file)?;
     let target = active_generation(db, ns).await?;
-    if let Some(container) = container {
-        folder::ensure_exists(db, ns, &target, container).await?;
-    }
+    let depth = match container {
+        Some(container) => {
+            folder::ensure_exists(db, ns, &target, container).await?;
+            folder::depth_of(&folder::tree(db, ns).await?.folders, container)
+        }
+        None => 0,
+    };
+    check_structure(&file, depth)?;
 
     let scratch = new_generation_id();
     let staged = stage(db, &scratch, &file).await;
     let result = match staged {
-        Ok(()) => copy_in(db, &scratch, &target, container, &file, policy, actor).await,
+        Ok(()) => {
+            let into = Destination {
+                generation: &target,
+                container,
+                keep_permissions,
+            };
+            copy_in(db, &scratch, into, &file, policy, actor).await
+        }
         Err(error) => Err(error),
     };
     // The scratch generation goes whatever happened; one left by a crash is retired at start-up.
@@ -352,13 +371,20 @@ async fn discard(db: &Db, scratch: &str) {
     }
 }
 
+/// Where an import goes, and whether the folders keep the permissions the file gives them.
+#[derive(Clone, Copy, Debug)]
+struct Destination<'a> {
+    generation: &'a str,
+    container: Option<&'a str>,
+    keep_permissions: bool,
+}
+
 /// Reads the migrated records back, checks them as the explorer would, and writes them with
 /// fresh ids into the target generation in one transaction.
 async fn copy_in(
     db: &Db,
     scratch: &str,
-    target: &str,
-    container: Option<&str>,
+    into: Destination<'_>,
     file: &ExportFile,
     policy: ClashPolicy,
     actor: &str,
@@ -371,17 +397,40 @@ async fn copy_in(
         )
         .bind(("gen", scratch.to_string()))
         .await?;
-    let folders: Vec<FolderRecord> = take_json(&mut response, 0).map_err(damaged)?;
+    let Destination {
+        generation: target,
+        container,
+        keep_permissions,
+    } = into;
+    let mut folders: Vec<FolderRecord> = take_json(&mut response, 0).map_err(damaged)?;
     let items: Vec<ItemRecord> = take_json(&mut response, 1).map_err(damaged)?;
     for folder in &folders {
-        validate::entry_name(&folder.name)
+        stored_name(&folder.name)
             .map_err(|e| invalid(format!("A folder in the file has a bad name: {e}")))?;
-        for permission in folder.permissions.iter().flatten() {
+        let permissions = folder.permissions.iter().flatten();
+        if permissions.clone().count() > validate::PERMISSIONS_MAX {
+            return Err(invalid(format!(
+                "Folder `{}` in the file sets more than {} permissions.",
+                folder.name,
+                validate::PERMISSIONS_MAX
+            )));
+        }
+        for permission in permissions {
             validate::principal_name(&permission.principal.name).map_err(invalid)?;
         }
     }
+    // Permissions are part of what is imported only for someone who may set them here;
+    // for anyone else the folders inherit, as new folders do.
+    let mut permissions_dropped = 0;
+    if !keep_permissions {
+        for folder in &mut folders {
+            if folder.permissions.take().is_some() {
+                permissions_dropped += 1;
+            }
+        }
+    }
     for item in &items {
-        validate::entry_name(&item.name)
+        stored_name(&item.name)
             .map_err(|e| invalid(format!("An item in the file has a bad name: {e}")))?;
         validate::content(item.kind, &item.content)
             .map_err(|e| invalid(format!("`{}`: {e}", item.name)))?;
@@ -458,7 +507,20 @@ async fn copy_in(
         folders: folders.len(),
         items: items.len(),
         migrated_from: (file.schema_version < SCHEMA_VERSION).then_some(file.schema_version),
+        permissions_dropped,
     })
+}
+
+/// A name as the explorer stores it: valid and trimmed already (a file that differs only by
+/// spaces around a name would otherwise make two siblings that look alike).
+fn stored_name(name: &str) -> Result<(), String> {
+    if validate::entry_name(name)? != name {
+        return Err(format!(
+            "`{}` has spaces at its start or end.",
+            name.escape_debug()
+        ));
+    }
+    Ok(())
 }
 
 fn clash(name: &str) -> DomainError {
