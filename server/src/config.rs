@@ -185,6 +185,11 @@ pub struct Config {
     #[arg(long, env = "NSBACKUP_SESSION_LIFETIME", default_value = "12h", value_name = "DURATION", value_parser = parse_duration, global = true)]
     pub session_lifetime: std::time::Duration,
 
+    /// How often every stored backup's file is checked against the size and SHA-256 it was
+    /// written with (damaged ones are listed as such): a duration such as `24h`, or `off`.
+    #[arg(long, env = "NSBACKUP_VERIFY_INTERVAL", default_value = "24h", value_name = "DURATION", value_parser = parse_interval, global = true)]
+    pub verify_interval: Interval,
+
     /// Password for the administrator `admin` that is created when the database has no user
     /// at all. Without it a random password is made and printed once at start-up.
     #[arg(
@@ -247,6 +252,20 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(
         number.saturating_mul(seconds),
     ))
+}
+
+/// How often something runs: every so long, or never (`off`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interval(pub Option<std::time::Duration>);
+
+/// A duration as [`parse_duration`] reads it, or `off`.
+fn parse_interval(text: &str) -> Result<Interval, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(Interval(None));
+    }
+    parse_duration(text)
+        .map(|every| Interval(Some(every)))
+        .map_err(|_| format!("`{text}` is not an interval; write one like 30m, 24h or 7d, or off"))
 }
 
 /// Parses a size such as `1048576`, `500MB`, `2GiB` or `1.5 GB` into bytes.

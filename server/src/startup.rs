@@ -140,6 +140,10 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
         max_ratio: config.archive_max_ratio,
     };
     domain::backup::recover(&services.backups).await?;
+    let checker = config
+        .verify_interval
+        .0
+        .map(|every| domain::backup::verify::check_periodically(services.backups.clone(), every));
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -162,6 +166,11 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)?;
+    if let Some(checker) = checker {
+        checker.abort();
+        let _ = checker.await;
+    }
+    namespace::stop_background_sweep().await;
     tracing::info!("nsbackup stopped");
     Ok(())
 }

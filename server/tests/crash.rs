@@ -239,3 +239,52 @@ fn a_backup_killed_while_writing_is_never_listed_as_completed() {
         admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
     assert_eq!(status, 409, "a failed backup cannot be downloaded");
 }
+
+#[test]
+fn a_backup_killed_after_its_file_was_complete_is_listed_and_its_job_agrees() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &[]);
+    prepare(&server, false);
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    // Killed when the file is in place but not yet listed as completed.
+    let server = Server::start_with_env(
+        dir.path(),
+        &[],
+        &[("NSBACKUP_TEST_PAUSE", "backup:committed")],
+    );
+    let admin = server.admin();
+    let started = admin.ok(
+        "/api/create_backup",
+        json!({ "namespace": "ns", "name": "Complete" }),
+    );
+    assert!(server.wait_for_log("pausing here for a test", Duration::from_secs(60)));
+    server.kill();
+
+    let server = Server::start(dir.path(), &[]);
+    let admin = server.admin();
+    let id = started[0]["id"].as_str().expect("id");
+    let list = admin.ok("/api/list_backups", json!({}));
+    let recovered = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|b| b["id"] == id)
+        .cloned()
+        .expect("listed");
+    assert_eq!(recovered["status"], "completed", "{recovered}");
+    let job = admin.ok("/api/get_job", json!({ "id": started[1]["id"] }));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let (status, _, zip) =
+        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+    assert_eq!(status, 200);
+    assert_eq!(Some(zip.len() as u64), recovered["size"].as_u64());
+    // It restores like any other.
+    let restore = admin.ok(
+        "/api/restore_backup",
+        json!({ "id": id, "namespace": "copy" }),
+    );
+    let job = admin.wait_for_job(restore["id"].as_str().expect("job"));
+    assert_eq!(job["status"], "succeeded", "{job}");
+}

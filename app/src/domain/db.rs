@@ -155,6 +155,42 @@ pub async fn close(db: Db, options: &DbOptions) -> bool {
     }
 }
 
+/// Whether a database error is a transaction that conflicted with another one writing the
+/// same records at the same moment: it changed nothing, and can be run again.
+pub fn is_conflict(error: &surrealdb::Error) -> bool {
+    error.to_string().contains("can be retried")
+}
+
+/// How often [`retry_conflicts`] runs a transaction at most.
+const CONFLICT_ATTEMPTS: u32 = 10;
+
+/// Runs `attempt` until it does not fail with a transaction conflict ([`is_conflict`]), at most
+/// [`CONFLICT_ATTEMPTS`] times, with a short random pause before each repetition so that
+/// the contenders spread out. This is the one place where conflicting writes (of several
+/// requests, or several replicas) are retried.
+///
+/// # Errors
+///
+/// The last attempt's error.
+pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, surrealdb::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, surrealdb::Error>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(error) if is_conflict(&error) && tries < CONFLICT_ATTEMPTS => {
+                let mut byte = [0u8; 1];
+                let jitter = getrandom::fill(&mut byte).map_or(5, |()| u64::from(byte[0]) % 20);
+                tokio::time::sleep(Duration::from_millis(2 + jitter * u64::from(tries))).await;
+                tries += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Checks the response of a query that ran as one transaction and returns the error of the
 /// statement that failed it. (`IndexedResults::check` returns the first error, which for a
 /// failed transaction is usually a statement that was merely cancelled with it.)

@@ -669,6 +669,7 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
         BackupStatus::InProgress => "In progress",
         BackupStatus::Completed => "Completed",
         BackupStatus::Failed => "Failed",
+        BackupStatus::Damaged => "Damaged",
     };
     let origin = match backup.origin {
         crate::types::BackupOrigin::Created => "",

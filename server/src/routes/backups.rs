@@ -4,13 +4,13 @@
 //! Administrators only (the request guard refuses everyone else first).
 
 use app::api::rules::ADMINS_ONLY;
-use app::domain::backup::{self, Engine};
+use app::domain::backup::{self, Engine, verify};
 use app::domain::{DomainError, Services, audit};
 use app::error::AppError;
 use app::types::{Actor, BackupInfo, BackupStatus, Outcome};
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Extension, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,8 +18,8 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
-use super::AppState;
 use super::export::{content_disposition, error_response};
+use super::{AppState, Params};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -60,30 +60,30 @@ pub struct DownloadQuery {
 async fn download(
     State(services): State<Services>,
     actor: Option<Extension<Actor>>,
-    Query(query): Query<DownloadQuery>,
+    Params(query): Params<DownloadQuery>,
 ) -> Response {
     let actor = match admin(actor) {
         Ok(actor) => actor,
         Err(error) => return error_response(error),
     };
     let engine = &services.backups;
-    let found = match backup::get(&engine.db, &query.id).await {
-        Ok(found) => found,
-        Err(error) => return error_response(error.into()),
-    };
-    if found.status != BackupStatus::Completed {
-        return error_response(AppError::Conflict(format!(
-            "Backup \u{201c}{}\u{201d} is not complete, so there is nothing to download.",
-            found.name
-        )));
-    }
-    let file = match tokio::fs::File::open(engine.store.path(&found.id)).await {
-        Ok(file) => file,
+    let (found, file) = match open_for_download(engine, &query.id).await {
+        Ok(opened) => opened,
         Err(error) => {
-            tracing::error!(%error, backup = found.id, "a listed backup's file cannot be opened");
-            return error_response(AppError::Internal(
-                "The backup's file cannot be read on the server; its log says why.".into(),
-            ));
+            let outcome = if error.status_code() >= 500 {
+                Outcome::Failed
+            } else {
+                Outcome::Refused
+            };
+            let event = audit::Event {
+                actor: &actor.name,
+                action: "backup download",
+                target: &query.id,
+                outcome,
+                detail: &error.to_string(),
+            };
+            audit::record_or_log(&engine.db, event).await;
+            return error_response(error);
         }
     };
     let event = audit::Event {
@@ -94,11 +94,15 @@ async fn download(
         detail: &found.name,
     };
     audit::record_or_log(&engine.db, event).await;
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
+    let stream = checked_stream(
+        tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024),
+        engine.clone(),
+        found.clone(),
+    );
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
-        "application/zip".parse().expect("static"),
+        HeaderValue::from_static("application/zip"),
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
@@ -108,6 +112,107 @@ async fn download(
         headers.insert(header::CONTENT_LENGTH, size.into());
     }
     (headers, Body::from_stream(stream)).into_response()
+}
+
+/// Backup `id` and its file, opened, when it may be downloaded: completed, and its file as
+/// long as it was written (a damaged one is listed as such and refused).
+async fn open_for_download(
+    engine: &Engine,
+    id: &str,
+) -> Result<(BackupInfo, tokio::fs::File), AppError> {
+    let found = backup::get(&engine.db, id).await?;
+    if found.status == BackupStatus::Damaged {
+        return Err(damaged(&found, found.error.as_deref().unwrap_or_default()));
+    }
+    if found.status != BackupStatus::Completed {
+        return Err(AppError::Conflict(format!(
+            "Backup \u{201c}{}\u{201d} is not complete, so there is nothing to download.",
+            found.name
+        )));
+    }
+    let opened = match tokio::fs::File::open(engine.store.path(&found.id)).await {
+        Ok(file) => file.metadata().await.map(|metadata| (file, metadata.len())),
+        Err(error) => Err(error),
+    };
+    match opened {
+        Ok((file, length)) if found.size.is_none_or(|size| size == length) => Ok((found, file)),
+        Ok((_, length)) => {
+            let reason = verify::mismatch_reason(found.size, length, true);
+            if let Err(error) = verify::mark_damaged(engine, &found.id, &reason).await {
+                tracing::error!(%error, backup = found.id, "could not list a damaged backup as such");
+            }
+            Err(damaged(&found, &reason))
+        }
+        Err(error) => {
+            tracing::error!(%error, backup = found.id, "a listed backup's file cannot be opened");
+            Err(AppError::Internal(
+                "The backup's file cannot be read on the server; its log says why.".into(),
+            ))
+        }
+    }
+}
+
+fn damaged(backup: &BackupInfo, reason: &str) -> AppError {
+    AppError::Conflict(format!(
+        "Backup \u{201c}{}\u{201d} is damaged: {reason} It cannot be downloaded; delete it, or upload an intact copy.",
+        backup.name
+    ))
+}
+
+/// The file's bytes as they are read, hashed on the way. The last chunk is held back until
+/// the whole file is hashed: when the bytes turn out not to be the listed file, the download
+/// ends with an error short of its announced length instead of a clean end (the browser then
+/// reports it failed, and nobody keeps a damaged copy for a good one), and the backup is
+/// listed as damaged.
+fn checked_stream(
+    file: tokio_util::io::ReaderStream<tokio::fs::File>,
+    engine: Engine,
+    listed: BackupInfo,
+) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> {
+    struct State {
+        file: tokio_util::io::ReaderStream<tokio::fs::File>,
+        check: verify::StreamCheck,
+        held: Option<axum::body::Bytes>,
+        engine: Engine,
+        listed: BackupInfo,
+    }
+    let state = State {
+        file,
+        check: verify::StreamCheck::default(),
+        held: None,
+        engine,
+        listed,
+    };
+    futures_util::stream::unfold(Some(state), |state| async move {
+        let mut state = state?;
+        loop {
+            match state.file.next().await {
+                Some(Ok(chunk)) => {
+                    state.check.update(&chunk);
+                    if let Some(previous) = state.held.replace(chunk) {
+                        return Some((Ok(previous), Some(state)));
+                    }
+                }
+                Some(Err(error)) => return Some((Err(error), None)),
+                None => {
+                    let State {
+                        check,
+                        held,
+                        engine,
+                        listed,
+                        ..
+                    } = state;
+                    let Some(reason) = check.finish(&listed) else {
+                        return held.map(|last| (Ok(last), None));
+                    };
+                    if let Err(error) = verify::mark_damaged(&engine, &listed.id, &reason).await {
+                        tracing::error!(%error, backup = listed.id, "could not list a damaged backup as such");
+                    }
+                    return Some((Err(std::io::Error::other(reason)), None));
+                }
+            }
+        }
+    })
 }
 
 /// The name and namespace an upload is listed under; without a name (or a blank one), the
@@ -132,7 +237,7 @@ pub struct Uploaded {
 async fn upload(
     State(services): State<Services>,
     actor: Option<Extension<Actor>>,
-    Query(query): Query<UploadQuery>,
+    Params(query): Params<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -148,25 +253,45 @@ async fn upload(
     if declared.is_some_and(|length| length > engine.max_upload_bytes) {
         return refusal_response(too_large(engine));
     }
-    let scratch = engine.store.scratch_path(&format!(
+    let scratch = ScratchFile(engine.store.scratch_path(&format!(
         "upload-{}",
         app::domain::content::new_generation_id()
-    ));
-    match receive(engine, &scratch, body).await {
-        Ok(()) => {}
-        Err(refusal) => {
-            let _ = tokio::fs::remove_file(&scratch).await;
-            return refusal_response(refusal);
-        }
+    )));
+    if let Err(refusal) = receive(engine, &scratch.0, body).await {
+        return refusal_response(refusal);
     }
     let name = backup::upload_name(query.name.as_deref(), query.file_name.as_deref());
-    match backup::upload(engine, scratch, &name, &query.namespace, &actor.name).await {
+    let uploaded = backup::upload(
+        engine,
+        scratch.0.clone(),
+        &name,
+        &query.namespace,
+        &actor.name,
+    );
+    match uploaded.await {
         Ok((backup, duplicate_of)) => Json(Uploaded {
             backup,
             duplicate_of,
         })
         .into_response(),
         Err(error) => error_response(error.into()),
+    }
+}
+
+/// A scratch file that goes whatever ends the request: an answer, a refusal, or a client that
+/// leaves (axum then drops the handler where it waits, and this with it). Once the upload is
+/// accepted the file has been moved into the store, and there is nothing left to remove.
+struct ScratchFile(std::path::PathBuf);
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        match std::fs::remove_file(&self.0) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(%error, path = %self.0.display(), "could not remove an upload's scratch file; it is removed at the next start");
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Durable jobs (a backup being written, a restore being applied) with their progress, and
 //! the lock that allows one job per namespace at a time.
 
-use super::super::db::{check_transaction, take_json};
+use super::super::db::{check_transaction, retry_conflicts, take_json};
 use super::super::{Db, DomainError};
 use crate::types::{JobInfo, JobKind};
 
@@ -25,7 +25,8 @@ pub async fn start(
         JobKind::Backup => "backup",
         JobKind::Restore => "restore",
     };
-    let result = db
+    let result = retry_conflicts(|| async {
+        db
         .query(
             "BEGIN TRANSACTION;
              CREATE type::record('namespace_lock', $namespace) CONTENT { job: $id, created_at: time::now() };
@@ -41,7 +42,9 @@ pub async fn start(
         .bind(("backup", backup.to_string()))
         .bind(("actor", actor.to_string()))
         .await
-        .and_then(check_transaction);
+        .and_then(check_transaction)
+    })
+    .await;
     match result {
         Ok(_) => get(db, id).await,
         Err(error) if super::super::content::is_duplicate(&error) => {
@@ -72,6 +75,9 @@ pub async fn run(db: &Db, id: &str) -> Result<(), DomainError> {
 ///
 /// [`DomainError::NotFound`] for an unknown job.
 pub async fn get(db: &Db, id: &str) -> Result<JobInfo, DomainError> {
+    if crate::validate::record_id(id).is_err() {
+        return Err(DomainError::NotFound("There is no such job.".into()));
+    }
     let mut response = db
         .query(format!(
             "SELECT {SELECT} FROM ONLY type::record('job', $id)"
@@ -155,21 +161,22 @@ pub async fn progress(
 ///
 /// A database error.
 pub async fn finish(db: &Db, id: &str, error: Option<&str>) -> Result<(), DomainError> {
-    db.query(
-        "BEGIN TRANSACTION;
-         UPDATE type::record('job', $id) SET
-             status = IF $error = NONE { 'succeeded' } ELSE { 'failed' },
-             phase = IF $error = NONE { 'finished' } ELSE { 'failed' },
-             error = $error, finished_at = time::now();
-         DELETE namespace_lock WHERE job = $id;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("id", id.to_string()))
-    .bind(("error", error.map(str::to_string)))
-    .await
-    .and_then(check_transaction)?;
+    db.query(format!("BEGIN TRANSACTION; {FINISH} COMMIT TRANSACTION;"))
+        .bind(("id", id.to_string()))
+        .bind(("error", error.map(str::to_string)))
+        .await
+        .and_then(check_transaction)?;
     Ok(())
 }
+
+/// The statements that end job `$id` with `$error` (`NONE`: it succeeded) and free its
+/// namespace; [`finish`] runs them alone, others in a transaction with more.
+pub(super) const FINISH: &str = "
+    UPDATE type::record('job', $id) SET
+        status = IF $error = NONE { 'succeeded' } ELSE { 'failed' },
+        phase = IF $error = NONE { 'finished' } ELSE { 'failed' },
+        error = $error, finished_at = time::now();
+    DELETE namespace_lock WHERE job = $id;";
 
 /// Whether a job that has not ended uses backup `backup`.
 ///

@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod jobs;
 pub mod store;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,17 +85,20 @@ pub fn upload_name(name: Option<&str>, file_name: Option<&str>) -> String {
 
 /// Fault injection for tests: when the environment variable `NSBACKUP_TEST_PAUSE` names
 /// `point` (`restore:writing`), or `point@namespace` for the job's namespace only
-/// (`backup:writing@slow`), the job logs that it pauses there and waits a minute. The crash
+/// (`backup:writing@slow`), or several of these separated by commas, the job logs that it
+/// pauses there and waits a minute. The crash
 /// tests (`server/tests/crash.rs`) kill the process at exactly that point; the browser tests
 /// hold one namespace's backup running.
 async fn pause_point(point: &str, ns: &str) {
     let Ok(wanted) = std::env::var("NSBACKUP_TEST_PAUSE") else {
         return;
     };
-    let matches = match wanted.split_once('@') {
-        Some((at, namespace)) => at == point && namespace == ns,
-        None => wanted == point,
-    };
+    let matches = wanted
+        .split(',')
+        .any(|wanted| match wanted.split_once('@') {
+            Some((at, namespace)) => at == point && namespace == ns,
+            None => wanted == point,
+        });
     if matches {
         tracing::warn!(point, namespace = ns, "pausing here for a test");
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
@@ -142,6 +146,9 @@ pub async fn list(db: &Db) -> Result<Vec<BackupInfo>, DomainError> {
 ///
 /// [`DomainError::NotFound`] for an unknown backup.
 pub async fn get(db: &Db, id: &str) -> Result<BackupInfo, DomainError> {
+    if crate::validate::record_id(id).is_err() {
+        return Err(not_found());
+    }
     let mut response = db
         .query(format!(
             "SELECT {SELECT} FROM ONLY type::record('backup', $id)"
@@ -225,27 +232,32 @@ async fn conclude_backup(
         Ok((size, _)) => (Outcome::Succeeded, format!("{name} ({size} bytes)")),
         Err(error) => (Outcome::Failed, format!("{name}: {error}")),
     };
-    let listed = match &result {
-        Ok((size, sha)) => db
-            .query("UPDATE type::record('backup', $id) SET status = 'completed', size = $size, sha256 = $sha")
-            .bind(("id", id.to_string()))
-            .bind(("size", i64::try_from(*size).unwrap_or(i64::MAX)))
-            .bind(("sha", sha.clone()))
-            .await
-            .and_then(|r| r.check()),
-        Err(error) => db
-            .query("UPDATE type::record('backup', $id) SET status = 'failed', error = $error")
-            .bind(("id", id.to_string()))
-            .bind(("error", error.to_string()))
-            .await
-            .and_then(|r| r.check()),
+    // The list and the job change together, so that they never disagree.
+    let (size, sha) = match &result {
+        Ok((size, sha)) => (
+            Some(i64::try_from(*size).unwrap_or(i64::MAX)),
+            Some(sha.clone()),
+        ),
+        Err(_) => (None, None),
     };
-    if let Err(error) = listed {
-        tracing::error!(%error, backup = id, "could not record a backup's outcome");
-    }
     let job_error = result.as_ref().err().map(ToString::to_string);
-    if let Err(error) = jobs::finish(db, id, job_error.as_deref()).await {
-        tracing::error!(%error, job = id, "could not end a job");
+    let concluded = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             UPDATE type::record('backup', $id) SET
+                 status = IF $error = NONE {{ 'completed' }} ELSE {{ 'failed' }},
+                 size = $size, sha256 = $sha, error = $error;
+             {FINISH_JOB}
+             COMMIT TRANSACTION;"
+        ))
+        .bind(("id", id.to_string()))
+        .bind(("size", size))
+        .bind(("sha", sha))
+        .bind(("error", job_error))
+        .await
+        .and_then(check_transaction);
+    if let Err(error) = concluded {
+        tracing::error!(%error, backup = id, "could not record a backup's outcome; the next start does");
     }
     let event = audit::Event {
         actor,
@@ -255,6 +267,62 @@ async fn conclude_backup(
         detail: &detail,
     };
     audit::record_or_log(db, event).await;
+}
+
+/// The statements that end job `$id` with `$error` (`NONE`: it succeeded) and free its
+/// namespace, for a transaction that records the job's result with it.
+const FINISH_JOB: &str = jobs::FINISH;
+
+/// Backups that a crash interrupted after their file was moved into place but before they
+/// were listed as completed: each file is checked as an upload is; a sound one is listed as
+/// the completed backup (its job succeeded), anything else is removed and the backup fails.
+async fn recover_finished_files(engine: &Engine) -> Result<(), DomainError> {
+    let db = &engine.db;
+    let mut response = db
+        .query("SELECT VALUE record::id(id) FROM backup WHERE status = 'in_progress'")
+        .await?;
+    let interrupted: Vec<String> = take_json(&mut response, 0)?;
+    for id in interrupted {
+        let path = engine.store.path(&id);
+        if !path.exists() {
+            continue;
+        }
+        let limits = engine.limits;
+        let checked = tokio::task::spawn_blocking(move || {
+            archive::read(&path, limits, &mut archive::CheckOnly)?;
+            archive::file_digest(&path)
+        })
+        .await;
+        match checked {
+            Ok(Ok((sha, size))) => {
+                db.query(format!(
+                    "BEGIN TRANSACTION;
+                     UPDATE type::record('backup', $id) SET status = 'completed', size = $size, sha256 = $sha, error = NONE;
+                     {FINISH_JOB}
+                     COMMIT TRANSACTION;"
+                ))
+                .bind(("id", id.clone()))
+                .bind(("size", i64::try_from(size).unwrap_or(i64::MAX)))
+                .bind(("sha", sha))
+                .bind(("error", None::<String>))
+                .await
+                .and_then(check_transaction)?;
+                tracing::info!(
+                    backup = id,
+                    "listed a backup that was complete when the server stopped"
+                );
+            }
+            outcome => {
+                tracing::warn!(
+                    backup = id,
+                    ?outcome,
+                    "removed the file of a backup that a crash interrupted"
+                );
+                engine.store.delete(&id)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A record going to the archive writer's thread.
@@ -312,6 +380,7 @@ async fn write_backup(engine: &Engine, id: &str, ns: &str) -> Result<(u64, Strin
         let _ = std::fs::remove_file(&scratch);
         return Err(error.into());
     }
+    pause_point("backup:committed", ns).await;
     Ok((size, sha))
 }
 
@@ -475,6 +544,7 @@ async fn upload_checked(
 ) -> Result<(BackupInfo, Option<String>), DomainError> {
     let name = check_name(name)?;
     crate::validate::namespace_name(ns).map_err(DomainError::Invalid)?;
+    pause_point("upload:checking", ns).await;
     let check = scratch.to_path_buf();
     let limits = engine.limits;
     let (sha, size) = tokio::task::spawn_blocking(move || {
@@ -485,10 +555,19 @@ async fn upload_checked(
     .map_err(|e| DomainError::Corrupt(format!("the upload check stopped: {e}")))??;
     let mut response = engine
         .db
-        .query("SELECT VALUE name FROM backup WHERE sha256 = $sha AND status = 'completed' LIMIT 1")
+        .query(
+            "SELECT name, created_at FROM backup WHERE sha256 = $sha AND status = 'completed'
+             ORDER BY created_at DESC LIMIT 1",
+        )
         .bind(("sha", sha.clone()))
         .await?;
-    let same: Vec<String> = take_json(&mut response, 0)?;
+    // The newest identical backup is the one to name: it is first in the list.
+    let same: Vec<serde_json::Value> = take_json(&mut response, 0)?;
+    let same: Vec<String> = same
+        .iter()
+        .filter_map(|row| row.get("name").and_then(|name| name.as_str()))
+        .map(str::to_string)
+        .collect();
     let id = new_id();
     engine.store.commit(scratch, &id)?;
     let created = engine
@@ -586,6 +665,12 @@ async fn start_restore(
 ) -> Result<JobInfo, DomainError> {
     crate::validate::namespace_name(target).map_err(DomainError::Invalid)?;
     let backup = get(&engine.db, id).await?;
+    if backup.status == crate::types::BackupStatus::Damaged {
+        return Err(verify::damaged(
+            &backup.name,
+            backup.error.as_deref().unwrap_or_default(),
+        ));
+    }
     if backup.status != crate::types::BackupStatus::Completed {
         return Err(DomainError::Invalid(format!(
             "Backup \u{201c}{}\u{201d} is not complete, so it cannot be restored.",
@@ -751,6 +836,8 @@ async fn apply_restore(
     jobs::run(db, job).await?;
     let path = engine.store.path(backup_id);
     jobs::progress(db, job, "checking the backup", 0, 0).await?;
+    // The file must still be the one that was written and listed.
+    verify::ensure_intact(engine, backup_id).await?;
     let limits = engine.limits;
     let check = path.clone();
     let checked =
@@ -989,6 +1076,7 @@ pub const SNAPSHOT_RETENTION: &str = "7d";
 /// A database or file system error.
 pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     let db = &engine.db;
+    recover_finished_files(engine).await?;
     jobs::recover(db).await?;
     db.query(
         "UPDATE backup SET status = 'failed', error = $why WHERE status = 'in_progress';
@@ -1000,6 +1088,16 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     .bind(("keep", SNAPSHOT_RETENTION))
     .await?
     .check()?;
+    // A backup recorded as completed whose job was not ended before the crash: the job
+    // succeeded (the list and the job never disagree).
+    db.query(
+        "UPDATE job SET status = 'succeeded', phase = 'finished', error = NONE
+         WHERE kind = 'backup' AND status = 'failed' AND error = $why
+             AND type::record('backup', backup).status = 'completed'",
+    )
+    .bind(("why", jobs::INTERRUPTED))
+    .await?
+    .check()?;
     let removed = engine.store.sweep_scratch()?;
     if removed > 0 {
         tracing::info!(
@@ -1007,5 +1105,6 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
             "removed scratch files of interrupted backups and uploads"
         );
     }
-    namespaces::sweep_retired(db).await
+    namespaces::sweep_in_background(db);
+    Ok(())
 }

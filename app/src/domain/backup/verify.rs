@@ -1,0 +1,186 @@
+//! Stored backups are not trusted blindly: a file damaged on disk (a flipped bit, a cut-off
+//! copy) is found before a restore needs it — before every restore, while every download
+//! streams, and by a periodic check of every completed backup — and the backup is then
+//! listed as damaged with the reason, so that nobody restores or downloads bytes that are not
+//! the ones written.
+
+use sha2::{Digest, Sha256};
+
+use super::{Engine, archive, get};
+use crate::domain::{DomainError, audit};
+use crate::types::{BackupInfo, BackupStatus, Outcome};
+
+/// Why a stored file is not the one that was listed, as the list shows it.
+pub fn mismatch_reason(expected_size: Option<u64>, size: u64, sha_matches: bool) -> String {
+    match expected_size {
+        Some(expected) if expected != size => format!(
+            "The file on the server has {size} bytes where {expected} were written: it was cut off or changed on disk."
+        ),
+        _ if !sha_matches => {
+            "The file on the server no longer has the SHA-256 it was written with: it was damaged or changed on disk."
+                .to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Checks backup `backup`'s file (size, then SHA-256) against the list. Returns the reason
+/// when it does not match; a missing file is a mismatch too.
+///
+/// # Errors
+///
+/// [`DomainError::Io`] when the file cannot be read for another reason than its absence.
+pub async fn check_file(
+    engine: &Engine,
+    backup: &BackupInfo,
+) -> Result<Option<String>, DomainError> {
+    let path = engine.store.path(&backup.id);
+    let metadata = match tokio::fs::metadata(&path).await {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Some(
+                "The file of this backup is missing on the server.".to_string(),
+            ));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    if backup.size.is_some_and(|size| size != metadata.len()) {
+        return Ok(Some(mismatch_reason(backup.size, metadata.len(), true)));
+    }
+    let (sha, size) = tokio::task::spawn_blocking(move || archive::file_digest(&path))
+        .await
+        .map_err(|e| DomainError::Corrupt(format!("the file check stopped: {e}")))??;
+    let matches = backup.sha256.as_deref().is_none_or(|listed| listed == sha);
+    let reason = mismatch_reason(backup.size, size, matches);
+    Ok((!reason.is_empty()).then_some(reason))
+}
+
+/// Lists backup `id` as damaged, with `reason`, and records it in the audit log. A backup
+/// that is not completed (any more) is left as it is.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn mark_damaged(engine: &Engine, id: &str, reason: &str) -> Result<(), DomainError> {
+    let mut response = engine
+        .db
+        .query(
+            "UPDATE type::record('backup', $id) SET status = 'damaged', error = $reason
+             WHERE status = 'completed' RETURN VALUE namespace",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("reason", reason.to_string()))
+        .await?;
+    let changed: Vec<String> = crate::domain::db::take_json(&mut response, 0)?;
+    if let Some(namespace) = changed.first() {
+        tracing::error!(backup = id, reason, "a stored backup is damaged");
+        let event = audit::Event {
+            actor: "(server)",
+            action: "backup damaged",
+            target: namespace,
+            outcome: Outcome::Failed,
+            detail: reason,
+        };
+        audit::record_or_log(&engine.db, event).await;
+    }
+    Ok(())
+}
+
+/// Checks backup `id` before it is used; a damaged one is listed as such and refused.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] naming the damage (the backup is then listed as damaged).
+pub async fn ensure_intact(engine: &Engine, id: &str) -> Result<(), DomainError> {
+    let backup = get(&engine.db, id).await?;
+    if let Some(reason) = check_file(engine, &backup).await? {
+        mark_damaged(engine, id, &reason).await?;
+        return Err(damaged(&backup.name, &reason));
+    }
+    Ok(())
+}
+
+/// The refusal of a damaged backup.
+pub fn damaged(name: &str, reason: &str) -> DomainError {
+    DomainError::Invalid(format!(
+        "Backup \u{201c}{name}\u{201d} is damaged: {reason} Restore another backup, or upload an intact copy of this one."
+    ))
+}
+
+/// Checks every completed backup's file; lists the damaged ones as such. Returns how many
+/// were checked and how many were found damaged.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn check_all(engine: &Engine) -> Result<(usize, usize), DomainError> {
+    let backups = super::list(&engine.db).await?;
+    let mut checked = 0;
+    let mut found = 0;
+    for backup in backups
+        .iter()
+        .filter(|b| b.status == BackupStatus::Completed)
+    {
+        checked += 1;
+        match check_file(engine, backup).await {
+            Ok(None) => {}
+            Ok(Some(reason)) => {
+                found += 1;
+                mark_damaged(engine, &backup.id, &reason).await?;
+            }
+            Err(error) => {
+                tracing::warn!(%error, backup = backup.id, "could not check a stored backup; it is checked again next time");
+            }
+        }
+    }
+    Ok((checked, found))
+}
+
+/// Runs [`check_all`] every `interval`, the first time one interval after start-up (not to
+/// compete with it), until the returned task is aborted (at shutdown: it holds a handle of
+/// the database, which must be closed after it).
+pub fn check_periodically(
+    engine: Engine,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            match check_all(&engine).await {
+                Ok((checked, 0)) => tracing::info!(checked, "stored backups checked: all intact"),
+                Ok((checked, damaged)) => {
+                    tracing::error!(checked, damaged, "stored backups checked: some are damaged");
+                }
+                Err(error) => tracing::warn!(%error, "could not check the stored backups"),
+            }
+        }
+    })
+}
+
+/// Hashes a download as it streams, to compare with the listed SHA-256 at its end.
+#[derive(Debug, Default)]
+pub struct StreamCheck {
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl StreamCheck {
+    /// Counts a chunk that is sent.
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        self.bytes += chunk.len() as u64;
+    }
+
+    /// At the end: the reason when what was sent is not the listed file.
+    pub fn finish(self, backup: &BackupInfo) -> Option<String> {
+        let sha: String = self
+            .hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let matches = backup.sha256.as_deref().is_none_or(|listed| listed == sha);
+        let reason = mismatch_reason(backup.size, self.bytes, matches);
+        (!reason.is_empty()).then_some(reason)
+    }
+}
