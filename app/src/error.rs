@@ -29,6 +29,9 @@ pub enum AppError {
     /// The request clashes with the current state, for example a job that is still running.
     #[error("{0}")]
     Conflict(String),
+    /// The request is larger than the server accepts for it.
+    #[error("{0}")]
+    TooLarge(String),
     /// Something failed on the server; the details are in the server's log.
     #[error("{0}")]
     Internal(String),
@@ -47,29 +50,76 @@ impl AppError {
             AppError::TooManyRequests(_) => 429,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
+            AppError::TooLarge(_) => 413,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
     }
 }
 
+/// What a request over the size limit is told.
+pub const TOO_LARGE: &str = "What you sent is larger than the server accepts. Send less at once (a smaller file or content).";
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Transport(
-                "The server could not be reached. Check your connection and try again.".into(),
-            ),
-            // The server refuses bodies above its limit before reading them; what comes back
-            // is a short text, not an answer.
-            other if other.to_string().contains("length limit exceeded") => AppError::Transport(
-                "What you sent is larger than the server accepts. Send less at once (a smaller file or content)."
-                    .into(),
-            ),
-            other => AppError::Transport(format!(
-                "The server's answer could not be understood ({other}). Reload the page and try again."
-            )),
+        if cfg!(feature = "ssr") {
+            on_server(value)
+        } else {
+            in_browser(value)
         }
+    }
+}
+
+/// On the server these errors come from reading a request (its body, its arguments): the
+/// sender's mistake, answered 400 (413 when too large).
+fn on_server(value: ServerFnErrorErr) -> AppError {
+    match value {
+        ServerFnErrorErr::Deserialization(detail)
+        | ServerFnErrorErr::Args(detail)
+        | ServerFnErrorErr::MissingArg(detail)
+            if detail.contains("length limit exceeded") =>
+        {
+            AppError::TooLarge(TOO_LARGE.into())
+        }
+        ServerFnErrorErr::Deserialization(detail) | ServerFnErrorErr::Args(detail) => {
+            AppError::BadRequest(format!(
+                "The request could not be read: {detail}. Send the arguments as one JSON object with the fields this endpoint takes."
+            ))
+        }
+        ServerFnErrorErr::MissingArg(detail) => AppError::BadRequest(format!(
+            "The request lacks the argument {detail}. Send the arguments as one JSON object with the fields this endpoint takes."
+        )),
+        ServerFnErrorErr::UnsupportedRequestMethod(detail) => AppError::BadRequest(format!(
+            "This endpoint is not called that way ({detail}): send a POST with a JSON body."
+        )),
+        other => {
+            #[cfg(feature = "ssr")]
+            tracing::error!(error = %other, "a server function failed outside its own code");
+            #[cfg(not(feature = "ssr"))]
+            let _ = other;
+            AppError::Internal(
+                    "The server could not complete the request. Try again; if it keeps failing, the server's log says why."
+                        .into(),
+                )
+        }
+    }
+}
+
+/// In the browser these errors come from reaching the server or reading its answer.
+fn in_browser(value: ServerFnErrorErr) -> AppError {
+    match value {
+        ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Transport(
+            "The server could not be reached. Check your connection and try again.".into(),
+        ),
+        // The server refuses bodies above its limit before reading them; what comes back
+        // is a short text, not an answer.
+        other if other.to_string().contains("length limit exceeded") => {
+            AppError::Transport(TOO_LARGE.into())
+        }
+        other => AppError::Transport(format!(
+            "The server's answer could not be understood ({other}). Reload the page and try again."
+        )),
     }
 }
 
@@ -78,17 +128,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_request_the_server_cannot_read_is_the_senders_mistake() {
+        let error = on_server(ServerFnErrorErr::Args(
+            "unknown variant `god`, expected one of `read`, `write`, `manage`".into(),
+        ));
+        assert_eq!(error.status_code(), 400);
+        assert!(
+            error.to_string().contains("unknown variant `god`"),
+            "{error}"
+        );
+        let error = on_server(ServerFnErrorErr::Deserialization(
+            "length limit exceeded".into(),
+        ));
+        assert_eq!(error.status_code(), 413);
+    }
+
+    #[test]
     fn a_refused_large_request_is_named_as_such() {
-        let error = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+        let error = in_browser(ServerFnErrorErr::Deserialization(
             "error deserializing server function results: length limit exceeded".into(),
         ));
         assert!(
             error.to_string().contains("larger than the server accepts"),
             "{error}"
         );
-        let error = AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
-            "expected value".into(),
-        ));
+        let error = in_browser(ServerFnErrorErr::Deserialization("expected value".into()));
         assert!(
             error.to_string().contains("could not be understood"),
             "{error}"

@@ -100,3 +100,86 @@ test('the audit log lists sign-ins and user changes, newest first', async ({ pag
   await expect(rows.last()).toContainText('user create');
   await shell.screenshot('audit-log');
 });
+
+test('a user sees where they are signed in and signs out everywhere else', async ({ page, browser }) => {
+  const name = `sam-${Date.now() % 100000}`;
+  const users = new UsersPage(page);
+  await users.open();
+  await new Shell(page).waitForHydration();
+  await users.create(name, 'Modeler', 'sessions-password-1');
+
+  // Signed in in two browsers.
+  const first = await anonymousPage(browser);
+  const second = await anonymousPage(browser);
+  for (const { page: p } of [first, second]) {
+    const shell = new Shell(p);
+    await shell.open('/signin');
+    await shell.waitForHydration();
+    await new SignInPage(p).signIn(name, 'sessions-password-1');
+    await expect(shell.heading).toHaveText('Overview');
+  }
+
+  const shell = new Shell(first.page);
+  const errors = await shell.open('/account');
+  await shell.waitForHydration();
+  const sessions = first.page.getByRole('region', { name: 'Your sessions' });
+  const rows = sessions.locator('tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: '(this session)' })).toHaveCount(1);
+  await shell.screenshot('account-sessions');
+  await sessions.getByRole('button', { name: 'End all other sessions' }).click();
+  await expect(first.page.getByText('Session ended: that browser is signed out.')).toBeVisible();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('(this session)');
+  await expect(sessions.getByRole('button', { name: 'End all other sessions' })).toBeDisabled();
+
+  // The other browser is signed out; this one is not.
+  await second.page.goto('/explorer');
+  await expect(second.page).toHaveURL(/\/signin\?next=\/explorer$/);
+  await first.page.goto('/explorer');
+  await expect(new Shell(first.page).heading).toHaveText('Explorer');
+  // No page broke the Content-Security-Policy (a refused script is a console error).
+  expect(errors).toEqual([]);
+  await first.context.close();
+  await second.context.close();
+});
+
+test('the audit log is filtered by what happened and exported as CSV with the same filter', async ({ page }) => {
+  const shell = new Shell(page);
+  const errors = await shell.open('/admin/audit');
+  await shell.waitForHydration();
+  const filter = page.getByRole('search', { name: 'Filter the audit log' });
+  await filter.getByLabel('What').fill('sign-in');
+  await filter.getByLabel('Who').fill('admin');
+  await filter.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/actor=admin/);
+  await expect(page).toHaveURL(/action=sign-in/);
+  const rows = page.locator('table.audit tbody tr');
+  await expect(rows.first()).toBeVisible();
+  const count = await rows.count();
+  for (let i = 0; i < count; i++) {
+    await expect(rows.nth(i).locator('td').nth(1)).toHaveText('admin');
+    await expect(rows.nth(i).locator('td').nth(2)).toHaveText('sign-in');
+  }
+  await expect(page.getByText(/entries match\./)).toBeVisible();
+  await shell.screenshot('audit-log-filtered');
+
+  const exportLink = page.getByRole('link', { name: 'Export CSV' });
+  await expect(exportLink).toHaveAttribute('href', '/api/audit.csv?actor=admin&action=sign-in');
+  const download = page.waitForEvent('download');
+  await exportLink.click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^audit-log_.*\.csv$/);
+  const stream = await file.createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const lines = Buffer.concat(chunks).toString('utf-8').trim().split('\r\n');
+  expect(lines[0]).toBe('at,actor,action,target,outcome,detail');
+  expect(lines.length - 1).toBe(count);
+  expect(lines.slice(1).every((line) => line.split(',')[2] === 'sign-in')).toBe(true);
+
+  await page.getByRole('link', { name: 'Clear' }).click();
+  await expect(page).toHaveURL(/\/admin\/audit$/);
+  await expect(page.getByText(/entries in all\./)).toBeVisible();
+  expect(errors).toEqual([]);
+});

@@ -95,7 +95,7 @@ test('a duplicate name is refused with a message that says what to do', async ({
   await explorer.createFolder('Shared');
   await page.getByLabel('New folder name').fill('Shared');
   await page.getByRole('button', { name: 'New folder' }).click();
-  await expect(explorer.toast('A folder named `Shared` exists here already. Choose another name.')).toBeVisible();
+  await expect(explorer.toast('The name `Shared` is not available here: another folder in this place has it (possibly one you may not see). Choose another name.')).toBeVisible();
 });
 
 test('a folder sets its own permissions and its subfolders inherit them', async ({ page }) => {

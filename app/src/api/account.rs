@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::types::Actor;
+use crate::types::{Actor, SessionInfo};
 
 /// The name of the cookie that holds the session token.
 pub const SESSION_COOKIE: &str = "nsbackup_session";
@@ -20,34 +20,65 @@ pub async fn current_user() -> Result<Option<Actor>, AppError> {
 /// one name, further attempts must wait.
 #[server(input = Json, endpoint = "sign_in")]
 pub async fn sign_in(name: String, password: String) -> Result<Actor, AppError> {
-    use crate::domain::{audit, sessions};
-    use crate::types::Outcome;
+    use crate::domain::sessions;
 
     let services = super::services()?;
     let db = &services.db;
-    let name = name.trim().to_string();
-    let result = sessions::sign_in(db, &name, &password, services.session_lifetime).await;
-    let (outcome, detail) = match &result {
-        Ok(_) => (Outcome::Succeeded, String::new()),
-        Err(crate::domain::DomainError::TooManyAttempts(message)) => {
-            (Outcome::Refused, message.clone())
-        }
-        Err(crate::domain::DomainError::Invalid(_)) => {
-            (Outcome::Failed, "wrong name or password".to_string())
-        }
-        Err(error) => (Outcome::Failed, error.to_string()),
-    };
-    let event = audit::Event {
-        actor: &name,
-        action: "sign-in",
-        target: &name,
-        outcome,
-        detail: &detail,
-    };
-    audit::record_or_log(db, event).await;
+    let agent = use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(http::header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let lifetime = services.session_lifetime;
+    let result = sessions::sign_in(db, name.trim(), &password, lifetime, &agent).await;
     let session = super::respond(result)?;
     set_cookie(&session.token, services.session_lifetime.as_secs());
     Ok(session.actor)
+}
+
+/// The signed-in user's own sessions, newest first.
+#[server(input = Json, endpoint = "list_own_sessions")]
+pub async fn list_own_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    use crate::domain::sessions;
+
+    let actor = super::actor()?;
+    let db = super::services()?.db;
+    let current = own_token();
+    super::respond(sessions::list_of(&db, &actor.name, current.as_deref()).await)
+}
+
+/// Ends one of the signed-in user's other sessions (`id` as listed), or with `id` `None`
+/// every other one: "sign out everywhere else".
+#[server(input = Json, endpoint = "end_own_sessions")]
+pub async fn end_own_sessions(id: Option<String>) -> Result<(), AppError> {
+    use crate::domain::sessions;
+
+    let actor = super::actor()?;
+    let db = super::services()?.db;
+    let current = own_token();
+    let (result, detail) = match &id {
+        Some(id) => (
+            sessions::end_one_of(&db, &actor.name, id).await,
+            "ended one other session",
+        ),
+        None => (
+            sessions::end_all_of(&db, &actor.name, current.as_deref()).await,
+            "signed out everywhere else",
+        ),
+    };
+    super::audited(&db, &actor, "sign-out", &actor.name, detail, result).await
+}
+
+/// The session token of this request.
+#[cfg(feature = "ssr")]
+fn own_token() -> Option<String> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<super::SessionToken>().cloned())
+        .map(|super::SessionToken(token)| token)
 }
 
 /// Signs out: ends the session on the server and removes the cookie.
@@ -108,23 +139,35 @@ pub async fn change_own_password(current: String, new: String) -> Result<(), App
     Ok(())
 }
 
+/// Whether the browser reached nsbackup over https, as the proxy in front says: the first
+/// (the client's own) value of `X-Forwarded-Proto` or of `Forwarded: proto=`, or an https
+/// `Origin`.
+#[cfg(feature = "ssr")]
+pub fn reached_over_https(headers: &http::HeaderMap) -> bool {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(|value| value.trim().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let forwarded_proto = first("forwarded")
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == "proto")
+        .map(|(_, value)| value.trim_matches('"').to_string());
+    first("x-forwarded-proto") == "https"
+        || forwarded_proto.as_deref() == Some("https")
+        || first("origin").starts_with("https://")
+}
+
 /// Sets (or with an empty token and no age, removes) the session cookie: HttpOnly, SameSite
 /// Lax, and Secure when the page was reached over https (through a proxy that says so).
 #[cfg(feature = "ssr")]
 fn set_cookie(token: &str, max_age: u64) {
-    let secure = use_context::<http::request::Parts>().is_some_and(|parts| {
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-        };
-        header("x-forwarded-proto") == "https"
-            || header("forwarded").contains("proto=https")
-            || header("origin").starts_with("https://")
-    });
+    let secure = use_context::<http::request::Parts>()
+        .is_some_and(|parts| reached_over_https(&parts.headers));
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }
@@ -134,5 +177,43 @@ fn set_cookie(token: &str, max_age: u64) {
         http::HeaderValue::from_str(&cookie),
     ) {
         response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::reached_over_https;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, http::HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn the_first_forwarded_protocol_decides() {
+        assert!(reached_over_https(&headers(&[(
+            "x-forwarded-proto",
+            "https"
+        )])));
+        assert!(reached_over_https(&headers(&[(
+            "x-forwarded-proto",
+            "HTTPS, http"
+        )])));
+        assert!(!reached_over_https(&headers(&[(
+            "x-forwarded-proto",
+            "http, https"
+        )])));
+        assert!(reached_over_https(&headers(&[(
+            "forwarded",
+            "for=192.0.2.60;proto=https;by=203.0.113.43, proto=http"
+        )])));
+        assert!(!reached_over_https(&headers(&[(
+            "forwarded",
+            "proto=http, proto=https"
+        )])));
+        assert!(!reached_over_https(&headers(&[])));
     }
 }

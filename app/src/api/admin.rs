@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::types::{AuditPage, Role, UserInfo};
+use crate::types::{AuditFilter, AuditPage, Role, UserInfo};
 
 #[cfg(feature = "ssr")]
 use crate::domain::{DomainError, audit, sessions, users};
@@ -66,11 +66,17 @@ pub async fn delete_user(name: String) -> Result<(), AppError> {
     super::audited(&db, &actor, "user delete", &name, "", deleted).await
 }
 
-/// One page of the audit log, newest first: entries older than `before` (`None`: the newest).
+/// One page of the audit log, newest first: entries older than `before` (`None`: the newest)
+/// that match `filter` (`None`: all).
 #[server(input = Json, endpoint = "list_audit")]
-pub async fn list_audit(before: Option<String>, limit: u32) -> Result<AuditPage, AppError> {
+pub async fn list_audit(
+    before: Option<String>,
+    limit: u32,
+    filter: Option<AuditFilter>,
+) -> Result<AuditPage, AppError> {
     super::admin()?;
     let db = super::services()?.db;
     let limit = usize::try_from(limit).unwrap_or(audit::MAX_PAGE);
-    super::respond(audit::page(&db, before.as_deref(), limit).await)
+    let filter = filter.unwrap_or_default();
+    super::respond(audit::page(&db, &filter, before.as_deref(), limit).await)
 }

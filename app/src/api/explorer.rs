@@ -27,25 +27,37 @@ pub async fn list_namespaces() -> Result<Vec<NamespaceInfo>, AppError> {
 /// Creates an empty namespace (administrators).
 #[server(input = Json, endpoint = "create_namespace")]
 pub async fn create_namespace(name: String, title: String) -> Result<NamespaceInfo, AppError> {
-    super::admin()?;
+    let actor = super::admin()?;
     let db = super::services()?.db;
-    super::respond(namespace::create(&db, &name, &title).await)
+    let created = namespace::create(&db, &name, &title).await;
+    audit_change(&db, &actor, "namespace create", &name, created, |_| {
+        String::new()
+    })
+    .await
 }
 
 /// Changes a namespace's title (administrators).
 #[server(input = Json, endpoint = "set_namespace_title")]
 pub async fn set_namespace_title(name: String, title: String) -> Result<NamespaceInfo, AppError> {
-    super::admin()?;
+    let actor = super::admin()?;
     let db = super::services()?.db;
-    super::respond(namespace::set_title(&db, &name, &title).await)
+    let changed = namespace::set_title(&db, &name, &title).await;
+    audit_change(&db, &actor, "namespace retitle", &name, changed, |info| {
+        format!("title \u{201c}{}\u{201d}", info.title)
+    })
+    .await
 }
 
 /// Deletes a namespace and its content; its backups stay (administrators).
 #[server(input = Json, endpoint = "delete_namespace")]
 pub async fn delete_namespace(name: String) -> Result<(), AppError> {
-    super::admin()?;
+    let actor = super::admin()?;
     let db = super::services()?.db;
-    super::respond(namespace::delete(&db, &name).await)
+    let deleted = namespace::delete(&db, &name).await;
+    audit_change(&db, &actor, "namespace delete", &name, deleted, |()| {
+        String::new()
+    })
+    .await
 }
 
 /// A namespace with all its folders.
@@ -63,10 +75,24 @@ pub async fn create_folder(
     parent: Option<String>,
     name: String,
 ) -> Result<FolderInfo, AppError> {
+    let actor = super::actor()?;
     let db = super::services()?.db;
-    let allowed = can(&db, &namespace, parent.as_deref(), Access::Write).await;
-    super::respond(allowed)?;
-    super::respond(folder::create(&db, &namespace, parent.as_deref(), &name).await)
+    let created = async {
+        FolderAccess::load(&db, &namespace, &actor)
+            .await?
+            .require(parent.as_deref(), Access::Write)?;
+        folder::create(&db, &namespace, parent.as_deref(), &name).await
+    }
+    .await;
+    audit_change(
+        &db,
+        &actor,
+        "folder create",
+        &namespace,
+        created,
+        folder_named,
+    )
+    .await
 }
 
 /// Renames a folder.
@@ -76,9 +102,24 @@ pub async fn rename_folder(
     id: String,
     name: String,
 ) -> Result<FolderInfo, AppError> {
+    let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(can(&db, &namespace, Some(&id), Access::Write).await)?;
-    super::respond(folder::rename(&db, &namespace, &id, &name).await)
+    let renamed = async {
+        FolderAccess::load(&db, &namespace, &actor)
+            .await?
+            .require(Some(&id), Access::Write)?;
+        folder::rename(&db, &namespace, &id, &name).await
+    }
+    .await;
+    audit_change(
+        &db,
+        &actor,
+        "folder rename",
+        &namespace,
+        renamed,
+        folder_named,
+    )
+    .await
 }
 
 /// Moves a folder into `parent` (`None`: to the top).
@@ -88,20 +129,47 @@ pub async fn move_folder(
     id: String,
     parent: Option<String>,
 ) -> Result<FolderInfo, AppError> {
+    let actor = super::actor()?;
     let db = super::services()?.db;
-    let access = super::respond(load(&db, &namespace).await)?;
-    super::respond(access.require(Some(&id), Access::Write))?;
-    super::respond(access.require(parent.as_deref(), Access::Write))?;
-    super::respond(folder::move_to(&db, &namespace, &id, parent.as_deref()).await)
+    let moved = async {
+        let access = FolderAccess::load(&db, &namespace, &actor).await?;
+        access.require(Some(&id), Access::Write)?;
+        access.require(parent.as_deref(), Access::Write)?;
+        folder::move_to(&db, &namespace, &id, parent.as_deref()).await
+    }
+    .await;
+    audit_change(&db, &actor, "folder move", &namespace, moved, folder_named).await
 }
 
 /// Deletes a folder with everything in it; returns how many folders and items went.
 #[server(input = Json, endpoint = "delete_folder")]
 pub async fn delete_folder(namespace: String, id: String) -> Result<(usize, usize), AppError> {
+    let actor = super::actor()?;
     let db = super::services()?.db;
-    let access = super::respond(load(&db, &namespace).await)?;
-    super::respond(access.require_subtree(&id, Access::Write))?;
-    super::respond(folder::delete(&db, &namespace, &id).await)
+    let deleted = async {
+        let access = FolderAccess::load(&db, &namespace, &actor).await?;
+        access.require_subtree(&id, Access::Write)?;
+        let name = access.name_of(&id).unwrap_or_default();
+        folder::delete(&db, &namespace, &id)
+            .await
+            .map(|counts| (counts, name))
+    }
+    .await;
+    let deleted = audit_change(
+        &db,
+        &actor,
+        "folder delete",
+        &namespace,
+        deleted,
+        |(counts, name)| {
+            format!(
+                "folder `{name}` with {} folders and {} items",
+                counts.0, counts.1
+            )
+        },
+    )
+    .await?;
+    Ok(deleted.0)
 }
 
 /// Sets a folder's own permissions, or (`None`) makes it inherit again.
@@ -111,9 +179,41 @@ pub async fn set_folder_permissions(
     id: String,
     permissions: Option<Vec<Permission>>,
 ) -> Result<FolderInfo, AppError> {
+    let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(can(&db, &namespace, Some(&id), Access::Manage).await)?;
-    super::respond(folder::set_permissions(&db, &namespace, &id, permissions).await)
+    let set = async {
+        FolderAccess::load(&db, &namespace, &actor)
+            .await?
+            .require(Some(&id), Access::Manage)?;
+        folder::set_permissions(&db, &namespace, &id, permissions).await
+    }
+    .await;
+    audit_change(
+        &db,
+        &actor,
+        "folder permissions",
+        &namespace,
+        set,
+        |folder| {
+            let what = match &folder.permissions {
+                None => "inherited".to_string(),
+                Some(list) => list
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}:{}:{}",
+                            p.principal.kind.as_str(),
+                            p.principal.name,
+                            p.access.as_str()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            format!("folder `{}`: {what}", folder.name)
+        },
+    )
+    .await
 }
 
 /// The items directly in `folder` (`None`: at the top).
@@ -146,14 +246,20 @@ pub async fn create_item(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(can(&db, &namespace, folder.as_deref(), Access::Write).await)?;
-    let new = item::NewItem {
-        folder: folder.as_deref(),
-        kind,
-        name: &name,
-        content: "",
-    };
-    super::respond(item::create(&db, &namespace, new, &actor.name).await)
+    let created = async {
+        FolderAccess::load(&db, &namespace, &actor)
+            .await?
+            .require(folder.as_deref(), Access::Write)?;
+        let new = item::NewItem {
+            folder: folder.as_deref(),
+            kind,
+            name: &name,
+            content: "",
+        };
+        item::create(&db, &namespace, new, &actor.name).await
+    }
+    .await;
+    audit_change(&db, &actor, "item create", &namespace, created, item_named).await
 }
 
 /// Saves an item's content; refused when someone saved after `base_revision`.
@@ -166,10 +272,15 @@ pub async fn save_item_content(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(access::item_with(&db, &namespace, &id, &actor, Access::Write).await)?;
-    let saved =
-        item::save_content(&db, &namespace, &id, &content, base_revision, &actor.name).await;
-    super::respond(saved)
+    let saved = async {
+        access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
+        item::save_content(&db, &namespace, &id, &content, base_revision, &actor.name).await
+    }
+    .await;
+    audit_change(&db, &actor, "item save", &namespace, saved, |info| {
+        format!("{}, revision {}", item_named(info), info.revision)
+    })
+    .await
 }
 
 /// Renames an item.
@@ -181,8 +292,12 @@ pub async fn rename_item(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(access::item_with(&db, &namespace, &id, &actor, Access::Write).await)?;
-    super::respond(item::rename(&db, &namespace, &id, &name).await)
+    let renamed = async {
+        access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
+        item::rename(&db, &namespace, &id, &name).await
+    }
+    .await;
+    audit_change(&db, &actor, "item rename", &namespace, renamed, item_named).await
 }
 
 /// Moves an item into `folder` (`None`: to the top).
@@ -194,10 +309,13 @@ pub async fn move_item(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let found = access::item_with(&db, &namespace, &id, &actor, Access::Write).await;
-    let (_, access) = super::respond(found)?;
-    super::respond(access.require(folder.as_deref(), Access::Write))?;
-    super::respond(item::move_to(&db, &namespace, &id, folder.as_deref()).await)
+    let moved = async {
+        let (_, access) = access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
+        access.require(folder.as_deref(), Access::Write)?;
+        item::move_to(&db, &namespace, &id, folder.as_deref()).await
+    }
+    .await;
+    audit_change(&db, &actor, "item move", &namespace, moved, item_named).await
 }
 
 /// Deletes an item.
@@ -205,8 +323,15 @@ pub async fn move_item(
 pub async fn delete_item(namespace: String, id: String) -> Result<(), AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(access::item_with(&db, &namespace, &id, &actor, Access::Write).await)?;
-    super::respond(item::delete(&db, &namespace, &id).await)
+    let deleted = async {
+        let (document, _) = access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
+        item::delete(&db, &namespace, &id).await?;
+        Ok(document.info)
+    }
+    .await;
+    audit_change(&db, &actor, "item delete", &namespace, deleted, item_named)
+        .await
+        .map(|_| ())
 }
 
 /// Imports an export file (its text) into `folder` (`None`: the top level).
@@ -219,17 +344,61 @@ pub async fn import_entry(
 ) -> Result<ImportReport, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(can(&db, &namespace, folder.as_deref(), Access::Write).await)?;
-    let imported = content::transfer::import(
-        &db,
-        &namespace,
-        folder.as_deref(),
-        &file,
-        policy,
-        &actor.name,
-    )
+    let imported = async {
+        let access = FolderAccess::load(&db, &namespace, &actor).await?;
+        access.require(folder.as_deref(), Access::Write)?;
+        let keep_permissions = access.level(folder.as_deref()) == Some(Access::Manage);
+        content::transfer::import(
+            &db,
+            &namespace,
+            folder.as_deref(),
+            &file,
+            policy,
+            keep_permissions,
+            &actor.name,
+        )
+        .await
+    }
     .await;
-    super::respond(imported)
+    audit_change(&db, &actor, "import", &namespace, imported, |report| {
+        let mut detail = format!(
+            "`{}` ({} folders, {} items)",
+            report.name, report.folders, report.items
+        );
+        if report.permissions_dropped > 0 {
+            detail.push_str(&format!(
+                "; permissions of {} folders not imported",
+                report.permissions_dropped
+            ));
+        }
+        detail
+    })
+    .await
+}
+
+/// Records a change's outcome in the audit log (action on namespace `ns`; on success
+/// `describe` says what was changed, a refusal its reason) and converts it for the wire.
+#[cfg(feature = "ssr")]
+async fn audit_change<T>(
+    db: &crate::domain::Db,
+    actor: &crate::types::Actor,
+    action: &str,
+    ns: &str,
+    result: Result<T, crate::domain::DomainError>,
+    describe: impl FnOnce(&T) -> String,
+) -> Result<T, AppError> {
+    let detail = result.as_ref().map(describe).unwrap_or_default();
+    super::audited(db, actor, action, ns, &detail, result).await
+}
+
+#[cfg(feature = "ssr")]
+fn folder_named(folder: &FolderInfo) -> String {
+    format!("folder `{}`", folder.name)
+}
+
+#[cfg(feature = "ssr")]
+fn item_named(item: &ItemInfo) -> String {
+    format!("{} `{}`", item.kind.as_str(), item.name)
 }
 
 /// What the signed-in user may do in namespace `ns`.

@@ -36,6 +36,8 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/sign_in", Rule::Public),
     ("/api/sign_out", Rule::Public),
     ("/api/change_own_password", Rule::SignedIn),
+    ("/api/list_own_sessions", Rule::SignedIn),
+    ("/api/end_own_sessions", Rule::SignedIn),
     // Overview.
     ("/api/get_server_status", Rule::SignedIn),
     // Explorer: namespaces are created, retitled and deleted by administrators.
@@ -64,6 +66,7 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/set_user_role", Rule::Admin),
     ("/api/delete_user", Rule::Admin),
     ("/api/list_audit", Rule::Admin),
+    ("/api/audit.csv", Rule::Admin),
     // Administration → Backup and Restore: every operation and every download.
     ("/api/list_backups", Rule::Admin),
     ("/api/create_backup", Rule::Admin),
@@ -106,18 +109,44 @@ pub fn page_rule(path: &str) -> Rule {
 
 /// Where to go after signing in: `next` when it is a path on this site, otherwise the
 /// overview. Never another site (an open redirect would help phishing).
+///
+/// Browsers drop tabs and line breaks anywhere in a URL and treat `\\` like `/`, so
+/// `/\t/evil.example` would become `//evil.example`, another host. Rather than guess what
+/// a browser makes of such a path, any path with a control character, a space of any kind
+/// or a backslash is refused whole (nothing is stripped).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
-                && !path.contains('\\')
+                && !path
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
                 && !path.starts_with(SIGN_IN_PAGE) =>
         {
             path.to_string()
         }
         _ => "/".to_string(),
     }
+}
+
+/// The largest request body of server functions and routes that take small arguments:
+/// names, ids, a few fields. Anything larger is refused with 413 before it is read.
+pub const SMALL_BODY: usize = 64 * 1024;
+
+/// The endpoints that take large bodies, each reading within a limit of its own: an item's
+/// content, an export file to import, a backup file to upload.
+pub const LARGE_BODIES: &[&str] = &[
+    "/api/create_item",
+    "/api/save_item_content",
+    "/api/import_entry",
+    "/api/backups/upload",
+];
+
+/// The most bytes a request body to `path` may have, when it is capped at [`SMALL_BODY`];
+/// `None` for the endpoints of [`LARGE_BODIES`].
+pub fn body_limit(path: &str) -> Option<usize> {
+    (!LARGE_BODIES.contains(&path)).then_some(SMALL_BODY)
 }
 
 #[cfg(test)]
@@ -145,6 +174,17 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("/signin?next=/")), "/");
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\u{0}/evil.example",
+            "/ /evil.example",
+            "/\u{3000}/evil.example",
+            "/\u{7f}/evil.example",
+        ] {
+            assert_eq!(safe_next(Some(sneaky)), "/", "{sneaky:?}");
+        }
         assert_eq!(safe_next(None), "/");
     }
 }

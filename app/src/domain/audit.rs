@@ -4,7 +4,7 @@
 use super::content::new_generation_id;
 use super::db::take_json;
 use super::{Db, DomainError};
-use crate::types::{AuditEntry, AuditPage, Outcome};
+use crate::types::{AuditEntry, AuditFilter, AuditPage, Outcome};
 
 /// The actor recorded for changes made with the `nsbackup` command line.
 pub const COMMAND_LINE: &str = "(command line)";
@@ -26,7 +26,45 @@ pub struct Event<'a> {
     pub detail: &'a str,
 }
 
-/// Adds an entry to the log.
+/// Longest actor or target kept in the log, in characters; longer ones are cut and marked.
+pub const NAME_MAX: usize = 200;
+/// Longest detail kept in the log, in characters.
+pub const DETAIL_MAX: usize = 1000;
+
+/// `text` cut to `max` characters (with `…` where it was cut), with control characters
+/// shown as escapes: whatever a request carried, an entry stays small and readable.
+pub fn bounded(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || crate::validate::is_invisible_format(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The detail recorded for an error: its message when it is one for the user, a plain
+/// sentence otherwise (internal errors' text, from the database or the file system, stays in
+/// the server's log).
+pub fn error_detail(error: &DomainError) -> String {
+    match error {
+        DomainError::Invalid(message)
+        | DomainError::NotFound(message)
+        | DomainError::Forbidden(message)
+        | DomainError::TooManyAttempts(message)
+        | DomainError::Conflict(message) => message.clone(),
+        _ => "the server could not complete it (its log says why)".to_string(),
+    }
+}
+
+/// Adds an entry to the log. Actor, target and detail are cut to [`NAME_MAX`] and
+/// [`DETAIL_MAX`] characters.
 ///
 /// # Errors
 ///
@@ -39,11 +77,11 @@ pub async fn record(db: &Db, event: Event<'_>) -> Result<(), DomainError> {
          }",
     )
     .bind(("key", new_generation_id()))
-    .bind(("actor", event.actor.to_string()))
+    .bind(("actor", bounded(event.actor, NAME_MAX)))
     .bind(("action", event.action.to_string()))
-    .bind(("target", event.target.to_string()))
+    .bind(("target", bounded(event.target, NAME_MAX)))
     .bind(("outcome", event.outcome.as_str()))
-    .bind(("detail", event.detail.to_string()))
+    .bind(("detail", bounded(event.detail, DETAIL_MAX)))
     .await?
     .check()?;
     Ok(())
@@ -76,7 +114,7 @@ pub async fn audited<T>(
             | DomainError::Forbidden(_)
             | DomainError::NotFound(_)),
         ) => (Outcome::Refused, error.to_string()),
-        Err(error) => (Outcome::Failed, error.to_string()),
+        Err(error) => (Outcome::Failed, error_detail(error)),
     };
     let event = Event {
         actor,
@@ -89,22 +127,61 @@ pub async fn audited<T>(
     result
 }
 
-/// Up to `limit` entries older than `before` (all when `None`), newest first.
+/// The condition of [`AuditFilter`] in SurrealQL, over `$actor`, `$action`, `$target`,
+/// `$from` and `$until` (see [`bind_filter`]).
+const MATCHES: &str = "($actor = NONE OR string::lowercase(actor) = $actor)
+    AND ($action = NONE OR action = $action)
+    AND ($target = NONE OR string::contains(string::lowercase(target), $target))
+    AND ($from = NONE OR at >= $from)
+    AND ($until = NONE OR at < $until)";
+
+/// A filter's parts, cleaned: blank ones are no filter, names compare in lower case, and
+/// each is cut to what the log keeps.
+fn filter_parts(filter: &AuditFilter) -> [Option<String>; 3] {
+    let clean = |part: &Option<String>, lower: bool| {
+        part.as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let p = bounded(p, NAME_MAX);
+                if lower { p.to_lowercase() } else { p }
+            })
+    };
+    [
+        clean(&filter.actor, true),
+        clean(&filter.action, false),
+        clean(&filter.target, true),
+    ]
+}
+
+/// Up to `limit` entries that match `filter` and are older than `before` (all when `None`),
+/// newest first, with how many match in all.
 ///
 /// # Errors
 ///
 /// A database error.
-pub async fn page(db: &Db, before: Option<&str>, limit: usize) -> Result<AuditPage, DomainError> {
+pub async fn page(
+    db: &Db,
+    filter: &AuditFilter,
+    before: Option<&str>,
+    limit: usize,
+) -> Result<AuditPage, DomainError> {
     let limit = limit.clamp(1, MAX_PAGE);
+    let [actor, action, target] = filter_parts(filter);
     let mut response = db
-        .query(
+        .query(format!(
             "SELECT key, at, actor, action, target, outcome, detail FROM audit
-                 WHERE $before = NONE OR key < $before
+                 WHERE ($before = NONE OR key < $before) AND {MATCHES}
                  ORDER BY key DESC LIMIT $limit;
-             RETURN count(SELECT VALUE key FROM audit);",
-        )
+             RETURN count(SELECT VALUE key FROM audit WHERE {MATCHES});"
+        ))
         .bind(("before", before.map(str::to_string)))
         .bind(("limit", limit + 1))
+        .bind(("actor", actor))
+        .bind(("action", action))
+        .bind(("target", target))
+        .bind(("from", filter.from.map(surrealdb::types::Datetime::from)))
+        .bind(("until", filter.until.map(surrealdb::types::Datetime::from)))
         .await?;
     let mut entries: Vec<AuditEntry> = take_json(&mut response, 0)?;
     let total: Option<u64> = take_json(&mut response, 1)?;

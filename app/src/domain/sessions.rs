@@ -14,9 +14,11 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::db::take_json;
-use super::{Db, DomainError, users};
+use super::db::{check_transaction, retry_conflicts, take_json};
+use super::{Db, DomainError, audit, users};
 use crate::types::{Actor, Role};
+use crate::types::{Outcome, SessionInfo};
+use crate::validate;
 
 /// Failed sign-ins for one name that are answered at once.
 pub const FREE_FAILURES: u32 = 5;
@@ -48,9 +50,104 @@ fn new_token() -> Result<String, DomainError> {
 }
 
 /// The key under which failures for `name` are counted: names are compared as typed but
-/// case does not buy an attacker fresh attempts.
+/// case does not buy an attacker fresh attempts. Names that no account can have (too long,
+/// or with characters a user name never has) share one key, so that they cannot fill the
+/// database with counters; that tells nobody anything, as the rules for names are known.
 fn throttle_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    let name = name.trim();
+    if validate::principal_name(name).is_ok() {
+        name.to_lowercase()
+    } else {
+        INVALID_NAMES_KEY.to_string()
+    }
+}
+
+/// The one throttle key of every name that no account can have (never a valid name: it
+/// holds parentheses).
+const INVALID_NAMES_KEY: &str = "(not a user name)";
+
+/// One sign-in attempt at a time per process counts against the throttle, so that parallel
+/// attempts never race each other (several replicas still can: their conflicting writes are
+/// retried).
+static THROTTLE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// What the throttle said to one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+struct Throttle {
+    /// Seconds still to wait (0: the attempt was counted and may go ahead).
+    wait: i64,
+    /// Attempts refused during the current wait (this one included, when it is refused);
+    /// for a counted attempt, those refused during the wait before it.
+    refused: u32,
+}
+
+/// Counts an attempt for `key` before its password is checked, in one transaction with the
+/// check whether the key must wait: so that however many attempts arrive at once, no more
+/// than [`FREE_FAILURES`] are ever checked before the waiting begins. A successful sign-in
+/// removes the count again. An attempt made while the key must wait is only counted as
+/// refused.
+async fn count_attempt(db: &Db, key: &str) -> Result<Throttle, DomainError> {
+    // The wait after each number of failures, as the query cannot compute it.
+    let waits: Vec<String> = (0..=FREE_FAILURES + 17)
+        .map(|failures| format!("{}s", wait_after(failures).as_secs()))
+        .collect();
+    let _one_at_a_time = THROTTLE.lock().await;
+    let mut response = retry_conflicts(|| async {
+        db.query(
+            "BEGIN TRANSACTION;
+             LET $now = time::now();
+             LET $before = (SELECT failures, retry_at, refused FROM ONLY type::record('signin_failure', $key));
+             LET $wait = IF $before.retry_at != NONE AND $before.retry_at > $now {
+                 duration::secs($before.retry_at - $now) + 1
+             } ELSE { 0 };
+             IF $wait > 0 {
+                 UPSERT type::record('signin_failure', $key) SET refused = (refused ?? 0) + 1, last_at = $now;
+             } ELSE {
+                 LET $failures = ($before.failures ?? 0) + 1;
+                 LET $pause = type::duration($waits[math::min([$failures, array::len($waits) - 1])]);
+                 UPSERT type::record('signin_failure', $key) SET
+                     failures = $failures,
+                     refused = 0,
+                     last_at = $now,
+                     retry_at = IF $pause > 0s { $now + $pause } ELSE { NONE };
+             };
+             LET $after = (SELECT refused FROM ONLY type::record('signin_failure', $key));
+             RETURN {
+                 wait: $wait,
+                 refused: IF $wait > 0 { $after.refused } ELSE { $before.refused ?? 0 }
+             };
+             COMMIT TRANSACTION;",
+        )
+        .bind(("key", key.to_string()))
+        .bind(("waits", waits.clone()))
+        .await
+        .and_then(check_transaction)
+    })
+    .await?;
+    // The transaction's `RETURN` is the one result that is an object with a `wait`.
+    for index in (0..response.num_statements()).rev() {
+        let value: serde_json::Value = take_json(&mut response, index)?;
+        if value.get("wait").is_some() {
+            return serde_json::from_value(value)
+                .map_err(|e| DomainError::Corrupt(format!("sign-in throttle: {e}")));
+        }
+    }
+    Err(DomainError::Corrupt(
+        "sign-in throttle: the database returned no outcome".into(),
+    ))
+}
+
+/// Records a sign-in attempt; the name someone typed is kept as typed, within the audit
+/// log's bounds.
+async fn audit_sign_in(db: &Db, name: &str, outcome: Outcome, detail: &str) {
+    let event = audit::Event {
+        actor: name,
+        action: "sign-in",
+        target: name,
+        outcome,
+        detail,
+    };
+    audit::record_or_log(db, event).await;
 }
 
 /// How long the attempt after `failures` failures in a row must wait.
@@ -74,43 +171,32 @@ pub async fn sign_in(
     name: &str,
     password: &str,
     lifetime: Duration,
+    agent: &str,
 ) -> Result<NewSession, DomainError> {
     let key = throttle_key(name);
-    let mut response = db
-        .query("RETURN type::record('signin_failure', $key).retry_at")
-        .bind(("key", key.clone()))
-        .await?;
-    let retry_at: Option<chrono::DateTime<chrono::Utc>> = take_json(&mut response, 0)?;
-    if let Some(retry_at) = retry_at {
-        let wait = (retry_at - chrono::Utc::now()).num_seconds();
-        if wait > 0 {
-            return Err(DomainError::TooManyAttempts(format!(
-                "Too many failed sign-ins for this name. Wait {wait} seconds, then try again."
-            )));
+    let throttle = count_attempt(db, &key).await?;
+    if throttle.wait > 0 {
+        let refusal = DomainError::TooManyAttempts(format!(
+            "Too many failed sign-ins for this name. Wait {} seconds, then try again.",
+            throttle.wait
+        ));
+        // The first refusal of a wait is recorded; the others are counted and told with the
+        // next attempt that is checked, so that a flood of attempts cannot fill the log.
+        if throttle.refused <= 1 {
+            audit_sign_in(db, name, Outcome::Refused, &refusal.to_string()).await;
         }
+        return Err(refusal);
     }
-
+    let also_refused = match throttle.refused {
+        0 => String::new(),
+        n => format!(" ({n} attempts were refused while it had to wait)"),
+    };
     let Some(user) = users::verify(db, name, password).await? else {
-        let mut response = db
-            .query(
-                "UPSERT type::record('signin_failure', $key)
-                 SET failures = (failures ?? 0) + 1, last_at = time::now()
-                 RETURN VALUE failures",
-            )
-            .bind(("key", key.clone()))
-            .await?;
-        let failures: Vec<u32> = take_json(&mut response, 0)?;
-        let failures = failures.first().copied().unwrap_or(1);
-        let wait = wait_after(failures);
-        if wait > Duration::ZERO {
-            db.query("UPDATE type::record('signin_failure', $key) SET retry_at = time::now() + type::duration($wait)")
-                .bind(("key", key))
-                .bind(("wait", format!("{}s", wait.as_secs())))
-                .await?
-                .check()?;
-        }
+        let detail = format!("wrong name or password{also_refused}");
+        audit_sign_in(db, name, Outcome::Failed, &detail).await;
         return Err(DomainError::Invalid(WRONG_CREDENTIALS.into()));
     };
+    audit_sign_in(db, &user.name, Outcome::Succeeded, also_refused.trim()).await;
 
     let token = new_token()?;
     let seconds = lifetime.as_secs().max(1);
@@ -118,7 +204,8 @@ pub async fn sign_in(
         "BEGIN TRANSACTION;
          DELETE type::record('signin_failure', $key);
          CREATE type::record('session', $id) CONTENT {
-             user: $user, created_at: time::now(), expires_at: time::now() + type::duration($lifetime)
+             user: $user, agent: $agent, created_at: time::now(),
+             expires_at: time::now() + type::duration($lifetime)
          };
          COMMIT TRANSACTION;",
     )
@@ -126,8 +213,9 @@ pub async fn sign_in(
     .bind(("id", digest(&token)))
     .bind(("user", user.name.clone()))
     .bind(("lifetime", format!("{seconds}s")))
+    .bind(("agent", audit::bounded(agent, AGENT_MAX)))
     .await
-    .and_then(super::db::check_transaction)?;
+    .and_then(check_transaction)?;
     Ok(NewSession {
         token,
         actor: Actor {
@@ -183,6 +271,48 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Option<Actor>, DomainError>
 pub async fn end(db: &Db, token: &str) -> Result<(), DomainError> {
     db.query("DELETE type::record('session', $id)")
         .bind(("id", digest(token)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Longest browser name kept with a session, in characters.
+const AGENT_MAX: usize = 120;
+
+/// The sessions of `user` that have not expired, newest first; the one with token
+/// `current` is marked.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn list_of(
+    db: &Db,
+    user: &str,
+    current: Option<&str>,
+) -> Result<Vec<SessionInfo>, DomainError> {
+    let mut response = db
+        .query(
+            "SELECT meta::id(id) AS id, created_at, expires_at, agent ?? '' AS agent,
+                    meta::id(id) = $current AS current
+             FROM session WHERE user = $user AND expires_at > time::now()
+             ORDER BY created_at DESC",
+        )
+        .bind(("user", user.to_string()))
+        .bind(("current", current.map(digest).unwrap_or_default()))
+        .await?;
+    take_json(&mut response, 0)
+}
+
+/// Ends session `id` of `user` (as [`list_of`] names it). Ending one that is gone already
+/// is fine.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn end_one_of(db: &Db, user: &str, id: &str) -> Result<(), DomainError> {
+    db.query("DELETE session WHERE user = $user AND meta::id(id) = $id")
+        .bind(("user", user.to_string()))
+        .bind(("id", id.to_string()))
         .await?
         .check()?;
     Ok(())

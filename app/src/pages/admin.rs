@@ -14,7 +14,8 @@ use crate::components::hydration::use_hydrated;
 use crate::components::session::{AdminOnly, use_actor};
 use crate::components::time::LocalTime;
 use crate::components::toast::{use_toasts, when_done};
-use crate::types::{AuditEntry, Role, UserInfo};
+use crate::error::AppError;
+use crate::types::{AuditEntry, AuditFilter, Role, UserInfo};
 use crate::validate;
 
 fn role_label(role: Role) -> &'static str {
@@ -212,29 +213,135 @@ fn UserRow(user: UserInfo, version: RwSignal<u32>) -> impl IntoView {
 /// How many audit entries one page shows.
 const AUDIT_PAGE: u32 = 50;
 
-/// `/admin/audit`: the audit log, newest first, a page at a time (`?before=` pages back).
+/// The actions the audit log records, for the filter's suggestions.
+const AUDIT_ACTIONS: &[&str] = &[
+    "sign-in",
+    "sign-out",
+    "request refused",
+    "user create",
+    "user password",
+    "user role",
+    "user delete",
+    "namespace create",
+    "namespace retitle",
+    "namespace delete",
+    "folder create",
+    "folder rename",
+    "folder move",
+    "folder delete",
+    "folder permissions",
+    "item create",
+    "item save",
+    "item rename",
+    "item move",
+    "item delete",
+    "import",
+    "export",
+    "backup create",
+    "backup upload",
+    "backup download",
+    "backup delete",
+    "backup restore",
+    "backup damaged",
+];
+
+/// The filter parts of the page's address, in the order of [`AuditFilter::from_query`].
+const FILTER_KEYS: [&str; 5] = ["actor", "action", "target", "from", "until"];
+
+/// `/admin/audit`: the audit log, newest first, a page at a time (`?before=` pages back),
+/// filtered by who, what, target and days (`?actor=&action=&target=&from=&until=`), and
+/// exported as CSV with the same filter.
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
     let query = use_query_map();
     let before = Memo::new(move |_| query.read().get("before").filter(|b| !b.is_empty()));
+    let parts = Memo::new(move |_| {
+        let query = query.read();
+        FILTER_KEYS.map(|key| query.get(key).unwrap_or_default())
+    });
+    // The filter's own part of the address (`actor=…&…`), kept by the pager and the export.
+    let filter_query = Memo::new(move |_| {
+        let parts = parts.get();
+        FILTER_KEYS
+            .iter()
+            .zip(parts.iter())
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(key, value)| format!("{key}={}", encode_query_value(value)))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
     let page = Resource::new(
-        move || before.get(),
-        |before| list_audit(before, AUDIT_PAGE),
+        move || (before.get(), parts.get()),
+        |(before, parts)| async move {
+            let [actor, action, target, from, until] = parts;
+            let filter = AuditFilter::from_query(
+                Some(&actor),
+                Some(&action),
+                Some(&target),
+                Some(&from),
+                Some(&until),
+            )
+            .map_err(AppError::BadRequest)?;
+            list_audit(before, AUDIT_PAGE, Some(filter)).await
+        },
     );
+    let value = move |index: usize| move || parts.get()[index].clone();
     view! {
         <AdminOnly>
             <Title text="Audit Log"/>
             <p class="breadcrumb">"Administration"</p>
             <h1>"Audit Log"</h1>
-            <p class="muted">"Every sign-in, every change to a user, and every backup operation: who, when, what, and how it ended. Newest first."</p>
+            <p class="muted">"Every sign-in, every change to users, namespaces, folders and items, every import, export and backup operation, and refused requests: who, when, what, and how it ended. Newest first."</p>
+            <form class="card audit-filter" method="get" action="/admin/audit" role="search" aria-label="Filter the audit log">
+                <div class="field">
+                    <label for="audit-actor">"Who"</label>
+                    <input id="audit-actor" name="actor" type="text" maxlength="200" prop:value=value(0)/>
+                </div>
+                <div class="field">
+                    <label for="audit-action">"What"</label>
+                    <input id="audit-action" name="action" type="text" list="audit-actions" maxlength="200" prop:value=value(1)/>
+                    <datalist id="audit-actions">
+                        {AUDIT_ACTIONS.iter().map(|action| view! { <option value=*action></option> }).collect_view()}
+                    </datalist>
+                </div>
+                <div class="field">
+                    <label for="audit-target">"Target contains"</label>
+                    <input id="audit-target" name="target" type="text" maxlength="200" prop:value=value(2)/>
+                </div>
+                <div class="field">
+                    <label for="audit-from">"From (UTC)"</label>
+                    <input id="audit-from" name="from" type="date" prop:value=value(3)/>
+                </div>
+                <div class="field">
+                    <label for="audit-until">"Until (UTC)"</label>
+                    <input id="audit-until" name="until" type="date" prop:value=value(4)/>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="primary">"Filter"</button>
+                    <a class="button" href="/admin/audit">"Clear"</a>
+                    <a class="button" download href=move || {
+                        let query = filter_query.get();
+                        if query.is_empty() { "/api/audit.csv".to_string() } else { format!("/api/audit.csv?{query}") }
+                    }>"Export CSV"</a>
+                </div>
+            </form>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || page.get().map(|result| result.map(|page| {
                         let empty = page.entries.is_empty();
                         let older = page.older.clone();
                         let first_page = before.get().is_none();
+                        let filter = filter_query.get();
+                        let with_filter = move |extra: Option<String>| {
+                            let parts: Vec<String> = [Some(filter.clone()).filter(|f| !f.is_empty()), extra]
+                                .into_iter()
+                                .flatten()
+                                .collect();
+                            if parts.is_empty() { "/admin/audit".to_string() } else { format!("/admin/audit?{}", parts.join("&")) }
+                        };
+                        let newest = with_filter(None);
                         view! {
-                            <p class="muted">{format!("{} entries in all.", page.total)}</p>
+                            <p class="muted">{format!("{} entries{}.", page.total, if filter_query.get().is_empty() { " in all" } else { " match" })}</p>
                             <Show when=move || empty fallback=|| ()>
                                 <p class="empty">"The audit log has no entries here."</p>
                             </Show>
@@ -246,8 +353,8 @@ pub fn AuditLogPage() -> impl IntoView {
                                 <tbody>{page.entries.into_iter().map(|entry| view! { <AuditRow entry/> }).collect_view()}</tbody>
                             </table>
                             <nav class="pager" aria-label="Audit log pages">
-                                {(!first_page).then(|| view! { <a href="/admin/audit">"Newest"</a> })}
-                                {older.map(|key| view! { <a href=format!("/admin/audit?before={key}") rel="next">"Older entries"</a> })}
+                                {(!first_page).then(|| view! { <a href=newest>"Newest"</a> })}
+                                {older.map(|key| view! { <a href=with_filter(Some(format!("before={key}"))) rel="next">"Older entries"</a> })}
                             </nav>
                         }
                     }))}
@@ -255,6 +362,19 @@ pub fn AuditLogPage() -> impl IntoView {
             </Transition>
         </AdminOnly>
     }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode_query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 #[component]

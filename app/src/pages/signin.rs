@@ -1,13 +1,15 @@
-//! `/signin`: signing in; `/account`: the signed-in user's own password.
+//! `/signin`: signing in; `/account`: the signed-in user's own password and sessions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::account::{change_own_password, sign_in};
+use crate::api::account::{change_own_password, end_own_sessions, list_own_sessions, sign_in};
 use crate::api::rules::safe_next;
+use crate::components::errors::ErrorPanel;
 use crate::components::hydration::use_hydrated;
 use crate::components::session::{reload_at, use_actor};
+use crate::components::time::LocalTime;
 use crate::components::toast::{use_toasts, when_done};
 use crate::validate;
 
@@ -153,6 +155,65 @@ pub fn AccountPage() -> impl IntoView {
                 <p class="hint error" role="alert">{problem}</p>
                 <button type="submit" class="primary" disabled=disabled>"Change password"</button>
             </form>
+        </section>
+        <OwnSessions/>
+    }
+}
+
+/// The signed-in user's sessions (browsers where they are signed in), with a way to end
+/// one, or every one but this.
+#[component]
+fn OwnSessions() -> impl IntoView {
+    let hydrated = use_hydrated();
+    let toasts = use_toasts();
+    let end = Action::new(|id: &Option<String>| end_own_sessions(id.clone()));
+    let sessions = Resource::new(move || end.version().get(), |_| list_own_sessions());
+    when_done(end, move |()| {
+        toasts.success("Session ended: that browser is signed out.")
+    });
+    view! {
+        <section class="card" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Your sessions"</h2>
+            <p class="muted">"Every browser where you are signed in. End the ones you do not recognise, and change your password if someone else may know it."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || sessions.get().map(|result| result.map(|sessions| {
+                        let others = sessions.iter().filter(|s| !s.current).count();
+                        view! {
+                            <table class="listing sessions">
+                                <thead><tr><th scope="col">"Browser"</th><th scope="col">"Signed in"</th><th scope="col">"Ends"</th><th scope="col">"Actions"</th></tr></thead>
+                                <tbody>
+                                    {sessions.into_iter().map(|session| {
+                                        let id = session.id.clone();
+                                        let agent = if session.agent.is_empty() { "Unknown browser".to_string() } else { session.agent.clone() };
+                                        view! {
+                                            <tr>
+                                                <td>{agent}{session.current.then_some(" (this session)")}</td>
+                                                <td><LocalTime at=session.created_at/></td>
+                                                <td><LocalTime at=session.expires_at/></td>
+                                                <td class="actions">
+                                                    {(!session.current).then(|| view! {
+                                                        <button type="button" disabled=move || !hydrated.get() || end.pending().get()
+                                                            on:click={
+                                                                let id = id.clone();
+                                                                move |_| { end.dispatch(Some(id.clone())); }
+                                                            }>"End session"</button>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <button type="button" class="danger"
+                                disabled=move || !hydrated.get() || end.pending().get() || others == 0
+                                on:click=move |_| { end.dispatch(None); }>
+                                "End all other sessions"
+                            </button>
+                        }
+                    }))}
+                </ErrorBoundary>
+            </Transition>
         </section>
     }
 }

@@ -3,17 +3,17 @@
 use app::api::rules::SIGN_IN_FIRST;
 use app::domain::content::access::{self, FolderAccess};
 use app::domain::content::transfer::{self, ExportTarget};
-use app::domain::{DomainError, Services};
+use app::domain::{DomainError, Services, audit};
 use app::error::AppError;
 use app::types::{Access, Actor};
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::AppState;
+use super::{AppState, Params};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -33,7 +33,7 @@ pub struct ExportQuery {
 async fn get_export(
     State(services): State<Services>,
     actor: Option<Extension<Actor>>,
-    Query(query): Query<ExportQuery>,
+    Params(query): Params<ExportQuery>,
 ) -> Response {
     let Some(Extension(actor)) = actor else {
         return error_response(AppError::Unauthorized(SIGN_IN_FIRST.into()));
@@ -47,10 +47,28 @@ async fn get_export(
             ));
         }
     };
-    if let Err(error) = may_read(&services, &query.namespace, &target, &actor).await {
-        return error_response(error.into());
-    }
-    match transfer::export(&services.db, &query.namespace, &target).await {
+    let exported = match may_read(&services, &query.namespace, &target, &actor).await {
+        Ok(()) => transfer::export(&services.db, &query.namespace, &target).await,
+        Err(error) => Err(error),
+    };
+    let detail = match &exported {
+        Ok((file_name, file)) => format!(
+            "{file_name} ({} folders, {} items)",
+            file.folders.len(),
+            file.items.len()
+        ),
+        Err(_) => String::new(),
+    };
+    let exported = audit::audited(
+        &services.db,
+        &actor.name,
+        "export",
+        &query.namespace,
+        &detail,
+        exported,
+    )
+    .await;
+    match exported {
         Ok((file_name, file)) => {
             let disposition = content_disposition(&file_name);
             ([(header::CONTENT_DISPOSITION, disposition)], Json(file)).into_response()

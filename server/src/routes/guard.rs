@@ -2,19 +2,23 @@
 //! signed in from the session cookie, and applies the access rule of the path
 //! ([`app::api::rules`]) before any handler, page or server function runs.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
 
 use app::api::SessionToken;
 use app::api::account::SESSION_COOKIE;
 use app::api::rules::{self, ADMINS_ONLY, CROSS_SITE, Rule, SIGN_IN_FIRST, SIGN_IN_PAGE};
-use app::domain::{Services, sessions};
-use app::error::AppError;
+use app::domain::{Services, audit, sessions};
+use app::error::{AppError, TOO_LARGE};
+use app::types::Outcome;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use http_body_util::Limited;
 
 /// The paths of every registered server function. Their errors go out encoded as the server
 /// function client expects ([`AppError`] as JSON); plain routes answer `{"error": "…"}`.
@@ -25,11 +29,81 @@ static SERVER_FN_PATHS: LazyLock<HashSet<String>> = LazyLock::new(|| {
 });
 
 /// The middleware: see the module documentation.
-pub async fn guard(State(services): State<Services>, mut request: Request, next: Next) -> Response {
+pub async fn guard(State(services): State<Services>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
+    let response = admit(&services, &path, request, next).await;
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        return method_not_allowed(&path, response);
+    }
+    if SERVER_FN_PATHS.contains(&path) {
+        with_status_of_error(response).await
+    } else {
+        response
+    }
+}
+
+/// A request with a method the endpoint does not take: 405 with the methods it does take
+/// (axum's own answer has no body), and a message.
+fn method_not_allowed(path: &str, response: Response) -> Response {
+    let allowed = response.headers().get(header::ALLOW).cloned();
+    let methods = allowed
+        .as_ref()
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| !value.is_empty())
+        .unwrap_or("POST")
+        .to_string();
+    let mut answer = refuse(
+        path,
+        AppError::BadRequest(format!(
+            "`{path}` is not called that way: send it as {methods}."
+        )),
+    );
+    *answer.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    if let Some(allowed) = allowed {
+        answer.headers_mut().insert(header::ALLOW, allowed);
+    }
+    answer
+}
+
+/// Everything but the final status: see the module documentation.
+async fn admit(services: &Services, path: &str, mut request: Request, next: Next) -> Response {
+    let path = path.to_string();
     if !is_safe(request.method()) && is_cross_site(request.headers()) {
         tracing::warn!(%path, "refused a cross-site request");
-        return refuse(&path, AppError::Forbidden(CROSS_SITE.into()));
+        let refusal = AppError::Forbidden(CROSS_SITE.into());
+        audit_refusal(services, "(another site)", &path, &refusal).await;
+        return refuse(&path, refusal);
+    }
+    // Server functions read JSON; anything else declared is refused before it is read.
+    if SERVER_FN_PATHS.contains(&path)
+        && let Some(content_type) = request.headers().get(header::CONTENT_TYPE)
+        && !content_type.to_str().is_ok_and(|value| {
+            value
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
+    {
+        let mut answer = refuse(
+            &path,
+            AppError::BadRequest(
+                "This endpoint reads JSON: send the arguments as one JSON object with `Content-Type: application/json`.".into(),
+            ),
+        );
+        *answer.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        return answer;
+    }
+    if let Some(limit) = rules::body_limit(&path) {
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return refuse(&path, AppError::TooLarge(TOO_LARGE.into()));
+        }
+        // A body without a declared length is cut off at the limit as it is read.
+        request = request.map(|body| Body::new(Limited::new(body, limit)));
     }
 
     let token = session_cookie(request.headers());
@@ -77,11 +151,17 @@ pub async fn guard(State(services): State<Services>, mut request: Request, next:
             };
             Redirect::to(&target).into_response()
         }
-        (_, None) => refuse(&path, AppError::Unauthorized(SIGN_IN_FIRST.into())),
+        (_, None) => {
+            let refusal = AppError::Unauthorized(SIGN_IN_FIRST.into());
+            audit_refusal(services, "(anonymous)", &path, &refusal).await;
+            refuse(&path, refusal)
+        }
         // An administrator's page renders its own 403 for others (with the whole frame and
         // a way back); everything it shows comes from endpoints refused here.
         (Rule::Admin, Some(actor)) if !actor.is_admin() && path.starts_with("/api/") => {
-            refuse(&path, AppError::Forbidden(ADMINS_ONLY.into()))
+            let refusal = AppError::Forbidden(ADMINS_ONLY.into());
+            audit_refusal(services, &actor.name, &path, &refusal).await;
+            refuse(&path, refusal)
         }
         _ => next.run(request).await,
     }
@@ -89,6 +169,81 @@ pub async fn guard(State(services): State<Services>, mut request: Request, next:
 
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// How often one requester's refusals for one path are written to the audit log at most.
+const REFUSAL_AUDIT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// Requester and path pairs remembered for that; beyond this many the memory starts afresh.
+const REFUSAL_AUDIT_MEMORY: usize = 4096;
+
+/// When each (requester, path) refusal was last written to the audit log.
+static REFUSALS_AUDITED: LazyLock<Mutex<HashMap<(String, String), Instant>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Records a request the guard refused (401, 403) in the audit log — at most once a minute
+/// for the same requester and path, so that a flood of refused requests cannot fill it.
+async fn audit_refusal(services: &Services, who: &str, path: &str, refusal: &AppError) {
+    let due = {
+        let Ok(mut audited) = REFUSALS_AUDITED.lock() else {
+            return;
+        };
+        if audited.len() >= REFUSAL_AUDIT_MEMORY {
+            audited.clear();
+        }
+        let key = (who.to_string(), path.to_string());
+        let now = Instant::now();
+        match audited.get(&key) {
+            Some(last) if now.duration_since(*last) < REFUSAL_AUDIT_EVERY => false,
+            _ => {
+                audited.insert(key, now);
+                true
+            }
+        }
+    };
+    if due {
+        let event = audit::Event {
+            actor: who,
+            action: "request refused",
+            target: path,
+            outcome: Outcome::Refused,
+            detail: &refusal.to_string(),
+        };
+        audit::record_or_log(&services.db, event).await;
+    }
+}
+
+/// A server function's error answer with the status its error calls for. The server function
+/// framework answers 500 for every error raised before the function's own code runs (a body
+/// it cannot read, a missing or mistyped argument); those are the sender's mistakes, and
+/// their [`AppError`] says so.
+async fn with_status_of_error(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Error answers are short; anything longer is passed on as it is.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        tracing::error!("a server function's error answer could not be read");
+        return refuse_plain(AppError::Internal(
+            "The server could not complete the request. Try again; if it keeps failing, the server's log says why.".into(),
+        ));
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(error.status_code())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn refuse_plain(error: AppError) -> Response {
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// Whether the browser says the request was made by another site: `Sec-Fetch-Site` when

@@ -1,5 +1,6 @@
 //! The HTTP router: the Leptos pages and server functions, and the plain routes beside them.
 
+pub mod audit;
 pub mod backups;
 pub mod export;
 pub mod guard;
@@ -13,6 +14,35 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
+
+/// The query string of a plain route, parsed as `T`; a query that lacks a parameter or has
+/// one of the wrong kind is refused with 400 and `{"error": "…"}` naming it, as every other
+/// refusal (axum's own [`Query`](axum::extract::Query) answers in plain text).
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Params(value)),
+            Err(rejection) => Err(export::error_response(app::error::AppError::BadRequest(
+                format!(
+                    "The query string is not right: {}. See the README for the parameters this endpoint takes.",
+                    rejection.body_text()
+                ),
+            ))),
+        }
+    }
+}
 
 /// The state every handler can reach.
 #[derive(Clone, Debug)]
@@ -37,6 +67,31 @@ impl FromRef<AppState> for Services {
 /// escaped as JSON) or an export file to import (64 MiB) must fit. axum's default is 2 MB.
 const SERVER_FN_BODY_LIMIT: usize = 80 * 1024 * 1024;
 
+/// What every answer says about itself: never to be framed by another site (clickjacking),
+/// never to be read as another type than it declares, never to tell other sites which page
+/// it came from, and no plugins, foreign base URLs or foreign form targets.
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+];
+
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        // A page sets a fuller policy of its own (with its scripts' nonce; see `app::shell`).
+        if name == "content-security-policy" && headers.contains_key(name) {
+            continue;
+        }
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+    response
+}
+
 /// Builds the whole router: plain routes first, then pages and server functions, then static
 /// files and the 404 page.
 pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
@@ -54,6 +109,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .merge(health::router())
         .merge(export::router())
         .merge(backups::router())
+        .merge(audit::router())
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
@@ -65,6 +121,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
             _,
         >(context, shell))
         .layer(guard_layer)
+        .layer(axum::middleware::map_response(security_headers))
         .layer(DefaultBodyLimit::max(SERVER_FN_BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -16,7 +16,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub struct Server {
     child: Child,
     pub base_url: String,
-    stderr: mpsc::Receiver<String>,
+    /// Behind a lock so that tests can share the server between threads.
+    stderr: std::sync::Mutex<mpsc::Receiver<String>>,
 }
 
 /// The binary under test.
@@ -80,14 +81,14 @@ impl Server {
         Server {
             child,
             base_url,
-            stderr: err_rx,
+            stderr: std::sync::Mutex::new(err_rx),
         }
     }
 
     /// Sends SIGTERM and waits for the process to end.
     pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
         let status = self.terminate();
-        let log = self.stderr.try_iter().collect();
+        let log = self.log();
         (status, log)
     }
 
@@ -116,7 +117,12 @@ impl Server {
     pub fn wait_for_log(&self, text: &str, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(100))
+            let line = self.stderr.lock().map_err(|_| ()).and_then(|stderr| {
+                stderr
+                    .recv_timeout(Duration::from_millis(100))
+                    .map_err(|_| ())
+            });
+            if let Ok(line) = line
                 && line.contains(text)
             {
                 return true;
@@ -127,7 +133,10 @@ impl Server {
 
     /// Everything the server has logged so far.
     pub fn log(&self) -> Vec<String> {
-        self.stderr.try_iter().collect()
+        self.stderr
+            .lock()
+            .map(|stderr| stderr.try_iter().collect())
+            .unwrap_or_default()
     }
 
     /// A plain HTTP/1.1 GET without a session; returns the status code and the body.
