@@ -582,6 +582,26 @@ async fn a_valid_upload_is_listed_twice_without_overwriting_and_the_duplicate_is
     assert!(namespace::get(&setup.engine.db, "elsewhere").await.is_err());
 }
 
+#[tokio::test]
+async fn the_duplicate_hint_names_the_newest_identical_backup() {
+    let setup = setup().await;
+    let (path, _) = valid_backup(&setup).await;
+    let mut hints = Vec::new();
+    for name in ["First copy", "Second copy", "Third copy"] {
+        let scratch = setup.engine.store.scratch_path(name);
+        std::fs::copy(&path, &scratch).expect("copy");
+        let (_, duplicate) = backup::upload(&setup.engine, scratch, name, "ns", "admin")
+            .await
+            .expect("accepted");
+        hints.push(duplicate.expect("a duplicate"));
+        // Listed times differ.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(hints[0].contains("\u{201c}valid\u{201d}"), "{}", hints[0]);
+    assert!(hints[1].contains("First copy"), "{}", hints[1]);
+    assert!(hints[2].contains("Second copy"), "{}", hints[2]);
+}
+
 /// One hostile archive, one test: `$build` makes the fixture `$file` (from `$path`, a valid
 /// backup file, and `$entries`, its entries), and uploading it must be refused with a message
 /// containing `$expected`, with nothing listed and nothing stored. `limits` makes the caps

@@ -288,3 +288,73 @@ fn a_backup_killed_after_its_file_was_complete_is_listed_and_its_job_agrees() {
     let job = admin.wait_for_job(restore["id"].as_str().expect("job"));
     assert_eq!(job["status"], "succeeded", "{job}");
 }
+
+/// The crash harness: round after round the real process is started on the same data,
+/// checked, written to and killed — in even rounds while a restore writes, in odd rounds
+/// right after the writes (so the previous round's recovery is itself followed by a kill).
+/// Every write the server acknowledged before a kill must be there after it, in every round.
+#[test]
+fn every_acknowledged_write_survives_kills_in_a_row() {
+    const ROUNDS: usize = 12;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &[]);
+    let backup = prepare(&server, false);
+    server.admin().ok(
+        "/api/create_namespace",
+        json!({ "name": "acked", "title": "" }),
+    );
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    let mut folders: Vec<String> = Vec::new();
+    let mut jobs: Vec<String> = Vec::new();
+    for round in 0..=ROUNDS {
+        let server = Server::start_with_env(
+            dir.path(),
+            &[],
+            &[("NSBACKUP_TEST_PAUSE", "restore:writing@target")],
+        );
+        let admin = server.admin();
+        let tree = admin.ok("/api/get_namespace_tree", json!({ "namespace": "acked" }));
+        let names: Vec<&str> = tree["folders"]
+            .as_array()
+            .expect("folders")
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        for name in &folders {
+            assert!(
+                names.contains(&name.as_str()),
+                "round {round}: the acknowledged folder `{name}` is lost"
+            );
+        }
+        for job in &jobs {
+            let found = admin.ok("/api/get_job", json!({ "id": job }));
+            assert_eq!(found["status"], "failed", "round {round}: {found}");
+            assert_eq!(found["error"], "interrupted by a restart", "round {round}");
+        }
+        if round == ROUNDS {
+            break;
+        }
+        for write in 0..5 {
+            let name = format!("round {round} write {write}");
+            admin.ok(
+                "/api/create_folder",
+                json!({ "namespace": "acked", "parent": null, "name": name }),
+            );
+            folders.push(name);
+        }
+        if round % 2 == 0 {
+            let job = admin.ok(
+                "/api/restore_backup",
+                json!({ "id": backup, "namespace": "target" }),
+            );
+            jobs.push(job["id"].as_str().expect("job").to_string());
+            assert!(
+                server.wait_for_log("pausing here for a test", Duration::from_secs(60)),
+                "round {round}: the restore reached its pause"
+            );
+        }
+        server.kill();
+    }
+}

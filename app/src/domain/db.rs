@@ -1,6 +1,7 @@
 //! Opening the database: embedded SurrealKV on disk, in memory for tests, or a remote
 //! SurrealDB server over WebSocket.
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use surrealdb::engine::any::Any;
@@ -78,17 +79,19 @@ pub async fn connect(options: &DbOptions) -> Result<Db, DomainError> {
         url: options.url.clone(),
         reason,
     };
-    let db = tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        surrealdb::engine::any::connect(options.url.as_str()),
-    )
-    .await
-    .map_err(|_| {
-        unavailable(format!(
-            "no answer within {} seconds",
-            CONNECT_TIMEOUT.as_secs()
-        ))
-    })?
+    let opening = surrealdb::engine::any::connect(options.url.as_str()).into_future();
+    let db = if options.is_remote() {
+        tokio::time::timeout(CONNECT_TIMEOUT, opening)
+            .await
+            .map_err(|_| {
+                unavailable(format!(
+                    "no answer within {} seconds",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
+    } else {
+        opening_patiently(opening, &options.url).await
+    }
     .map_err(|e| unavailable(e.to_string()))?;
 
     match (&options.username, &options.password) {
@@ -120,6 +123,33 @@ pub async fn connect(options: &DbOptions) -> Result<Db, DomainError> {
         .await
         .map_err(|e| unavailable(e.to_string()))?;
     Ok(db)
+}
+
+/// How often a slow opening of an embedded database says that it is still at work.
+const OPENING_REPORT: Duration = Duration::from_secs(10);
+
+/// Waits for an embedded database to open, however long it takes: after an unclean stop the
+/// storage engine first replays its write-ahead log, which for a large log takes longer than
+/// any fixed limit, and giving up would keep a sound database down. (An embedded engine
+/// cannot hang on a network; a database another process holds is refused at once.) Says
+/// every ten seconds that it is still at work.
+async fn opening_patiently<F, T>(opening: F, url: &str) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    let started = tokio::time::Instant::now();
+    let mut report = tokio::time::interval_at(started + OPENING_REPORT, OPENING_REPORT);
+    tokio::pin!(opening);
+    loop {
+        tokio::select! {
+            opened = &mut opening => return opened,
+            _ = report.tick() => tracing::warn!(
+                url,
+                seconds = started.elapsed().as_secs(),
+                "still opening the database: the storage engine is recovering its log after an unclean stop; waiting for it"
+            ),
+        }
+    }
 }
 
 /// Closes the database: drops this handle and, for an embedded SurrealKV database, waits
@@ -226,4 +256,19 @@ pub fn take_json<T: serde::de::DeserializeOwned>(
     let value: surrealdb::types::Value = response.take(index)?;
     let value = value.into_json_value();
     serde_json::from_value(value).map_err(|e| DomainError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_embedded_database_that_opens_slowly_is_waited_for() {
+        // Longer than the limit for a remote server: a log being replayed is not a failure.
+        let slow = async {
+            tokio::time::sleep(CONNECT_TIMEOUT + Duration::from_secs(1)).await;
+            "opened"
+        };
+        assert_eq!(opening_patiently(slow, "surrealkv://test").await, "opened");
+    }
 }

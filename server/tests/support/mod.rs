@@ -88,7 +88,13 @@ impl Server {
     /// Sends SIGTERM and waits for the process to end.
     pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
         let status = self.terminate();
-        let log = self.log();
+        // Everything it wrote before it ended: read until its standard error closes.
+        let mut log = Vec::new();
+        if let Ok(stderr) = self.stderr.lock() {
+            while let Ok(line) = stderr.recv_timeout(Duration::from_secs(5)) {
+                log.push(line);
+            }
+        }
         (status, log)
     }
 

@@ -230,7 +230,10 @@ async fn conclude_backup(
     let db = &engine.db;
     let (outcome, detail) = match &result {
         Ok((size, _)) => (Outcome::Succeeded, format!("{name} ({size} bytes)")),
-        Err(error) => (Outcome::Failed, format!("{name}: {error}")),
+        Err(error) => (
+            Outcome::Failed,
+            format!("{name}: {}", audit::error_detail(error)),
+        ),
     };
     // The list and the job change together, so that they never disagree.
     let (size, sha) = match &result {
@@ -240,7 +243,7 @@ async fn conclude_backup(
         ),
         Err(_) => (None, None),
     };
-    let job_error = result.as_ref().err().map(ToString::to_string);
+    let job_error = result.as_ref().err().map(job_error);
     let concluded = db
         .query(format!(
             "BEGIN TRANSACTION;
@@ -323,6 +326,23 @@ async fn recover_finished_files(engine: &Engine) -> Result<(), DomainError> {
         }
     }
     Ok(())
+}
+
+/// What a failed job says: the reason when it is the user's to act on; for the server's own
+/// failures a sentence that points to the log (which gets the details here), never the
+/// database's or the file system's own text.
+fn job_error(error: &DomainError) -> String {
+    match error {
+        DomainError::Invalid(_)
+        | DomainError::NotFound(_)
+        | DomainError::Forbidden(_)
+        | DomainError::TooManyAttempts(_)
+        | DomainError::Conflict(_) => error.to_string(),
+        internal => {
+            tracing::error!(error = %internal, "a backup or restore job failed");
+            "The server could not complete it; its log says why. Try again.".to_string()
+        }
+    }
 }
 
 /// A record going to the archive writer's thread.
@@ -685,7 +705,7 @@ async fn start_restore(
     let backup_id = id.to_string();
     tokio::spawn(async move {
         let result = apply_restore(&task_engine, &task_job, &backup_id, &task_target).await;
-        let error = result.as_ref().err().map(ToString::to_string);
+        let error = result.as_ref().err().map(job_error);
         if let Err(e) = jobs::finish(&task_engine.db, &task_job, error.as_deref()).await {
             tracing::error!(error = %e, job = task_job, "could not end a job");
         }
@@ -700,7 +720,7 @@ async fn start_restore(
             },
             detail: &match &result {
                 Ok(()) => format!("from {}", backup.name),
-                Err(error) => format!("from {}: {error}", backup.name),
+                Err(error) => format!("from {}: {}", backup.name, audit::error_detail(error)),
             },
         };
         audit::record_or_log(&task_engine.db, event).await;
