@@ -22,6 +22,8 @@ trap stop_server EXIT
 
 # The administrator the browser tests sign in as (the server creates it in the empty database).
 export NSBACKUP_E2E_ADMIN_PASSWORD=${NSBACKUP_E2E_ADMIN_PASSWORD:-e2e-admin-password}
+# The server's data directory, for tests that damage a stored backup file as a disk would.
+export NSBACKUP_E2E_DATA_DIR="$work/data"
 
 # Backups of namespace bk-busy stay running for a minute (a fault point for tests), so that
 # the browser tests can see what a running job refuses.

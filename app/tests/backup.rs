@@ -435,19 +435,12 @@ async fn an_interrupted_job_is_failed_at_start_up_and_leaves_nothing_behind() {
     assert_eq!(listed.status, BackupStatus::Failed);
     assert!(!scratch.exists());
     // The half-written generation goes in the background.
-    let mut left: Option<i64> = None;
-    for _ in 0..300 {
-        left = db
-            .query("RETURN count(SELECT * FROM folder WHERE gen = 'halfway')")
-            .await
-            .expect("q")
-            .take(0)
-            .expect("t");
-        if left == Some(0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let left = common::count_eventually_zero(
+        db,
+        "RETURN count(SELECT * FROM folder WHERE gen = $gen)",
+        "halfway",
+    )
+    .await;
     assert_eq!(left, Some(0));
     // The namespace is free again.
     backup_of(&setup, "ns", "after").await;
@@ -1562,23 +1555,13 @@ async fn a_large_namespace_is_backed_up_whole_in_key_order() {
     let generation = generation.expect("a generation");
     namespace::delete(db, "large").await.expect("deleted");
     // The content goes in the background.
-    let mut left: Option<i64> = None;
-    for _ in 0..300 {
-        left = db
-            .query(
-                "RETURN count(SELECT * FROM item WHERE gen = $gen)
-                     + count(SELECT * FROM folder WHERE gen = $gen)
-                     + count(SELECT * FROM type::record('generation', $gen))",
-            )
-            .bind(("gen", generation.clone()))
-            .await
-            .expect("q")
-            .take(0)
-            .expect("count");
-        if left == Some(0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let left = common::count_eventually_zero(
+        db,
+        "RETURN count(SELECT * FROM item WHERE gen = $gen)
+             + count(SELECT * FROM folder WHERE gen = $gen)
+             + count(SELECT * FROM type::record('generation', $gen))",
+        &generation,
+    )
+    .await;
     assert_eq!(left, Some(0), "nothing of the generation is left");
 }

@@ -81,19 +81,12 @@ async fn deleting_a_namespace_removes_its_content_and_frees_its_name() {
 
     // The namespace is gone at once; its content goes in the background.
     assert!(namespace::list(&db).await.expect("lists").is_empty());
-    let mut left: Option<i64> = None;
-    for _ in 0..300 {
-        left = db
-            .query("RETURN count(SELECT * FROM item) + count(SELECT * FROM folder)")
-            .await
-            .expect("q")
-            .take(0)
-            .expect("t");
-        if left == Some(0) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let left = common::count_eventually_zero(
+        &db,
+        "RETURN count(SELECT * FROM item) + count(SELECT * FROM folder)",
+        "",
+    )
+    .await;
     assert_eq!(left, Some(0), "the content went with the namespace");
 
     namespace::create(&db, "sales", "")

@@ -285,3 +285,30 @@ test('a restore can create a new namespace', async ({ page }) => {
   await explorer.open('/explorer/bk-new');
   await expect(explorer.tree.getByRole('button', { name: 'Contracts' })).toBeVisible();
 });
+
+test('a backup damaged on the server is refused by its restore and listed as damaged', async ({ page }) => {
+  const dataDir = process.env.NSBACKUP_E2E_DATA_DIR;
+  if (!dataDir) throw new Error('NSBACKUP_E2E_DATA_DIR is not set: run the browser tests with `make test`');
+  const explorer = new Explorer(page);
+  await namespaceWithContent(explorer, 'bk-rot');
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await backups.create('bk-rot', 'Will rot');
+
+  // One byte of the stored file changes, as bit rot on the disk would.
+  const href = await backups.row('Will rot').getByRole('link', { name: 'Download backup Will rot' }).getAttribute('href');
+  const id = new URL(href ?? '', 'http://nsbackup.test').searchParams.get('id');
+  const file = path.join(dataDir, 'backups', `${id}.zip`);
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length >> 1] ^= 0x40;
+  fs.writeFileSync(file, bytes);
+
+  await backups.restore('Will rot', 'bk-rot');
+  await expect(page.getByText(/The restore failed: Backup “Will rot” is damaged: .*SHA-256/)).toBeVisible({ timeout: 30_000 });
+  await expect(backups.row('Will rot').getByText('Damaged')).toBeVisible();
+  await expect(backups.row('Will rot').getByRole('link', { name: 'Download backup Will rot' })).toHaveCount(0);
+  await backups.shell.screenshot('backups-damaged');
+  // The namespace kept its content.
+  await explorer.open('/explorer/bk-rot');
+  await expect(explorer.tree.getByRole('button', { name: 'Processes' })).toBeVisible();
+});

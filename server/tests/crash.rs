@@ -196,26 +196,29 @@ fn a_restore_killed_just_after_the_switch_is_complete() {
     killed_restore_leaves_old_or_new("restore:switched", true);
 }
 
-#[test]
-fn a_backup_killed_while_writing_is_never_listed_as_completed() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(dir.path(), &[]);
+/// Prepares namespace `ns` on `dir`, then starts a backup of it named `name` that is held
+/// at `point`, and kills the server there. Returns what `create_backup` answered.
+fn backup_killed_at(dir: &Path, point: &str, name: &str) -> Value {
+    let server = Server::start(dir, &[]);
     prepare(&server, false);
     let (status, _) = server.stop();
     assert!(status.success());
 
-    let server = Server::start_with_env(
-        dir.path(),
-        &[],
-        &[("NSBACKUP_TEST_PAUSE", "backup:writing")],
-    );
+    let server = Server::start_with_env(dir, &[], &[("NSBACKUP_TEST_PAUSE", point)]);
     let admin = server.admin();
     let started = admin.ok(
         "/api/create_backup",
-        json!({ "namespace": "ns", "name": "Killed" }),
+        json!({ "namespace": "ns", "name": name }),
     );
     assert!(server.wait_for_log("pausing here for a test", Duration::from_secs(60)));
     server.kill();
+    started
+}
+
+#[test]
+fn a_backup_killed_while_writing_is_never_listed_as_completed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let started = backup_killed_at(dir.path(), "backup:writing", "Killed");
 
     let server = Server::start(dir.path(), &[]);
     let admin = server.admin();
@@ -243,24 +246,8 @@ fn a_backup_killed_while_writing_is_never_listed_as_completed() {
 #[test]
 fn a_backup_killed_after_its_file_was_complete_is_listed_and_its_job_agrees() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(dir.path(), &[]);
-    prepare(&server, false);
-    let (status, _) = server.stop();
-    assert!(status.success());
-
     // Killed when the file is in place but not yet listed as completed.
-    let server = Server::start_with_env(
-        dir.path(),
-        &[],
-        &[("NSBACKUP_TEST_PAUSE", "backup:committed")],
-    );
-    let admin = server.admin();
-    let started = admin.ok(
-        "/api/create_backup",
-        json!({ "namespace": "ns", "name": "Complete" }),
-    );
-    assert!(server.wait_for_log("pausing here for a test", Duration::from_secs(60)));
-    server.kill();
+    let started = backup_killed_at(dir.path(), "backup:committed", "Complete");
 
     let server = Server::start(dir.path(), &[]);
     let admin = server.admin();

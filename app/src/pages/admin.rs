@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::admin::{
     create_user, delete_user, list_audit, list_users, set_user_password, set_user_role,
 };
+use crate::api::rules::percent_encode;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::errors::ErrorPanel;
 use crate::components::hydration::use_hydrated;
@@ -266,7 +267,7 @@ pub fn AuditLogPage() -> impl IntoView {
             .iter()
             .zip(parts.iter())
             .filter(|(_, value)| !value.trim().is_empty())
-            .map(|(key, value)| format!("{key}={}", encode_query_value(value)))
+            .map(|(key, value)| format!("{key}={}", percent_encode(value, b"")))
             .collect::<Vec<_>>()
             .join("&")
     });
@@ -362,19 +363,6 @@ pub fn AuditLogPage() -> impl IntoView {
             </Transition>
         </AdminOnly>
     }
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-fn encode_query_value(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[component]

@@ -60,3 +60,23 @@ pub fn assert_legacy_folders_migrated(tree: &NamespaceTree) -> (FolderInfo, Fold
     );
     (contracts, drafts)
 }
+
+/// The number `query` returns (`$gen` bound to `generation`), once it has come down to 0 —
+/// for content that a background sweep removes — or what it still is after 30 seconds.
+pub async fn count_eventually_zero(db: &Db, query: &str, generation: &str) -> Option<i64> {
+    let mut left = None;
+    for _ in 0..300 {
+        left = db
+            .query(query)
+            .bind(("gen", generation.to_string()))
+            .await
+            .expect("query")
+            .take(0)
+            .expect("count");
+        if left == Some(0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    left
+}

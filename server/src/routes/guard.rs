@@ -147,7 +147,7 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
             let target = if here == "/" {
                 SIGN_IN_PAGE.to_string()
             } else {
-                format!("{SIGN_IN_PAGE}?next={}", encode_component(here))
+                format!("{SIGN_IN_PAGE}?next={}", rules::percent_encode(here, b"/"))
             };
             Redirect::to(&target).into_response()
         }
@@ -295,19 +295,6 @@ fn refuse(path: &str, error: AppError) -> Response {
         )
             .into_response()
     }
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-fn encode_component(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
