@@ -307,6 +307,8 @@ test('a backup damaged on the server is refused by its restore and listed as dam
   await expect(page.getByText(/The restore failed: Backup “Will rot” is damaged: .*SHA-256/)).toBeVisible({ timeout: 30_000 });
   await expect(backups.row('Will rot').getByText('Damaged')).toBeVisible();
   await expect(backups.row('Will rot').getByRole('link', { name: 'Download backup Will rot' })).toHaveCount(0);
+  // It is no longer the backup chosen for a restore.
+  await expect(page.getByText('Restore backup “Will rot”')).toHaveCount(0);
   await backups.shell.screenshot('backups-damaged');
   // The namespace kept its content.
   await explorer.open('/explorer/bk-rot');

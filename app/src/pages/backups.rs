@@ -113,6 +113,20 @@ fn BackupConsole() -> impl IntoView {
     let backups = Resource::new(move || console.version.get(), |_| list_backups());
     // Read again whenever a section opens: namespaces made elsewhere meanwhile appear.
     let namespaces = Resource::new(move || console.section.get(), |_| list_namespaces());
+    // A selected backup that is gone or no longer completed (deleted elsewhere, found
+    // damaged) is selected no longer.
+    Effect::new(move |_| {
+        let Some(Ok(list)) = backups.get() else {
+            return;
+        };
+        if let Some(selected) = console.selected.get_untracked()
+            && !list
+                .iter()
+                .any(|b| b.id == selected.id && b.status == BackupStatus::Completed)
+        {
+            console.selected.set(None);
+        }
+    });
     // The list stays true while jobs run elsewhere and other administrators work: it is read
     // again in the background (every two seconds while a backup is in progress, else every
     // five) and redrawn only when it changed.

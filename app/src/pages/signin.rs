@@ -191,7 +191,7 @@ fn OwnSessions() -> impl IntoView {
                                                 <td>{agent}{session.current.then_some(" (this session)")}</td>
                                                 <td><LocalTime at=session.created_at/></td>
                                                 <td><LocalTime at=session.expires_at/></td>
-                                                <td class="actions">
+                                                <td class="session-actions">
                                                     {(!session.current).then(|| view! {
                                                         <button type="button" disabled=move || !hydrated.get() || end.pending().get()
                                                             on:click={
