@@ -464,6 +464,11 @@ fn names_that_spoof_what_administrators_read_are_refused() {
 
 /// Reads the whole answer of a raw request (for requests the helpers cannot make).
 fn raw(server: &Server, request: &[u8]) -> String {
+    String::from_utf8_lossy(&raw_bytes(server, request)).to_string()
+}
+
+/// As [`raw`], the answer's bytes as they came, however the connection ended.
+fn raw_bytes(server: &Server, request: &[u8]) -> Vec<u8> {
     let address = server.base_url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).expect("connects");
     stream
@@ -472,7 +477,7 @@ fn raw(server: &Server, request: &[u8]) -> String {
     stream.write_all(request).expect("sends");
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    String::from_utf8_lossy(&answer).to_string()
+    answer
 }
 
 #[test]
@@ -578,17 +583,24 @@ fn a_backup_damaged_on_disk_is_found_refused_and_listed_as_damaged() {
     let (quiet, path) = demo_backup(&server, &dir, "Quietly damaged");
     let size = std::fs::metadata(&path).expect("size").len() as usize;
     flip_a_byte(&path);
-    let (status, head, body) = admin.exchange(
-        "GET",
-        &format!("/api/backups/download?id={quiet}"),
-        &[],
-        None,
+    // The connection ends short of the announced length: either after the head and part of
+    // the file, or (a file of one chunk, held back whole) before even the head is out.
+    let address = server.base_url.trim_start_matches("http://").to_string();
+    let cookie = admin.cookie.clone().expect("cookie");
+    let answer = raw_bytes(
+        &server,
+        format!(
+            "GET /api/backups/download?id={quiet} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
     );
-    assert_eq!(status, 200, "{head}");
+    let received = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(0, |head| answer.len() - head - 4);
     assert!(
-        body.len() < size,
-        "the damaged download must not end cleanly ({} of {size} bytes)",
-        body.len()
+        received < size,
+        "the damaged download must not end cleanly ({received} of {size} bytes)"
     );
     assert_eq!(status_of(&admin, &quiet)["status"], "damaged");
     let response = admin.send(

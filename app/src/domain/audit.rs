@@ -53,13 +53,10 @@ pub fn bounded(text: &str, max: usize) -> String {
 /// sentence otherwise (internal errors' text, from the database or the file system, stays in
 /// the server's log).
 pub fn error_detail(error: &DomainError) -> String {
-    match error {
-        DomainError::Invalid(message)
-        | DomainError::NotFound(message)
-        | DomainError::Forbidden(message)
-        | DomainError::TooManyAttempts(message)
-        | DomainError::Conflict(message) => message.clone(),
-        _ => "the server could not complete it (its log says why)".to_string(),
+    if error.is_for_the_user() {
+        error.to_string()
+    } else {
+        "the server could not complete it (its log says why)".to_string()
     }
 }
 

@@ -58,6 +58,21 @@ pub enum DomainError {
     Io(#[from] std::io::Error),
 }
 
+impl DomainError {
+    /// Whether the error is one the user can act on (its message says how), rather than
+    /// the server's own failure, whose text is for the log only.
+    pub fn is_for_the_user(&self) -> bool {
+        matches!(
+            self,
+            DomainError::Invalid(_)
+                | DomainError::NotFound(_)
+                | DomainError::Forbidden(_)
+                | DomainError::TooManyAttempts(_)
+                | DomainError::Conflict(_)
+        )
+    }
+}
+
 impl From<DomainError> for AppError {
     fn from(error: DomainError) -> Self {
         match error {

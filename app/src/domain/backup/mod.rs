@@ -332,16 +332,11 @@ async fn recover_finished_files(engine: &Engine) -> Result<(), DomainError> {
 /// failures a sentence that points to the log (which gets the details here), never the
 /// database's or the file system's own text.
 fn job_error(error: &DomainError) -> String {
-    match error {
-        DomainError::Invalid(_)
-        | DomainError::NotFound(_)
-        | DomainError::Forbidden(_)
-        | DomainError::TooManyAttempts(_)
-        | DomainError::Conflict(_) => error.to_string(),
-        internal => {
-            tracing::error!(error = %internal, "a backup or restore job failed");
-            "The server could not complete it; its log says why. Try again.".to_string()
-        }
+    if error.is_for_the_user() {
+        error.to_string()
+    } else {
+        tracing::error!(%error, "a backup or restore job failed");
+        "The server could not complete it; its log says why. Try again.".to_string()
     }
 }
 
