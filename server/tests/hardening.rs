@@ -610,6 +610,17 @@ fn a_backup_damaged_on_disk_is_found_refused_and_listed_as_damaged() {
         None,
     );
     assert_eq!(response.status, 409, "{}", response.body);
+    // What is left to do with a damaged backup: delete it.
+    admin.ok("/api/delete_backup", json!({ "id": quiet }));
+    let listed = admin.ok("/api/list_backups", json!({}));
+    assert!(
+        !listed
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|b| b["id"] == quiet),
+        "{listed}"
+    );
 
     // An intact backup still downloads whole.
     let (intact, path) = demo_backup(&server, &dir, "Intact");
