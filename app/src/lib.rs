@@ -37,10 +37,16 @@ document.documentElement.dataset.theme=t}catch(e){}";
 /// The Content-Security-Policy of a page: scripts only from nsbackup itself or inline with
 /// this response's nonce (the hydration scripts and the theme script carry it), WebAssembly
 /// allowed to compile, styles and everything else from nsbackup itself, and never framed.
-pub fn content_security_policy(nonce: &str) -> String {
+/// `live_reload` (`cargo leptos watch` only) also lets the page reach the reload socket.
+pub fn content_security_policy(nonce: &str, live_reload: bool) -> String {
+    let connect = if live_reload {
+        "'self' ws: wss:"
+    } else {
+        "'self'"
+    };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         style-src 'self'; img-src 'self' data:; connect-src {connect}; font-src 'self'; \
          frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
     )
 }
@@ -52,10 +58,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let (Some(nonce), Some(response)) = (
         nonce.as_ref(),
         use_context::<leptos_axum::ResponseOptions>(),
-    ) && let Ok(policy) =
-        http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))
-    {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+    ) {
+        // As `AutoReload` decides whether the page gets the live-reload script.
+        let live_reload = std::env::var("LEPTOS_WATCH").is_ok();
+        let policy = content_security_policy(&nonce.to_string(), live_reload);
+        if let Ok(policy) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+        }
     }
     view! {
         <!DOCTYPE html>
@@ -102,5 +111,19 @@ pub fn App() -> impl IntoView {
             </Layout>
             <components::toast::ToastRegion/>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn only_live_reload_lets_a_page_open_sockets_elsewhere() {
+        let served = content_security_policy("abc", false);
+        assert!(served.contains("script-src 'self' 'nonce-abc'"), "{served}");
+        assert!(served.contains("connect-src 'self';"), "{served}");
+        assert!(!served.contains("ws:"), "{served}");
+        assert!(content_security_policy("abc", true).contains("connect-src 'self' ws: wss:"));
     }
 }
