@@ -1,0 +1,322 @@
+//! Creating a backup: a durable job that reads a consistent snapshot of a namespace and
+//! streams it into an archive, checks it, moves it into the store and lists it.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use super::archive::{
+    self, ArchiveError, ArchiveWriter, FolderRecord, ItemRecord, NamespaceRecord,
+};
+use super::catalog::{check_name, get};
+use super::faults::pause_point;
+use super::{Engine, FINISH_JOB, job_error, jobs, new_id};
+use crate::domain::content::namespace as namespaces;
+use crate::domain::db::{check_transaction, take_json};
+use crate::domain::{DomainError, audit};
+use crate::types::{BackupInfo, JobInfo, JobKind, Outcome};
+
+/// Starts backing up namespace `ns` under `name`; returns at once with the listed backup
+/// (in progress) and its job. The job runs on its own; [`jobs::get`] tells how it goes.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for a bad name, [`DomainError::NotFound`] for a missing
+/// namespace, [`DomainError::Conflict`] while another job holds the namespace.
+pub async fn create(
+    engine: &Engine,
+    ns: &str,
+    name: &str,
+    actor: &str,
+) -> Result<(BackupInfo, JobInfo), DomainError> {
+    let started = start_backup(engine, ns, name, actor).await;
+    if started.is_err() {
+        // How a started job ends is recorded when it ends; a refusal to start, here.
+        return audit::audited(&engine.db, actor, "backup create", ns, "", started).await;
+    }
+    started
+}
+
+pub(super) async fn start_backup(
+    engine: &Engine,
+    ns: &str,
+    name: &str,
+    actor: &str,
+) -> Result<(BackupInfo, JobInfo), DomainError> {
+    let name = check_name(name)?;
+    namespaces::get(&engine.db, ns).await?;
+    let id = new_id();
+    let job = jobs::start(&engine.db, &id, JobKind::Backup, ns, &id, actor).await?;
+    let created = engine
+        .db
+        .query(
+            "CREATE type::record('backup', $id) CONTENT {
+                 name: $name, namespace: $ns, created_at: time::now(), status: 'in_progress',
+                 origin: 'created', size: NONE, sha256: NONE, error: NONE, created_by: $actor
+             }",
+        )
+        .bind(("id", id.clone()))
+        .bind(("name", name.clone()))
+        .bind(("ns", ns.to_string()))
+        .bind(("actor", actor.to_string()))
+        .await
+        .and_then(|response| response.check());
+    if let Err(error) = created {
+        let _ = jobs::finish(&engine.db, &id, Some("could not be listed")).await;
+        return Err(error.into());
+    }
+    let backup = get(&engine.db, &id).await?;
+    let task_engine = engine.clone();
+    let (task_id, task_ns, task_actor) = (id.clone(), ns.to_string(), actor.to_string());
+    tokio::spawn(async move {
+        let result = write_backup(&task_engine, &task_id, &task_ns).await;
+        conclude_backup(&task_engine, &task_id, &task_ns, &name, &task_actor, result).await;
+    });
+    Ok((backup, job))
+}
+
+/// Lists the outcome of a backup job, in the list, the job and the audit log.
+pub(super) async fn conclude_backup(
+    engine: &Engine,
+    id: &str,
+    ns: &str,
+    name: &str,
+    actor: &str,
+    result: Result<(u64, String), DomainError>,
+) {
+    let db = &engine.db;
+    let (outcome, detail) = match &result {
+        Ok((size, _)) => (Outcome::Succeeded, format!("{name} ({size} bytes)")),
+        Err(error) => (
+            Outcome::Failed,
+            format!("{name}: {}", audit::error_detail(error)),
+        ),
+    };
+    // The list and the job change together, so that they never disagree.
+    let (size, sha) = match &result {
+        Ok((size, sha)) => (
+            Some(i64::try_from(*size).unwrap_or(i64::MAX)),
+            Some(sha.clone()),
+        ),
+        Err(_) => (None, None),
+    };
+    let job_error = result.as_ref().err().map(job_error);
+    let concluded = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             UPDATE type::record('backup', $id) SET
+                 status = IF $error = NONE {{ 'completed' }} ELSE {{ 'failed' }},
+                 size = $size, sha256 = $sha, error = $error;
+             {FINISH_JOB}
+             COMMIT TRANSACTION;"
+        ))
+        .bind(("id", id.to_string()))
+        .bind(("size", size))
+        .bind(("sha", sha))
+        .bind(("error", job_error))
+        .await
+        .and_then(check_transaction);
+    if let Err(error) = concluded {
+        tracing::error!(%error, backup = id, "could not record a backup's outcome; the next start does");
+    }
+    let event = audit::Event {
+        actor,
+        action: "backup create",
+        target: ns,
+        outcome,
+        detail: &detail,
+    };
+    audit::record_or_log(db, event).await;
+}
+
+/// A record going to the archive writer's thread.
+pub(super) enum Record {
+    Folder(FolderRecord),
+    Item(ItemRecord, String),
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ItemRow {
+    id: String,
+    folder: Option<String>,
+    kind: crate::types::ItemKind,
+    name: String,
+    content: String,
+    revision: Option<u64>,
+    created_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
+    updated_by: Option<String>,
+}
+
+/// Writes the backup file: a snapshot of the namespace read in one read transaction
+/// (edits made meanwhile are all out), streamed into the archive on a blocking thread.
+/// Returns its size and SHA-256.
+pub(super) async fn write_backup(
+    engine: &Engine,
+    id: &str,
+    ns: &str,
+) -> Result<(u64, String), DomainError> {
+    let db = &engine.db;
+    jobs::run(db, id).await?;
+    let scratch = engine.store.scratch_path(id);
+    let tx = db.clone().begin().await?;
+    let result = snapshot_into(engine, &tx, id, ns, &scratch).await;
+    if let Err(error) = tx.cancel().await {
+        tracing::warn!(%error, "could not end a backup's read transaction");
+    }
+    if let Err(error) = result {
+        let _ = std::fs::remove_file(&scratch);
+        return Err(error);
+    }
+    jobs::progress(db, id, "verifying", 0, 0).await?;
+    let check = scratch.clone();
+    let limits = engine.limits;
+    let digest = tokio::task::spawn_blocking(move || {
+        archive::read(&check, limits, &mut archive::CheckOnly)?;
+        archive::file_digest(&check)
+    })
+    .await
+    .map_err(|e| DomainError::Corrupt(format!("the backup writer stopped: {e}")))?;
+    let (sha, size) = match digest {
+        Ok(digest) => digest,
+        Err(error) => {
+            let _ = std::fs::remove_file(&scratch);
+            return Err(error.into());
+        }
+    };
+    if let Err(error) = engine.store.commit(&scratch, id) {
+        let _ = std::fs::remove_file(&scratch);
+        return Err(error.into());
+    }
+    pause_point("backup:committed", ns).await;
+    Ok((size, sha))
+}
+
+pub(super) async fn snapshot_into(
+    engine: &Engine,
+    tx: &surrealdb::method::Transaction<surrealdb::engine::any::Any>,
+    id: &str,
+    ns: &str,
+    scratch: &Path,
+) -> Result<(), DomainError> {
+    let db = &engine.db;
+    #[derive(serde::Deserialize)]
+    struct Head {
+        title: Option<String>,
+        generation: Option<String>,
+        items: Option<u64>,
+    }
+    let mut response = tx
+        .query(
+            "LET $gen = type::record('namespace', $ns).generation;
+             RETURN {
+                 title: type::record('namespace', $ns).title,
+                 generation: $gen,
+                 items: count(SELECT VALUE id FROM item WHERE gen = $gen)
+             };",
+        )
+        .bind(("ns", ns.to_string()))
+        .await?;
+    let head: Option<Head> = take_json(&mut response, 1)?;
+    let Some(Head {
+        title,
+        generation: Some(generation),
+        items,
+    }) = head
+    else {
+        return Err(crate::domain::content::namespace_not_found(ns));
+    };
+    let total = items.unwrap_or(0);
+    let mut response = tx
+        .query("SELECT id[1] AS id, parent, name, permissions, created_at FROM folder:[$gen, NONE]..[$gen, {}]")
+        .bind(("gen", generation.clone()))
+        .await?;
+    let folders: Vec<FolderRecord> = take_json(&mut response, 0)?;
+
+    let namespace = NamespaceRecord {
+        name: ns.to_string(),
+        title: title.unwrap_or_default(),
+    };
+    let (sender, mut receiver) = mpsc::channel::<Record>(1024);
+    let target = scratch.to_path_buf();
+    let ns_name = ns.to_string();
+    let writer = tokio::task::spawn_blocking(move || -> Result<(), ArchiveError> {
+        let mut writer = ArchiveWriter::new(&target, &namespace)?;
+        let mut failed = None;
+        while let Some(record) = receiver.blocking_recv() {
+            let written = match record {
+                Record::Folder(folder) => writer.folder(&folder),
+                Record::Item(item, content) => writer.item(item, &content),
+            };
+            if let Err(error) = written {
+                failed = Some(error);
+                break;
+            }
+        }
+        if let Some(error) = failed {
+            writer.abandon();
+            return Err(error);
+        }
+        writer.finish(&target, &ns_name, Utc::now()).map(|_| ())
+    });
+
+    let send = |record: Record| {
+        let sender = sender.clone();
+        async move {
+            sender
+                .send(record)
+                .await
+                .map_err(|_| DomainError::Io(std::io::Error::other("the archive writer stopped")))
+        }
+    };
+    let produced: Result<(), DomainError> = async {
+        for folder in folders {
+            send(Record::Folder(folder)).await?;
+        }
+        jobs::progress(db, id, "writing items", 0, total).await?;
+        let throttle = jobs::Throttle::default();
+        let mut done = 0u64;
+        for (from, to) in crate::domain::content::key_ranges(total) {
+            let mut response = tx
+                .query(
+                    "SELECT id[1] AS id, folder, kind, name, content, revision, created_at, updated_at, updated_by
+                     FROM item:[$gen, $from]..[$gen, $to]",
+                )
+                .bind(("gen", generation.clone()))
+                .bind(("from", from))
+                .bind(("to", to))
+                .await?;
+            let rows: Vec<ItemRow> = take_json(&mut response, 0)?;
+            for row in rows {
+                let record = ItemRecord {
+                    id: row.id,
+                    folder: row.folder,
+                    kind: row.kind,
+                    name: row.name,
+                    content: None,
+                    content_entry: None,
+                    revision: row.revision.unwrap_or(1),
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                    updated_by: row.updated_by.unwrap_or_default(),
+                };
+                send(Record::Item(record, row.content)).await?;
+                done += 1;
+            }
+            if throttle.ready() {
+                jobs::progress(db, id, "writing items", done, total.max(done)).await?;
+            }
+            pause_point("backup:writing", ns).await;
+        }
+        Ok(())
+    }
+    .await;
+    drop(sender);
+    let written = writer
+        .await
+        .map_err(|e| DomainError::Corrupt(format!("the archive writer stopped: {e}")))?;
+    produced?;
+    written?;
+    Ok(())
+}

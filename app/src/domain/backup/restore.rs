@@ -1,0 +1,199 @@
+//! Restoring a backup: validate everything, write a new generation nobody sees, migrate it,
+//! then switch the namespace to it in one small transaction.
+
+use super::archive::{self};
+use super::catalog::get;
+use super::faults::pause_point;
+use super::generation::write_generation;
+use super::{Engine, job_error, jobs, new_id, verify};
+use crate::domain::content::{namespace as namespaces, new_generation_id};
+use crate::domain::db::check_transaction;
+use crate::domain::{Db, DomainError, audit, schema};
+use crate::types::{JobInfo, JobKind, Outcome};
+
+/// Starts restoring backup `id` into namespace `target` (created when missing); returns the
+/// job at once. A backup of a newer schema version is refused before anything else.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for an unknown backup, [`DomainError::Invalid`] for one that is
+/// not completed or too new, [`DomainError::Conflict`] while another job holds the target.
+pub async fn restore(
+    engine: &Engine,
+    id: &str,
+    target: &str,
+    actor: &str,
+) -> Result<JobInfo, DomainError> {
+    let started = start_restore(engine, id, target, actor).await;
+    if started.is_err() {
+        return audit::audited(&engine.db, actor, "backup restore", target, "", started).await;
+    }
+    started
+}
+
+pub(super) async fn start_restore(
+    engine: &Engine,
+    id: &str,
+    target: &str,
+    actor: &str,
+) -> Result<JobInfo, DomainError> {
+    crate::validate::namespace_name(target).map_err(DomainError::Invalid)?;
+    let backup = get(&engine.db, id).await?;
+    if backup.status == crate::types::BackupStatus::Damaged {
+        return Err(verify::damaged(
+            &backup.name,
+            backup.error.as_deref().unwrap_or_default(),
+        ));
+    }
+    if backup.status != crate::types::BackupStatus::Completed {
+        return Err(DomainError::Invalid(format!(
+            "Backup \u{201c}{}\u{201d} is not complete, so it cannot be restored.",
+            backup.name
+        )));
+    }
+    let job_id = new_id();
+    let job = jobs::start(&engine.db, &job_id, JobKind::Restore, target, id, actor).await?;
+    let task_engine = engine.clone();
+    let (task_job, task_target, task_actor) =
+        (job_id.clone(), target.to_string(), actor.to_string());
+    let backup_id = id.to_string();
+    tokio::spawn(async move {
+        let result = apply_restore(&task_engine, &task_job, &backup_id, &task_target).await;
+        let error = result.as_ref().err().map(job_error);
+        if let Err(e) = jobs::finish(&task_engine.db, &task_job, error.as_deref()).await {
+            tracing::error!(error = %e, job = task_job, "could not end a job");
+        }
+        let event = audit::Event {
+            actor: &task_actor,
+            action: "backup restore",
+            target: &task_target,
+            outcome: if result.is_ok() {
+                Outcome::Succeeded
+            } else {
+                Outcome::Failed
+            },
+            detail: &match &result {
+                Ok(()) => format!("from {}", backup.name),
+                Err(error) => format!("from {}: {}", backup.name, audit::error_detail(error)),
+            },
+        };
+        audit::record_or_log(&task_engine.db, event).await;
+    });
+    Ok(job)
+}
+
+pub(super) async fn apply_restore(
+    engine: &Engine,
+    job: &str,
+    backup_id: &str,
+    target: &str,
+) -> Result<(), DomainError> {
+    let db = &engine.db;
+    jobs::run(db, job).await?;
+    let path = engine.store.path(backup_id);
+    jobs::progress(db, job, "checking the backup", 0, 0).await?;
+    // The file must still be the one that was written and listed.
+    verify::ensure_intact(engine, backup_id).await?;
+    let limits = engine.limits;
+    let check = path.clone();
+    let checked =
+        tokio::task::spawn_blocking(move || archive::read(&check, limits, &mut archive::CheckOnly))
+            .await
+            .map_err(|e| DomainError::Corrupt(format!("the restore check stopped: {e}")))??;
+    let total = checked.manifest.counts.items;
+    pause_point("restore:checked", target).await;
+
+    // Nothing was written until here. Now the content goes into a generation nobody sees.
+    let generation = new_generation_id();
+    db.query("CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'restoring', origin: $backup, created_at: time::now() }")
+        .bind(("gen", generation.clone()))
+        .bind(("backup", backup_id.to_string()))
+        .await?
+        .check()?;
+    let written = write_generation(engine, job, target, &path, &generation, total).await;
+    let switched = match written {
+        Ok(()) => {
+            let from = checked.manifest.schema_version;
+            migrate_restored(db, job, target, &generation, from).await
+        }
+        Err(error) => Err(error),
+    };
+    let result = match switched {
+        Ok(()) => {
+            jobs::progress(db, job, "switching", total, total).await?;
+            pause_point("restore:switching", target).await;
+            let switched = switch(db, target, &generation, &checked.namespace.title, job).await;
+            if switched.is_ok() {
+                pause_point("restore:switched", target).await;
+            }
+            switched
+        }
+        Err(error) => Err(error),
+    };
+    if result.is_err() {
+        // The half-written generation was never visible; it goes now (or at the next start).
+        let _ = db
+            .query("UPDATE type::record('generation', $gen) SET state = 'retired', retired_at = time::now()")
+            .bind(("gen", generation.clone()))
+            .await;
+        let _ = namespaces::sweep_retired(db).await;
+    }
+    result
+}
+
+/// Brings a restored generation of schema version `from` up to date, one data migration
+/// (one transaction) after the other.
+pub(super) async fn migrate_restored(
+    db: &Db,
+    job: &str,
+    target: &str,
+    generation: &str,
+    from: u32,
+) -> Result<(), DomainError> {
+    let steps = schema::generation_steps(from)?;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let count = steps.len() as u64;
+    jobs::progress(db, job, "migrating", 0, count).await?;
+    pause_point("restore:migrating", target).await;
+    for (done, step) in (1..).zip(steps) {
+        schema::migrate_generation_step(db, generation, step).await?;
+        jobs::progress(db, job, "migrating", done, count).await?;
+        pause_point("restore:migrated-step", target).await;
+    }
+    Ok(())
+}
+
+/// Points namespace `target` at `generation` in one small transaction; the previous
+/// generation is kept as the safety snapshot. A missing namespace is created.
+pub(super) async fn switch(
+    db: &Db,
+    target: &str,
+    generation: &str,
+    title: &str,
+    job: &str,
+) -> Result<(), DomainError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         LET $old = type::record('namespace', $ns).generation;
+         IF $old != NONE {
+             UPDATE type::record('generation', $old) SET state = 'snapshot', replaced_at = time::now(), replaced_by = $job;
+             UPDATE type::record('namespace', $ns) SET generation = $gen;
+         } ELSE {
+             CREATE type::record('namespace', $ns) CONTENT { name: $ns, title: $title, created_at: time::now(), generation: $gen };
+         };
+         UPDATE type::record('generation', $gen) SET state = 'active', namespace = $ns;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("ns", target.to_string()))
+    .bind(("gen", generation.to_string()))
+    .bind(("title", title.to_string()))
+    .bind(("job", job.to_string()))
+    .await
+    .and_then(check_transaction)?;
+    Ok(())
+}
+
+/// How long the content a restore replaced is kept (for an undo) before a sweep removes it.
+pub const SNAPSHOT_RETENTION: &str = "7d";

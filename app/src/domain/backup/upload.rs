@@ -1,0 +1,95 @@
+//! Uploading a backup file: checked completely, as a restore would, before it is listed.
+
+use std::path::{Path, PathBuf};
+
+use super::archive::{self};
+use super::catalog::{check_name, get};
+use super::faults::pause_point;
+use super::{Engine, new_id};
+use crate::domain::db::take_json;
+use crate::domain::{DomainError, audit};
+use crate::types::BackupInfo;
+
+/// Takes an uploaded file (already in the store's scratch area) as a new backup: checks it
+/// completely first; a file that fails is removed and nothing is listed.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] naming what is wrong with the file or the name,
+/// [`DomainError::NotFound`] for a namespace that does not exist.
+pub async fn upload(
+    engine: &Engine,
+    scratch: PathBuf,
+    name: &str,
+    ns: &str,
+    actor: &str,
+) -> Result<(BackupInfo, Option<String>), DomainError> {
+    let result = upload_checked(engine, &scratch, name, ns, actor).await;
+    let _ = std::fs::remove_file(&scratch);
+    let detail = match &result {
+        Ok((backup, _)) => format!("{} ({} bytes)", backup.name, backup.size.unwrap_or(0)),
+        Err(_) => String::new(),
+    };
+    audit::audited(&engine.db, actor, "backup upload", ns, &detail, result).await
+}
+
+pub(super) async fn upload_checked(
+    engine: &Engine,
+    scratch: &Path,
+    name: &str,
+    ns: &str,
+    actor: &str,
+) -> Result<(BackupInfo, Option<String>), DomainError> {
+    let name = check_name(name)?;
+    crate::validate::namespace_name(ns).map_err(DomainError::Invalid)?;
+    pause_point("upload:checking", ns).await;
+    let check = scratch.to_path_buf();
+    let limits = engine.limits;
+    let (sha, size) = tokio::task::spawn_blocking(move || {
+        archive::read(&check, limits, &mut archive::CheckOnly)?;
+        archive::file_digest(&check)
+    })
+    .await
+    .map_err(|e| DomainError::Corrupt(format!("the upload check stopped: {e}")))??;
+    let mut response = engine
+        .db
+        .query(
+            "SELECT name, created_at FROM backup WHERE sha256 = $sha AND status = 'completed'
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(("sha", sha.clone()))
+        .await?;
+    // The newest identical backup is the one to name: it is first in the list.
+    let same: Vec<serde_json::Value> = take_json(&mut response, 0)?;
+    let same: Vec<String> = same
+        .iter()
+        .filter_map(|row| row.get("name").and_then(|name| name.as_str()))
+        .map(str::to_string)
+        .collect();
+    let id = new_id();
+    engine.store.commit(scratch, &id)?;
+    let created = engine
+        .db
+        .query(
+            "CREATE type::record('backup', $id) CONTENT {
+                 name: $name, namespace: $ns, created_at: time::now(), status: 'completed',
+                 origin: 'uploaded', size: $size, sha256: $sha, error: NONE, created_by: $actor
+             }",
+        )
+        .bind(("id", id.clone()))
+        .bind(("name", name))
+        .bind(("ns", ns.to_string()))
+        .bind(("size", i64::try_from(size).unwrap_or(i64::MAX)))
+        .bind(("sha", sha))
+        .bind(("actor", actor.to_string()))
+        .await
+        .and_then(|r| r.check());
+    if let Err(error) = created {
+        let _ = engine.store.delete(&id);
+        return Err(error.into());
+    }
+    let duplicate = same.into_iter().next().map(|other| {
+        format!("This file is identical to backup \u{201c}{other}\u{201d}, which is listed already; both are kept.")
+    });
+    Ok((get(&engine.db, &id).await?, duplicate))
+}
