@@ -143,7 +143,7 @@ pub async fn change_own_password(current: String, new: String) -> Result<(), App
 /// (the client's own) value of `X-Forwarded-Proto` or of `Forwarded: proto=`, or an https
 /// `Origin`.
 #[cfg(feature = "ssr")]
-pub fn reached_over_https(headers: &http::HeaderMap) -> bool {
+fn reached_over_https(headers: &http::HeaderMap) -> bool {
     let first = |name: &str| {
         headers
             .get(name)

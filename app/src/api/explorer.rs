@@ -222,9 +222,16 @@ pub async fn list_items(
     namespace: String,
     folder: Option<String>,
 ) -> Result<Vec<ItemInfo>, AppError> {
+    let actor = super::actor()?;
     let db = super::services()?.db;
-    super::respond(can(&db, &namespace, folder.as_deref(), Access::Read).await)?;
-    super::respond(item::list(&db, &namespace, folder.as_deref()).await)
+    let listed = async {
+        FolderAccess::load(&db, &namespace, &actor)
+            .await?
+            .require(folder.as_deref(), Access::Read)?;
+        item::list(&db, &namespace, folder.as_deref()).await
+    }
+    .await;
+    super::respond(listed)
 }
 
 /// One item with its content.
@@ -399,22 +406,4 @@ fn folder_named(folder: &FolderInfo) -> String {
 #[cfg(feature = "ssr")]
 fn item_named(item: &ItemInfo) -> String {
     format!("{} `{}`", item.kind.as_str(), item.name)
-}
-
-/// What the signed-in user may do in namespace `ns`.
-#[cfg(feature = "ssr")]
-async fn load(db: &crate::domain::Db, ns: &str) -> Result<FolderAccess, AppError> {
-    let actor = super::actor()?;
-    Ok(FolderAccess::load(db, ns, &actor).await?)
-}
-
-/// Fails unless the signed-in user has `needed` in `folder` of `ns` (`None`: the top level).
-#[cfg(feature = "ssr")]
-async fn can(
-    db: &crate::domain::Db,
-    ns: &str,
-    folder: Option<&str>,
-    needed: Access,
-) -> Result<(), AppError> {
-    Ok(load(db, ns).await?.require(folder, needed)?)
 }

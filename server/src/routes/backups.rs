@@ -135,9 +135,10 @@ async fn open_for_download(
         Err(error) => Err(error),
     };
     match opened {
-        Ok((file, length)) if found.size.is_none_or(|size| size == length) => Ok((found, file)),
-        Ok((_, length)) => {
-            let reason = verify::mismatch_reason(found.size, length, true);
+        Ok((file, length)) => {
+            let Some(reason) = verify::mismatch_reason(found.size, length, true) else {
+                return Ok((found, file));
+            };
             if let Err(error) = verify::mark_damaged(engine, &found.id, &reason).await {
                 tracing::error!(%error, backup = found.id, "could not list a damaged backup as such");
             }

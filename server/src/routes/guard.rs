@@ -36,7 +36,7 @@ pub async fn guard(State(services): State<Services>, request: Request, next: Nex
         return method_not_allowed(&path, response);
     }
     if SERVER_FN_PATHS.contains(&path) {
-        with_status_of_error(response).await
+        with_status_of_error(&path, response).await
     } else {
         response
     }
@@ -52,13 +52,13 @@ fn method_not_allowed(path: &str, response: Response) -> Response {
         .filter(|value| !value.is_empty())
         .unwrap_or("POST")
         .to_string();
-    let mut answer = refuse(
+    let mut answer = refuse_as(
         path,
+        StatusCode::METHOD_NOT_ALLOWED,
         AppError::BadRequest(format!(
             "`{path}` is not called that way: send it as {methods}."
         )),
     );
-    *answer.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     if let Some(allowed) = allowed {
         answer.headers_mut().insert(header::ALLOW, allowed);
     }
@@ -84,14 +84,13 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
                 .starts_with("application/json")
         })
     {
-        let mut answer = refuse(
+        return refuse_as(
             &path,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::BadRequest(
                 "This endpoint reads JSON: send the arguments as one JSON object with `Content-Type: application/json`.".into(),
             ),
         );
-        *answer.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
-        return answer;
     }
     if let Some(limit) = rules::body_limit(&path) {
         let declared = request
@@ -216,15 +215,17 @@ async fn audit_refusal(services: &Services, who: &str, path: &str, refusal: &App
 /// framework answers 500 for every error raised before the function's own code runs (a body
 /// it cannot read, a missing or mistyped argument); those are the sender's mistakes, and
 /// their [`AppError`] says so.
-async fn with_status_of_error(response: Response) -> Response {
+async fn with_status_of_error(path: &str, response: Response) -> Response {
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    // Error answers are short; anything longer is passed on as it is.
+    // Error answers are short; one that cannot be read whole is the server's own failure.
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         tracing::error!("a server function's error answer could not be read");
-        return refuse_plain(AppError::Internal(
+        return refuse(
+            path,
+            AppError::Internal(
             "The server could not complete the request. Try again; if it keeps failing, the server's log says why.".into(),
         ));
     };
@@ -234,16 +235,6 @@ async fn with_status_of_error(response: Response) -> Response {
         parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-fn refuse_plain(error: AppError) -> Response {
-    let body = serde_json::to_string(&error).unwrap_or_default();
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
 }
 
 /// Whether the browser says the request was made by another site: `Sec-Fetch-Site` when
@@ -285,6 +276,11 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 fn refuse(path: &str, error: AppError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    refuse_as(path, status, error)
+}
+
+/// As [`refuse`], with a status of its own (405 and 415 have no [`AppError`] kind).
+fn refuse_as(path: &str, status: StatusCode, error: AppError) -> Response {
     if SERVER_FN_PATHS.contains(path) {
         let body = serde_json::to_string(&error).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()

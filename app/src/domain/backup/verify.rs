@@ -10,17 +10,18 @@ use super::{Engine, archive, get};
 use crate::domain::{DomainError, audit};
 use crate::types::{BackupInfo, BackupStatus, Outcome};
 
-/// Why a stored file is not the one that was listed, as the list shows it.
-pub fn mismatch_reason(expected_size: Option<u64>, size: u64, sha_matches: bool) -> String {
+/// Why a stored file of `size` bytes is not the one that was listed (with `expected_size`),
+/// as the list shows it; `None` when it is.
+pub fn mismatch_reason(expected_size: Option<u64>, size: u64, sha_matches: bool) -> Option<String> {
     match expected_size {
-        Some(expected) if expected != size => format!(
+        Some(expected) if expected != size => Some(format!(
             "The file on the server has {size} bytes where {expected} were written: it was cut off or changed on disk."
-        ),
-        _ if !sha_matches => {
+        )),
+        _ if !sha_matches => Some(
             "The file on the server no longer has the SHA-256 it was written with: it was damaged or changed on disk."
-                .to_string()
-        }
-        _ => String::new(),
+                .to_string(),
+        ),
+        _ => None,
     }
 }
 
@@ -44,15 +45,14 @@ pub async fn check_file(
         }
         Err(error) => return Err(error.into()),
     };
-    if backup.size.is_some_and(|size| size != metadata.len()) {
-        return Ok(Some(mismatch_reason(backup.size, metadata.len(), true)));
+    if let Some(reason) = mismatch_reason(backup.size, metadata.len(), true) {
+        return Ok(Some(reason));
     }
     let (sha, size) = tokio::task::spawn_blocking(move || archive::file_digest(&path))
         .await
         .map_err(|e| DomainError::Corrupt(format!("the file check stopped: {e}")))??;
     let matches = backup.sha256.as_deref().is_none_or(|listed| listed == sha);
-    let reason = mismatch_reason(backup.size, size, matches);
-    Ok((!reason.is_empty()).then_some(reason))
+    Ok(mismatch_reason(backup.size, size, matches))
 }
 
 /// Lists backup `id` as damaged, with `reason`, and records it in the audit log. A backup
@@ -180,7 +180,6 @@ impl StreamCheck {
             .map(|b| format!("{b:02x}"))
             .collect();
         let matches = backup.sha256.as_deref().is_none_or(|listed| listed == sha);
-        let reason = mismatch_reason(backup.size, self.bytes, matches);
-        (!reason.is_empty()).then_some(reason)
+        mismatch_reason(backup.size, self.bytes, matches)
     }
 }
