@@ -27,6 +27,36 @@ test('a namespace is created only with a valid name', async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
+test('while a new namespace loads, the namespace left behind is never shown under its name', async ({ page }) => {
+  const explorer = new Explorer(page);
+  const errors = await explorer.open();
+  const left = unique('left');
+  await explorer.createNamespace(left);
+  await explorer.createFolder('Processes');
+  await explorer.openFolder('Processes');
+
+  // A slow server: the new namespace's folders take three seconds to arrive.
+  await page.route('**/api/get_namespace_tree', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await route.continue();
+  });
+  const opened = unique('opened');
+  await page.getByRole('button', { name: 'New namespace' }).click();
+  const form = page.getByRole('form', { name: 'New namespace' });
+  await form.getByLabel('Name').fill(opened);
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(new RegExp(`/explorer/${opened}$`));
+  // Well before the new tree arrives, the old one (its folders, its top level) is gone.
+  await expect(explorer.tree).toBeHidden({ timeout: 1_000 });
+  await expect(explorer.folderHeading).toBeHidden({ timeout: 1_000 });
+  await expect(page.getByText('Loading…')).toBeVisible();
+  // Then the new namespace, empty, at its top level.
+  await expect(page.getByRole('button', { name: `${opened} (top level)` })).toBeVisible();
+  await expect(explorer.folderHeading).toHaveText('Top level');
+  await expect(explorer.tree.getByRole('button', { name: 'Processes' })).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
 test('folders and items are created, edited, and deleted after confirmation', async ({ page }) => {
   const explorer = new Explorer(page);
   const errors = await explorer.open();

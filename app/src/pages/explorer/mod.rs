@@ -120,12 +120,17 @@ pub fn ExplorerPage() -> impl IntoView {
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                 {move || {
                     tree.get().map(|result| {
-                        result.map(|tree| match tree {
-                            Some(tree) => view! { <NamespaceView tree/> }.into_any(),
-                            None => view! {
+                        result.map(|tree| match (tree, location.namespace.get()) {
+                            (Some(tree), Some(name)) if tree.namespace.name == name => {
+                                view! { <NamespaceView tree/> }.into_any()
+                            }
+                            (None, None) => view! {
                                 <p class="muted">"Choose a namespace to see its folders, services, models and forms, or create one."</p>
                             }
                             .into_any(),
+                            // The tree of the namespace just left, while the new one loads:
+                            // never shown under the new namespace's name.
+                            _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
                         })
                     })
                 }}
