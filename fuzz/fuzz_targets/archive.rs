@@ -1,14 +1,14 @@
 //! Feeds arbitrary bytes to the backup archive reader, as an upload would: whatever comes
 //! in, it must end in `Ok` or an error, never a panic, a hang or unbounded memory.
 //!
-//! The reader is the application's own source file (`app/src/domain/backup/archive.rs`),
+//! The reader is the application's own source file (`app/src/domain/backup/archive/`),
 //! compiled here with the two small modules it uses, so that the target needs neither the
 //! database nor the pages.
 
 #![no_main]
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-#[path = "../../app/src/domain/backup/archive.rs"]
+#[path = "../../app/src/domain/backup/archive/mod.rs"]
 mod archive;
 #[path = "../../app/src/types.rs"]
 mod types;

@@ -38,7 +38,7 @@ impl Batcher {
     fn send(&self, batch: Batch) -> Result<(), ArchiveError> {
         self.sender
             .blocking_send(batch)
-            .map_err(|_| ArchiveError::Io("the restore stopped writing".into()))
+            .map_err(|_| ArchiveError::io("the restore stopped writing"))
     }
 
     fn flush(&mut self) -> Result<(), ArchiveError> {
@@ -101,7 +101,7 @@ impl Batcher {
 
 impl archive::Visitor for Batcher {
     fn folder(&mut self, folder: FolderRecord) -> Result<(), ArchiveError> {
-        let value = serde_json::to_value(folder).map_err(|e| ArchiveError::Io(e.to_string()))?;
+        let value = serde_json::to_value(folder).map_err(ArchiveError::io)?;
         self.folders.push(value);
         if self.folders.len() >= BATCH {
             self.flush()?;

@@ -57,7 +57,7 @@ impl From<ArchiveError> for DomainError {
         match error {
             ArchiveError::Invalid(message) => DomainError::Invalid(message),
             too_new @ ArchiveError::TooNew { .. } => DomainError::Invalid(too_new.to_string()),
-            ArchiveError::Io(message) => DomainError::Io(std::io::Error::other(message)),
+            ArchiveError::Io(error) => DomainError::Io(error),
         }
     }
 }

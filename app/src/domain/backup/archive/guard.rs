@@ -1,0 +1,191 @@
+//! Reading an entry within the caps: bytes are counted as they come (never trusting the
+//! sizes the archive declares), reading stops at the per-entry and total caps and at a
+//! suspicious compression ratio, and everything read is hashed.
+
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Read, Seek};
+
+use sha2::{Digest, Sha256};
+use zip::ZipArchive;
+
+use super::{ArchiveError, EntryInfo, Limits, hex, invalid};
+
+/// Why the guard stopped reading an entry: a cap, not damage. It travels inside the
+/// `io::Error` that [`Read`] must return and is taken out again by [`damaged`] — never
+/// recognised by its text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Refused(String);
+
+/// Reads through an entry: counts bytes as they come (never trusting declared sizes), stops
+/// at the caps, and hashes.
+struct Guarded<'a, R: Read> {
+    inner: R,
+    hasher: Sha256,
+    read: u64,
+    cap: u64,
+    total: &'a Cell<u64>,
+    total_cap: u64,
+    compressed: u64,
+    max_ratio: u64,
+    path: String,
+}
+
+impl<R: Read> Read for Guarded<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        self.total.set(self.total.get() + n as u64);
+        let refuse = |message: String| std::io::Error::other(Refused(message));
+        if self.read > self.cap {
+            return Err(refuse(format!(
+                "Entry `{}` unpacks to more than {} bytes, the most one entry may hold.",
+                self.path, self.cap
+            )));
+        }
+        if self.total.get() > self.total_cap {
+            return Err(refuse(format!(
+                "The archive unpacks to more than {} bytes, the most a backup may hold.",
+                self.total_cap
+            )));
+        }
+        if self.read > 1 << 20 && self.read > self.compressed.max(1) * self.max_ratio {
+            return Err(refuse(format!(
+                "Entry `{}` unpacks to far more than it takes packed (a \"zip bomb\").",
+                self.path
+            )));
+        }
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn entry_reader<'a, R: Read + Seek>(
+    zip: &'a mut ZipArchive<R>,
+    index: usize,
+    path: &str,
+) -> Result<(zip::read::ZipFile<'a, R>, u64), ArchiveError> {
+    let entry = zip.by_index(index).map_err(|error| {
+        invalid(format!(
+            "Entry `{path}` cannot be read ({error}): the file is damaged."
+        ))
+    })?;
+    let compressed = entry.compressed_size();
+    Ok((entry, compressed))
+}
+
+/// What a failed read of entry `path` means: a cap reached (the guard's own refusal), or
+/// damaged data (anything the zip reader or the decompressor reports).
+fn damaged(path: &str, error: &std::io::Error) -> ArchiveError {
+    match error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<Refused>())
+    {
+        Some(Refused(message)) => invalid(message.clone()),
+        None => invalid(format!(
+            "Entry `{path}` is damaged ({error}): its data does not match its checksum or ends early."
+        )),
+    }
+}
+
+/// A whole entry in memory (for small ones: the manifest, the namespace, large contents up
+/// to the per-entry cap) with its SHA-256.
+pub(super) fn read_entry<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
+    index: usize,
+    path: &str,
+    limits: Limits,
+    total: &Cell<u64>,
+) -> Result<(Vec<u8>, String), ArchiveError> {
+    let (entry, compressed) = entry_reader(zip, index, path)?;
+    let cap = limits.max_entry_bytes.min(64 << 20);
+    let mut guarded = Guarded {
+        inner: entry,
+        hasher: Sha256::new(),
+        read: 0,
+        cap,
+        total,
+        total_cap: limits.max_total_bytes,
+        compressed,
+        max_ratio: limits.max_ratio,
+        path: path.to_string(),
+    };
+    let mut bytes = Vec::new();
+    guarded
+        .read_to_end(&mut bytes)
+        .map_err(|e| damaged(path, &e))?;
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(invalid(format!(
+            "The archive is refused: entry `{path}` is an archive inside the archive."
+        )));
+    }
+    let sha = hex(&guarded.hasher.finalize());
+    Ok((bytes, sha))
+}
+
+/// An NDJSON entry line by line (each at most 16 MiB); returns its SHA-256 and size. When a
+/// line is refused, the rest of the entry is still read: if its checksum does not hold, the
+/// entry is reported as damaged (the cause), not the line (the symptom).
+pub(super) fn read_lines<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
+    index: usize,
+    expected: &EntryInfo,
+    limits: Limits,
+    total: &Cell<u64>,
+    mut each: impl FnMut(&str, u64) -> Result<(), ArchiveError>,
+) -> Result<(String, u64), ArchiveError> {
+    const LINE_MAX: u64 = 16 << 20;
+    let path = expected.path.as_str();
+    let (entry, compressed) = entry_reader(zip, index, path)?;
+    let guarded = Guarded {
+        inner: entry,
+        hasher: Sha256::new(),
+        read: 0,
+        cap: limits.max_entry_bytes,
+        total,
+        total_cap: limits.max_total_bytes,
+        compressed,
+        max_ratio: limits.max_ratio,
+        path: path.to_string(),
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, guarded);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    let lines: Result<(), ArchiveError> = loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(LINE_MAX + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| damaged(path, &e))?;
+        if n == 0 {
+            break Ok(());
+        }
+        number += 1;
+        if n as u64 > LINE_MAX {
+            break Err(invalid(format!(
+                "{path}, line {number}: the line is too long."
+            )));
+        }
+        let Ok(text) = std::str::from_utf8(&line) else {
+            break Err(invalid(format!("{path}, line {number}: not UTF-8 text.")));
+        };
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.is_empty() {
+            continue;
+        }
+        if let Err(error) = each(text, number) {
+            break Err(error);
+        }
+    };
+    if lines.is_err() {
+        std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| damaged(path, &e))?;
+    }
+    let guarded = reader.into_inner();
+    let (sha, size) = (hex(&guarded.hasher.finalize()), guarded.read);
+    if lines.is_err() && (sha != expected.sha256 || size != expected.size) {
+        return Err(invalid(format!(
+            "Entry `{path}` does not match its checksum in the manifest: the file is damaged or was changed."
+        )));
+    }
+    lines.map(|()| (sha, size))
+}
