@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
+use surrealdb::types::QueryError;
 use surrealdb::{IndexedResults, Surreal};
 
 use super::DomainError;
@@ -188,7 +189,21 @@ pub async fn close(db: Db, options: &DbOptions) -> bool {
 /// Whether a database error is a transaction that conflicted with another one writing the
 /// same records at the same moment: it changed nothing, and can be run again.
 pub fn is_conflict(error: &surrealdb::Error) -> bool {
-    error.to_string().contains("can be retried")
+    error.query_details() == Some(&QueryError::TransactionConflict)
+}
+
+/// Whether a database error refuses a write because the record, or a unique index entry,
+/// exists already.
+///
+/// A record that exists is reported with its kind (`AlreadyExists`). A unique index's
+/// refusal is not: the engine (SurrealDB 3.3) reports it as an internal error without
+/// details, so for that one case its message is the only sign, and only an internal error's
+/// message is looked at.
+pub fn is_duplicate(error: &surrealdb::Error) -> bool {
+    error.is_already_exists()
+        || (error.is_internal()
+            && error.message().starts_with("Database index `")
+            && error.message().contains("` already contains "))
 }
 
 /// How often [`retry_conflicts`] runs a transaction at most.
@@ -233,7 +248,7 @@ pub fn check_transaction(mut response: IndexedResults) -> Result<IndexedResults,
     errors.sort_by_key(|(index, _)| *index);
     let cause = errors
         .iter()
-        .position(|(_, error)| !error.to_string().contains("due to a failed transaction"))
+        .position(|(_, error)| error.query_details() != Some(&QueryError::NotExecuted))
         .unwrap_or(0);
     if errors.is_empty() {
         Ok(response)
@@ -261,6 +276,84 @@ pub fn take_json<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn memory() -> Db {
+        let db = connect(&DbOptions::memory())
+            .await
+            .expect("an in-memory database");
+        db.query("DEFINE TABLE t SCHEMALESS; DEFINE INDEX unique_v ON t FIELDS v UNIQUE;")
+            .await
+            .and_then(IndexedResults::check)
+            .expect("a table with a unique index");
+        db
+    }
+
+    #[tokio::test]
+    async fn an_existing_record_and_a_unique_index_are_duplicates_and_nothing_else_is() {
+        let db = memory().await;
+        db.query("CREATE t:1 SET v = 1")
+            .await
+            .and_then(IndexedResults::check)
+            .expect("the first record");
+        let refuse = async |query: &str| {
+            db.query(query)
+                .await
+                .and_then(check_transaction)
+                .expect_err("a refused write")
+        };
+        assert!(is_duplicate(&refuse("CREATE t:1 SET v = 2").await));
+        assert!(is_duplicate(&refuse("CREATE t:2 SET v = 1").await));
+        // The cause of a failed transaction, not a statement cancelled with it.
+        let cause = refuse("BEGIN; CREATE t:3 SET v = 3; CREATE t:4 SET v = 1; COMMIT;").await;
+        assert!(is_duplicate(&cause), "{cause}");
+        // Words alone do not make a duplicate.
+        let thrown =
+            refuse("THROW 'the record already exists; index `x` already contains 1'").await;
+        assert!(!is_duplicate(&thrown));
+        assert!(!is_conflict(&thrown));
+    }
+
+    #[tokio::test]
+    async fn conflicting_writes_are_recognised_by_their_kind_and_retried_until_all_apply() {
+        let db = memory().await;
+        db.query("CREATE counter:1 SET n = 0")
+            .await
+            .and_then(IndexedResults::check)
+            .expect("a counter");
+        let (writers, increments) = (8, 10);
+        let mut tasks = Vec::new();
+        for _ in 0..writers {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..increments {
+                    retry_conflicts(|| async {
+                        db.query("BEGIN; UPDATE counter:1 SET n += 1; COMMIT;")
+                            .await
+                            .and_then(check_transaction)
+                    })
+                    .await
+                    .expect("an increment, retried past conflicts");
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("a writer");
+        }
+        let n: Option<i64> = db
+            .query("SELECT VALUE n FROM ONLY counter:1")
+            .await
+            .and_then(|mut r| r.take(0))
+            .expect("the counter");
+        assert_eq!(n, Some(writers * increments));
+        let conflict = surrealdb::Error::query(
+            "Transaction conflict: this transaction can be retried".into(),
+            QueryError::TransactionConflict,
+        );
+        assert!(is_conflict(&conflict));
+        assert!(!is_conflict(&surrealdb::Error::internal(
+            "this transaction can be retried".into()
+        )));
+    }
 
     #[tokio::test]
     async fn an_embedded_database_that_opens_slowly_is_waited_for() {

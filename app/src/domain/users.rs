@@ -27,7 +27,7 @@ async fn hashing<T: Send + 'static>(
         .map_err(|e| DomainError::Corrupt(format!("password hashing: {e}")))?;
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| DomainError::Corrupt(format!("password hashing stopped: {e}")))
+        .map_err(DomainError::stopped("password hashing"))
 }
 
 async fn hash(password: &str) -> Result<String, DomainError> {
@@ -77,7 +77,7 @@ pub async fn create(
         .and_then(|response| response.check());
     match result {
         Ok(_) => get(db, name).await,
-        Err(error) if super::content::is_duplicate(&error) => Err(DomainError::Conflict(format!(
+        Err(error) if super::db::is_duplicate(&error) => Err(DomainError::Conflict(format!(
             "A user named `{name}` exists already."
         ))),
         Err(error) => Err(error.into()),

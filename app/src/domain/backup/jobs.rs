@@ -47,7 +47,7 @@ pub async fn start(
     .await;
     match result {
         Ok(_) => get(db, id).await,
-        Err(error) if super::super::content::is_duplicate(&error) => {
+        Err(error) if crate::domain::db::is_duplicate(&error) => {
             Err(DomainError::Conflict(format!(
                 "A backup or restore of namespace `{namespace}` is running already. Wait until it has finished, then try again."
             )))

@@ -113,12 +113,6 @@ pub(crate) fn namespace_not_found(name: &str) -> DomainError {
     ))
 }
 
-/// Whether a database error is a unique index refusing a duplicate.
-pub(crate) fn is_duplicate(error: &surrealdb::Error) -> bool {
-    let text = error.to_string();
-    text.contains("already contains") || text.contains("already exists")
-}
-
 /// Where names must be unique: folders among their siblings, items within their folder.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Siblings {
@@ -164,7 +158,7 @@ pub(crate) fn map_duplicate(
     taken: fn(&str) -> DomainError,
 ) -> impl Fn(surrealdb::Error) -> DomainError + '_ {
     move |error| {
-        if is_duplicate(&error) {
+        if crate::domain::db::is_duplicate(&error) {
             taken(name)
         } else {
             error.into()

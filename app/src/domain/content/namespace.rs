@@ -35,9 +35,9 @@ pub async fn create(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo, D
         .and_then(check_transaction);
     match result {
         Ok(_) => get(db, name).await,
-        Err(error) if super::is_duplicate(&error) => Err(DomainError::Conflict(format!(
-            "A namespace named `{name}` exists already. Choose another name."
-        ))),
+        Err(error) if crate::domain::db::is_duplicate(&error) => Err(DomainError::Conflict(
+            format!("A namespace named `{name}` exists already. Choose another name."),
+        )),
         Err(error) => Err(error.into()),
     }
 }
