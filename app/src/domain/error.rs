@@ -56,9 +56,30 @@ pub enum DomainError {
     /// A file system error.
     #[error("file system error: {0}")]
     Io(#[from] std::io::Error),
+
+    /// A task of the server stopped before it finished: it panicked, or was cancelled at
+    /// shutdown. What it was doing did not complete.
+    #[error("{task} stopped before it finished ({how})")]
+    Stopped {
+        task: &'static str,
+        how: &'static str,
+    },
 }
 
 impl DomainError {
+    /// The error of a task named `task` that did not finish, for
+    /// `spawn_blocking(…).await.map_err(DomainError::stopped("the backup writer"))`.
+    pub fn stopped(task: &'static str) -> impl FnOnce(tokio::task::JoinError) -> DomainError {
+        move |error| DomainError::Stopped {
+            task,
+            how: if error.is_cancelled() {
+                "cancelled"
+            } else {
+                "it panicked"
+            },
+        }
+    }
+
     /// Whether the error is one the user can act on (its message says how), rather than
     /// the server's own failure, whose text is for the log only.
     pub fn is_for_the_user(&self) -> bool {

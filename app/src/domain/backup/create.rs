@@ -177,7 +177,7 @@ pub(super) async fn write_backup(
         archive::file_digest(&check)
     })
     .await
-    .map_err(|e| DomainError::Corrupt(format!("the backup writer stopped: {e}")))?;
+    .map_err(DomainError::stopped("the backup writer"))?;
     let (sha, size) = match digest {
         Ok(digest) => digest,
         Err(error) => {
@@ -315,7 +315,7 @@ pub(super) async fn snapshot_into(
     drop(sender);
     let written = writer
         .await
-        .map_err(|e| DomainError::Corrupt(format!("the archive writer stopped: {e}")))?;
+        .map_err(DomainError::stopped("the archive writer"))?;
     produced?;
     written?;
     Ok(())

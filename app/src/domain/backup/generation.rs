@@ -171,7 +171,7 @@ pub(super) async fn write_generation(
     let mut failed = None;
     while let Some(result) = writers.join_next().await {
         let result = result
-            .map_err(|e| DomainError::Corrupt(format!("a restore writer stopped: {e}")))
+            .map_err(DomainError::stopped("a restore writer"))
             .and_then(|written| written);
         if let Err(error) = result {
             failed.get_or_insert(error);
@@ -181,7 +181,7 @@ pub(super) async fn write_generation(
     drop(receiver);
     let read = reader
         .await
-        .map_err(|e| DomainError::Corrupt(format!("the restore reader stopped: {e}")))?;
+        .map_err(DomainError::stopped("the restore reader"))?;
     if let Some(error) = failed {
         return Err(error);
     }

@@ -99,7 +99,7 @@ pub(super) async fn apply_restore(
     let checked =
         tokio::task::spawn_blocking(move || archive::read(&check, limits, &mut archive::CheckOnly))
             .await
-            .map_err(|e| DomainError::Corrupt(format!("the restore check stopped: {e}")))??;
+            .map_err(DomainError::stopped("the restore check"))??;
     let total = checked.manifest.counts.items;
     pause_point("restore:checked", target).await;
 

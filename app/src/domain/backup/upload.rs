@@ -50,7 +50,7 @@ pub(super) async fn upload_checked(
         archive::file_digest(&check)
     })
     .await
-    .map_err(|e| DomainError::Corrupt(format!("the upload check stopped: {e}")))??;
+    .map_err(DomainError::stopped("the upload check"))??;
     let mut response = engine
         .db
         .query(

@@ -50,7 +50,7 @@ pub async fn check_file(
     }
     let (sha, size) = tokio::task::spawn_blocking(move || archive::file_digest(&path))
         .await
-        .map_err(|e| DomainError::Corrupt(format!("the file check stopped: {e}")))??;
+        .map_err(DomainError::stopped("the file check"))??;
     let matches = backup.sha256.as_deref().is_none_or(|listed| listed == sha);
     Ok(mismatch_reason(backup.size, size, matches))
 }
