@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::backup::archive::{self, Limits};
+use app::domain::backup::progress::{Progress, Reported};
 use app::domain::backup::store::LocalStore;
 use app::domain::backup::{self, Engine, jobs};
 use app::domain::content::item::NewItem;
@@ -106,6 +107,44 @@ async fn sample(db: &Db, ns: &str) {
         .await
         .expect("item");
     }
+}
+
+/// Progress as a test watches it: every report, in order, with no database.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(&'static str, u64, u64)>>);
+
+impl Progress for Recorded {
+    fn report(&self, phase: &'static str, done: u64, total: u64) -> Reported<'_> {
+        self.0.lock().expect("reports").push((phase, done, total));
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+#[tokio::test]
+async fn a_backup_is_written_without_a_job_and_its_progress_is_watched_without_a_database() {
+    let s = setup().await;
+    sample(&s.engine.db, "plain").await;
+    let progress = Recorded::default();
+    let (size, sha) = backup::write_backup(&s.engine, "0190f00d", "plain", &progress)
+        .await
+        .expect("a backup written");
+    let reports = progress.0.into_inner().expect("reports");
+    assert_eq!(
+        reports.first(),
+        Some(&("writing items", 0, 4)),
+        "{reports:?}"
+    );
+    assert!(reports.contains(&("writing items", 4, 4)), "{reports:?}");
+    assert_eq!(reports.last(), Some(&("verifying", 0, 0)), "{reports:?}");
+    // No job ran, and nothing was listed: the file is in the store, complete.
+    assert!(jobs::recent(&s.engine.db).await.expect("jobs").is_empty());
+    assert!(backup::list(&s.engine.db).await.expect("list").is_empty());
+    let path = s.engine.store.path("0190f00d");
+    assert_eq!(archive::file_digest(&path).expect("digest"), (sha, size));
+    let checked =
+        archive::read(&path, Limits::default(), &mut archive::CheckOnly).expect("a sound archive");
+    assert_eq!(checked.manifest.counts.items, 4);
+    assert_eq!(checked.manifest.namespace, "plain");
 }
 
 /// Everything a namespace holds, keyed by path, comparable across namespaces.

@@ -11,6 +11,7 @@ use super::archive::{
 };
 use super::catalog::{check_name, get};
 use super::faults::pause_point;
+use super::progress::{JobProgress, Progress};
 use super::{Engine, FINISH_JOB, job_error, jobs, new_id};
 use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
@@ -70,7 +71,11 @@ pub(super) async fn start_backup(
     let task_engine = engine.clone();
     let (task_id, task_ns, task_actor) = (id.clone(), ns.to_string(), actor.to_string());
     tokio::spawn(async move {
-        let result = write_backup(&task_engine, &task_id, &task_ns).await;
+        let progress = JobProgress::new(&task_engine.db, &task_id);
+        let result = match jobs::run(&task_engine.db, &task_id).await {
+            Ok(()) => write_backup(&task_engine, &task_id, &task_ns, &progress).await,
+            Err(error) => Err(error),
+        };
         conclude_backup(&task_engine, &task_id, &task_ns, &name, &task_actor, result).await;
     });
     Ok((backup, job))
@@ -149,19 +154,24 @@ pub(super) struct ItemRow {
     updated_by: Option<String>,
 }
 
-/// Writes the backup file: a snapshot of the namespace read in one read transaction
-/// (edits made meanwhile are all out), streamed into the archive on a blocking thread.
-/// Returns its size and SHA-256.
-pub(super) async fn write_backup(
+/// Writes backup `id` of namespace `ns` into the store, reporting to `progress`: a snapshot
+/// of the namespace read in one read transaction (edits made meanwhile are all out),
+/// streamed into the archive on a blocking thread, checked, and moved into place. It is not
+/// listed: the caller lists it (a job, with its outcome). Returns its size and SHA-256.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for a missing namespace; the database's or the file system's
+/// error. Nothing is left in the store then.
+pub async fn write_backup(
     engine: &Engine,
     id: &str,
     ns: &str,
+    progress: &dyn Progress,
 ) -> Result<(u64, String), DomainError> {
-    let db = &engine.db;
-    jobs::run(db, id).await?;
     let scratch = engine.store.scratch_path(id);
-    let tx = db.clone().begin().await?;
-    let result = snapshot_into(engine, &tx, id, ns, &scratch).await;
+    let tx = engine.db.clone().begin().await?;
+    let result = snapshot_into(&tx, ns, &scratch, progress).await;
     if let Err(error) = tx.cancel().await {
         tracing::warn!(%error, "could not end a backup's read transaction");
     }
@@ -169,7 +179,7 @@ pub(super) async fn write_backup(
         let _ = std::fs::remove_file(&scratch);
         return Err(error);
     }
-    jobs::progress(db, id, "verifying", 0, 0).await?;
+    progress.report("verifying", 0, 0).await?;
     let check = scratch.clone();
     let limits = engine.limits;
     let digest = tokio::task::spawn_blocking(move || {
@@ -193,14 +203,12 @@ pub(super) async fn write_backup(
     Ok((size, sha))
 }
 
-pub(super) async fn snapshot_into(
-    engine: &Engine,
+async fn snapshot_into(
     tx: &surrealdb::method::Transaction<surrealdb::engine::any::Any>,
-    id: &str,
     ns: &str,
     scratch: &Path,
+    progress: &dyn Progress,
 ) -> Result<(), DomainError> {
-    let db = &engine.db;
     #[derive(serde::Deserialize)]
     struct Head {
         title: Option<String>,
@@ -274,8 +282,7 @@ pub(super) async fn snapshot_into(
         for folder in folders {
             send(Record::Folder(folder)).await?;
         }
-        jobs::progress(db, id, "writing items", 0, total).await?;
-        let throttle = jobs::Throttle::default();
+        progress.report("writing items", 0, total).await?;
         let mut done = 0u64;
         for (from, to) in crate::domain::content::key_ranges(total) {
             let mut response = tx
@@ -304,9 +311,7 @@ pub(super) async fn snapshot_into(
                 send(Record::Item(record, row.content)).await?;
                 done += 1;
             }
-            if throttle.ready() {
-                jobs::progress(db, id, "writing items", done, total.max(done)).await?;
-            }
+            progress.tick("writing items", done, total.max(done)).await?;
             pause_point("backup:writing", ns).await;
         }
         Ok(())

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio::sync::mpsc;
 
+use super::Engine;
 use super::archive::{self, ArchiveError, FolderRecord, ItemRecord};
 use super::faults::pause_point;
-use super::{Engine, jobs};
+use super::progress::Progress;
 use crate::domain::DomainError;
 
 /// A batch of records for the database, from the archive reader's thread.
@@ -131,7 +132,7 @@ impl archive::Visitor for Batcher {
 
 pub(super) async fn write_generation(
     engine: &Engine,
-    job: &str,
+    progress: &Arc<dyn Progress>,
     target: &str,
     path: &Path,
     generation: &str,
@@ -153,18 +154,16 @@ pub(super) async fn write_generation(
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
     let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let throttle = Arc::new(jobs::Throttle::default());
     let mut writers = tokio::task::JoinSet::new();
     for _ in 0..WRITERS {
         let writer = Writer {
             engine: engine.clone(),
-            job: job.to_string(),
+            progress: Arc::clone(progress),
             target: target.to_string(),
             generation: generation.to_string(),
             total,
             receiver: Arc::clone(&receiver),
             done: Arc::clone(&done),
-            throttle: Arc::clone(&throttle),
         };
         writers.spawn(writer.run());
     }
@@ -193,14 +192,13 @@ pub(super) async fn write_generation(
 /// it closes the channel, so that the other writers and the reader stop too).
 pub(super) struct Writer {
     engine: Engine,
-    job: String,
+    progress: Arc<dyn Progress>,
     /// The namespace restored into.
     target: String,
     generation: String,
     total: u64,
     receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Batch>>>,
     done: Arc<std::sync::atomic::AtomicU64>,
-    throttle: Arc<jobs::Throttle>,
 }
 
 impl Writer {
@@ -244,9 +242,8 @@ impl Writer {
                     .done
                     .fetch_add(count, std::sync::atomic::Ordering::Relaxed)
                     + count;
-                if self.throttle.ready() {
-                    let _ = jobs::progress(db, &self.job, "writing items", done, self.total).await;
-                }
+                // Progress is for the watcher; a restore does not fail for want of it.
+                let _ = self.progress.tick("writing items", done, self.total).await;
                 pause_point("restore:writing", &self.target).await;
             }
         }

@@ -104,31 +104,7 @@ pub async fn recent(db: &Db) -> Result<Vec<JobInfo>, DomainError> {
     take_json(&mut response, 0)
 }
 
-/// How often a job records its progress at most: each record is a commit, and a watcher
-/// polls about twice a second.
-const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// Lets a job's progress through at most every [`PROGRESS_EVERY`] (shared by the writers of
-/// one job).
-#[derive(Debug, Default)]
-pub struct Throttle(std::sync::Mutex<Option<std::time::Instant>>);
-
-impl Throttle {
-    /// Whether progress may be recorded now (and, if so, the clock starts again).
-    pub fn ready(&self) -> bool {
-        let mut last = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.is_some_and(|at| at.elapsed() < PROGRESS_EVERY) {
-            return false;
-        }
-        *last = Some(std::time::Instant::now());
-        true
-    }
-}
-
-/// Records progress.
+/// Records a job's progress (through [`JobProgress`](super::progress::JobProgress)).
 ///
 /// # Errors
 ///

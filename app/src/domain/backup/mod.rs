@@ -8,7 +8,8 @@
 //!   ([`generation`]), migrated, switched to in one small transaction;
 //! - [`recover`](mod@recover): what a crash left, put right at start-up;
 //! - [`verify`]: stored files checked against what was written;
-//! - [`jobs`], [`store`], [`archive`]: durable jobs, the file store, the archive format;
+//! - [`jobs`], [`progress`], [`store`], [`archive`]: durable jobs and how far they are, the
+//!   file store, the archive format;
 //! - `faults`: the test fault points.
 
 pub mod archive;
@@ -17,6 +18,7 @@ mod create;
 mod faults;
 mod generation;
 pub mod jobs;
+pub mod progress;
 mod recover;
 mod restore;
 pub mod store;
@@ -26,7 +28,7 @@ pub mod verify;
 use std::sync::Arc;
 
 pub use self::catalog::{check_name, delete, download_name, get, list, upload_name};
-pub use self::create::create;
+pub use self::create::{create, write_backup};
 pub use self::recover::recover;
 pub use self::restore::{SNAPSHOT_RETENTION, restore};
 pub use self::upload::upload;

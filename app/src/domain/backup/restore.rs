@@ -5,6 +5,9 @@ use super::archive::{self};
 use super::catalog::get;
 use super::faults::pause_point;
 use super::generation::write_generation;
+use std::sync::Arc;
+
+use super::progress::{JobProgress, Progress};
 use super::{Engine, job_error, jobs, new_id, verify};
 use crate::domain::content::{namespace as namespaces, new_generation_id};
 use crate::domain::db::check_transaction;
@@ -90,8 +93,9 @@ pub(super) async fn apply_restore(
 ) -> Result<(), DomainError> {
     let db = &engine.db;
     jobs::run(db, job).await?;
+    let progress: Arc<dyn Progress> = Arc::new(JobProgress::new(db, job));
     let path = engine.store.path(backup_id);
-    jobs::progress(db, job, "checking the backup", 0, 0).await?;
+    progress.report("checking the backup", 0, 0).await?;
     // The file must still be the one that was written and listed.
     verify::ensure_intact(engine, backup_id).await?;
     let limits = engine.limits;
@@ -110,17 +114,17 @@ pub(super) async fn apply_restore(
         .bind(("backup", backup_id.to_string()))
         .await?
         .check()?;
-    let written = write_generation(engine, job, target, &path, &generation, total).await;
+    let written = write_generation(engine, &progress, target, &path, &generation, total).await;
     let switched = match written {
         Ok(()) => {
             let from = checked.manifest.schema_version;
-            migrate_restored(db, job, target, &generation, from).await
+            migrate_restored(db, &*progress, target, &generation, from).await
         }
         Err(error) => Err(error),
     };
     let result = match switched {
         Ok(()) => {
-            jobs::progress(db, job, "switching", total, total).await?;
+            progress.report("switching", total, total).await?;
             pause_point("restore:switching", target).await;
             let switched = switch(db, target, &generation, &checked.namespace.title, job).await;
             if switched.is_ok() {
@@ -145,7 +149,7 @@ pub(super) async fn apply_restore(
 /// (one transaction) after the other.
 pub(super) async fn migrate_restored(
     db: &Db,
-    job: &str,
+    progress: &dyn Progress,
     target: &str,
     generation: &str,
     from: u32,
@@ -155,11 +159,11 @@ pub(super) async fn migrate_restored(
         return Ok(());
     }
     let count = steps.len() as u64;
-    jobs::progress(db, job, "migrating", 0, count).await?;
+    progress.report("migrating", 0, count).await?;
     pause_point("restore:migrating", target).await;
     for (done, step) in (1..).zip(steps) {
         schema::migrate_generation_step(db, generation, step).await?;
-        jobs::progress(db, job, "migrating", done, count).await?;
+        progress.report("migrating", done, count).await?;
         pause_point("restore:migrated-step", target).await;
     }
     Ok(())
