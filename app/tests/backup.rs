@@ -21,6 +21,8 @@ use common::{fresh_db, role, user};
 
 struct Setup {
     engine: Engine,
+    /// The engine's store, where tests reach its files as a disk would.
+    files: LocalStore,
     dir: tempfile::TempDir,
 }
 
@@ -29,6 +31,7 @@ async fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = LocalStore::open(&dir.path().join("backups")).expect("store");
     Setup {
+        files: store.clone(),
         engine: Engine {
             db,
             store: Arc::new(store),
@@ -139,7 +142,7 @@ async fn a_backup_is_written_without_a_job_and_its_progress_is_watched_without_a
     // No job ran, and nothing was listed: the file is in the store, complete.
     assert!(jobs::recent(&s.engine.db).await.expect("jobs").is_empty());
     assert!(backup::list(&s.engine.db).await.expect("list").is_empty());
-    let path = s.engine.store.path("0190f00d");
+    let path = s.files.path("0190f00d");
     assert_eq!(archive::file_digest(&path).expect("digest"), (sha, size));
     let checked =
         archive::read(&path, Limits::default(), &mut archive::CheckOnly).expect("a sound archive");
@@ -235,7 +238,7 @@ async fn a_backup_restores_into_another_namespace_exactly() {
     let listed = backup::list(db).await.expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name, "Nightly — 夜間", "trimmed");
-    let (sha, size) = archive::file_digest(&setup.engine.store.path(&id)).expect("file");
+    let (sha, size) = archive::file_digest(&setup.files.path(&id)).expect("file");
     assert_eq!(listed[0].sha256.as_deref(), Some(sha.as_str()));
     assert_eq!(listed[0].size, Some(size));
 
@@ -280,8 +283,8 @@ async fn two_backups_of_the_same_data_differ_only_in_their_timestamp() {
     sample(db, "ns").await;
     let first = backup_of(&setup, "ns", "one").await;
     let second = backup_of(&setup, "ns", "two").await;
-    let a = entries(&setup.engine.store.path(&first));
-    let b = entries(&setup.engine.store.path(&second));
+    let a = entries(&setup.files.path(&first));
+    let b = entries(&setup.files.path(&second));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     assert_eq!(a.keys().next().map(String::as_str), Some("manifest.json"));
     for (name, bytes) in &a {
@@ -372,7 +375,7 @@ async fn a_job_holds_its_namespace_and_a_backup_in_use_cannot_be_deleted() {
         .await
         .expect("deleted");
     assert!(backup::list(db).await.expect("list").is_empty());
-    assert!(!setup.engine.store.path(&id).exists(), "the file is gone");
+    assert!(!setup.files.path(&id).exists(), "the file is gone");
 }
 
 #[tokio::test]
@@ -493,7 +496,7 @@ async fn an_interrupted_job_is_failed_at_start_up_and_leaves_nothing_behind() {
 async fn valid_backup(setup: &Setup) -> (PathBuf, Vec<(String, Vec<u8>)>) {
     sample(&setup.engine.db, "ns").await;
     let id = backup_of(setup, "ns", "valid").await;
-    let path = setup.engine.store.path(&id);
+    let path = setup.files.path(&id);
     let list = entries(&path)
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -655,6 +658,7 @@ macro_rules! hostile {
                     limits: $limits,
                     ..setup.engine.clone()
                 },
+                files: setup.files,
                 dir: setup.dir,
             };
             refused(&setup, &$file, $expected).await;
@@ -1554,9 +1558,8 @@ async fn a_large_namespace_is_backed_up_whole_in_key_order() {
         .expect("odd item");
     }
     let id = backup_of(&setup, "large", "Large").await;
-    let mut zip =
-        zip::ZipArchive::new(std::fs::File::open(setup.engine.store.path(&id)).expect("file"))
-            .expect("zip");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(setup.files.path(&id)).expect("file"))
+        .expect("zip");
     let mut lines = String::new();
     zip.by_name("items.ndjson")
         .expect("items")

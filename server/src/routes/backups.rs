@@ -4,6 +4,7 @@
 //! Administrators only (the request guard refuses everyone else first).
 
 use app::api::rules::ADMINS_ONLY;
+use app::domain::backup::store::ByteStream;
 use app::domain::backup::{self, Engine, verify};
 use app::domain::{DomainError, Services, audit};
 use app::error::AppError;
@@ -67,7 +68,7 @@ async fn download(
         Err(error) => return error_response(error),
     };
     let engine = &services.backups;
-    let (found, file) = match open_for_download(engine, &query.id).await {
+    let (found, bytes) = match open_for_download(engine, &query.id).await {
         Ok(opened) => opened,
         Err(error) => {
             let outcome = if error.status_code() >= 500 {
@@ -94,11 +95,7 @@ async fn download(
         detail: &found.name,
     };
     audit::record_or_log(&engine.db, event).await;
-    let stream = checked_stream(
-        tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024),
-        engine.clone(),
-        found.clone(),
-    );
+    let stream = checked_stream(bytes, engine.clone(), found.clone());
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
@@ -114,12 +111,12 @@ async fn download(
     (headers, Body::from_stream(stream)).into_response()
 }
 
-/// Backup `id` and its file, opened, when it may be downloaded: completed, and its file as
+/// Backup `id` and its file's bytes, when it may be downloaded: completed, and its file as
 /// long as it was written (a damaged one is listed as such and refused).
 async fn open_for_download(
     engine: &Engine,
     id: &str,
-) -> Result<(BackupInfo, tokio::fs::File), AppError> {
+) -> Result<(BackupInfo, ByteStream), AppError> {
     let found = backup::get(&engine.db, id).await?;
     if found.status == BackupStatus::Damaged {
         return Err(damaged(&found, found.error.as_deref().unwrap_or_default()));
@@ -130,14 +127,18 @@ async fn open_for_download(
             found.name
         )));
     }
-    let opened = match tokio::fs::File::open(engine.store.path(&found.id)).await {
-        Ok(file) => file.metadata().await.map(|metadata| (file, metadata.len())),
+    let opened = match engine.store.size(&found.id).await {
+        Ok(Some(length)) => match engine.store.get(&found.id, None).await {
+            Ok(bytes) => Ok((bytes, length)),
+            Err(error) => Err(error),
+        },
+        Ok(None) => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
         Err(error) => Err(error),
     };
     match opened {
-        Ok((file, length)) => {
+        Ok((bytes, length)) => {
             let Some(reason) = verify::mismatch_reason(found.size, length, true) else {
-                return Ok((found, file));
+                return Ok((found, bytes));
             };
             if let Err(error) = verify::mark_damaged(engine, &found.id, &reason).await {
                 tracing::error!(%error, backup = found.id, "could not list a damaged backup as such");
@@ -166,12 +167,12 @@ fn damaged(backup: &BackupInfo, reason: &str) -> AppError {
 /// reports it failed, and nobody keeps a damaged copy for a good one), and the backup is
 /// listed as damaged.
 fn checked_stream(
-    file: tokio_util::io::ReaderStream<tokio::fs::File>,
+    file: ByteStream,
     engine: Engine,
     listed: BackupInfo,
 ) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> {
     struct State {
-        file: tokio_util::io::ReaderStream<tokio::fs::File>,
+        file: ByteStream,
         check: verify::StreamCheck,
         held: Option<axum::body::Bytes>,
         engine: Engine,

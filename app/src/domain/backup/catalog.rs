@@ -103,7 +103,7 @@ pub async fn delete(engine: &Engine, id: &str, actor: &str) -> Result<BackupInfo
             .await?
             .check()?;
         // The entry goes first: a file without an entry is harmless, the reverse is not.
-        if let Err(error) = engine.store.delete(id) {
+        if let Err(error) = engine.store.delete(id).await {
             tracing::warn!(%error, backup = id, "could not remove a deleted backup's file");
         }
         Ok(())

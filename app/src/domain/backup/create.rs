@@ -195,7 +195,7 @@ pub async fn write_backup(
             return Err(error.into());
         }
     };
-    if let Err(error) = engine.store.commit(&scratch, id) {
+    if let Err(error) = engine.store.put_file(id, &scratch).await {
         let _ = std::fs::remove_file(&scratch);
         return Err(error.into());
     }

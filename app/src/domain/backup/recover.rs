@@ -18,16 +18,18 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
         .await?;
     let interrupted: Vec<String> = take_json(&mut response, 0)?;
     for id in interrupted {
-        let path = engine.store.path(&id);
-        if !path.exists() {
+        if engine.store.size(&id).await?.is_none() {
             continue;
         }
+        let local = engine.store.local_file(&id).await?;
+        let path = local.path().to_path_buf();
         let limits = engine.limits;
         let checked = tokio::task::spawn_blocking(move || {
             archive::read(&path, limits, &mut archive::CheckOnly)?;
             archive::file_digest(&path)
         })
         .await;
+        drop(local);
         match checked {
             Ok(Ok((sha, size))) => {
                 db.query(format!(
@@ -53,7 +55,7 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
                     ?outcome,
                     "removed the file of a backup that a crash interrupted"
                 );
-                engine.store.delete(&id)?;
+                engine.store.delete(&id).await?;
             }
         }
     }
@@ -91,7 +93,7 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     .bind(("why", jobs::INTERRUPTED))
     .await?
     .check()?;
-    let removed = engine.store.sweep_scratch()?;
+    let removed = engine.store.sweep_scratch().await?;
     if removed > 0 {
         tracing::info!(
             removed,

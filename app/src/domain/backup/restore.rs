@@ -94,10 +94,12 @@ pub(super) async fn apply_restore(
     let db = &engine.db;
     jobs::run(db, job).await?;
     let progress: Arc<dyn Progress> = Arc::new(JobProgress::new(db, job));
-    let path = engine.store.path(backup_id);
     progress.report("checking the backup", 0, 0).await?;
     // The file must still be the one that was written and listed.
     verify::ensure_intact(engine, backup_id).await?;
+    // Read with seeks, twice (checked, then written): a local file for as long as it takes.
+    let local = engine.store.local_file(backup_id).await?;
+    let path = local.path().to_path_buf();
     let limits = engine.limits;
     let check = path.clone();
     let checked =

@@ -67,7 +67,7 @@ pub(super) async fn upload_checked(
         .map(str::to_string)
         .collect();
     let id = new_id();
-    engine.store.commit(scratch, &id)?;
+    engine.store.put_file(&id, scratch).await?;
     let created = engine
         .db
         .query(
@@ -85,7 +85,7 @@ pub(super) async fn upload_checked(
         .await
         .and_then(|r| r.check());
     if let Err(error) = created {
-        let _ = engine.store.delete(&id);
+        let _ = engine.store.delete(&id).await;
         return Err(error.into());
     }
     let duplicate = same.into_iter().next().map(|other| {

@@ -4,9 +4,10 @@
 //! listed as damaged with the reason, so that nobody restores or downloads bytes that are not
 //! the ones written.
 
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use super::{Engine, archive, get};
+use super::{Engine, get};
 use crate::domain::{DomainError, audit};
 use crate::types::{BackupInfo, BackupStatus, Outcome};
 
@@ -35,24 +36,23 @@ pub async fn check_file(
     engine: &Engine,
     backup: &BackupInfo,
 ) -> Result<Option<String>, DomainError> {
-    let path = engine.store.path(&backup.id);
-    let metadata = match tokio::fs::metadata(&path).await {
-        Ok(metadata) => metadata,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Some(
-                "The file of this backup is missing on the server.".to_string(),
-            ));
-        }
-        Err(error) => return Err(error.into()),
+    let missing = || Some("The file of this backup is missing on the server.".to_string());
+    let Some(size) = engine.store.size(&backup.id).await? else {
+        return Ok(missing());
     };
-    if let Some(reason) = mismatch_reason(backup.size, metadata.len(), true) {
+    if let Some(reason) = mismatch_reason(backup.size, size, true) {
         return Ok(Some(reason));
     }
-    let (sha, size) = tokio::task::spawn_blocking(move || archive::file_digest(&path))
-        .await
-        .map_err(DomainError::stopped("the file check"))??;
-    let matches = backup.sha256.as_deref().is_none_or(|listed| listed == sha);
-    Ok(mismatch_reason(backup.size, size, matches))
+    let mut bytes = match engine.store.get(&backup.id, None).await {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(missing()),
+        Err(error) => return Err(error.into()),
+    };
+    let mut check = StreamCheck::default();
+    while let Some(chunk) = bytes.next().await {
+        check.update(&chunk?);
+    }
+    Ok(check.finish(backup))
 }
 
 /// Lists backup `id` as damaged, with `reason`, and records it in the audit log. A backup
