@@ -1,9 +1,19 @@
 //! The list of backups: names, one backup, the whole list, deletion.
 
-use super::{Engine, SELECT, jobs, not_found};
+use super::{Engine, jobs};
 use crate::domain::db::take_json;
 use crate::domain::{Db, DomainError, audit};
 use crate::types::BackupInfo;
+
+/// The fields of a backup as the list shows it.
+pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by";
+
+fn not_found() -> DomainError {
+    DomainError::NotFound(
+        "That backup does not exist (any more). Someone may have deleted it; reload the page."
+            .into(),
+    )
+}
 
 /// A backup's name: 1–100 characters after trimming, any language.
 ///

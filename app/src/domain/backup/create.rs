@@ -6,13 +6,15 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
+use super::Engine;
 use super::archive::{
     self, ArchiveError, ArchiveWriter, FolderRecord, ItemRecord, NamespaceRecord,
 };
 use super::catalog::{check_name, get};
+use super::engine::new_id;
 use super::faults::pause_point;
+use super::jobs::{self, FINISH, job_error};
 use super::progress::{JobProgress, Progress};
-use super::{Engine, FINISH_JOB, job_error, jobs, new_id};
 use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
 use crate::domain::{DomainError, audit};
@@ -113,7 +115,7 @@ pub(super) async fn conclude_backup(
              UPDATE type::record('backup', $id) SET
                  status = IF $error = NONE {{ 'completed' }} ELSE {{ 'failed' }},
                  size = $size, sha256 = $sha, error = $error;
-             {FINISH_JOB}
+             {FINISH}
              COMMIT TRANSACTION;"
         ))
         .bind(("id", id.to_string()))

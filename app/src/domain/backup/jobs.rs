@@ -145,8 +145,21 @@ pub async fn finish(db: &Db, id: &str, error: Option<&str>) -> Result<(), Domain
     Ok(())
 }
 
+/// What a failed job says: the reason when it is the user's to act on; for the server's own
+/// failures a sentence that points to the log (which gets the details here), never the
+/// database's or the file system's own text.
+pub(super) fn job_error(error: &DomainError) -> String {
+    if error.is_for_the_user() {
+        error.to_string()
+    } else {
+        tracing::error!(%error, "a backup or restore job failed");
+        "The server could not complete it; its log says why. Try again.".to_string()
+    }
+}
+
 /// The statements that end job `$id` with `$error` (`NONE`: it succeeded) and free its
-/// namespace; [`finish`] runs them alone, others in a transaction with more.
+/// namespace; [`finish`] runs them alone, others in a transaction with more (the list and
+/// the job change together).
 pub(super) const FINISH: &str = "
     UPDATE type::record('job', $id) SET
         status = IF $error = NONE { 'succeeded' } ELSE { 'failed' },

@@ -1,9 +1,10 @@
 //! Start-up recovery: backups whose file was complete, interrupted jobs, half-written
 //! generations, scratch files.
 
+use super::Engine;
 use super::archive::{self};
+use super::jobs::{self, FINISH};
 use super::restore::SNAPSHOT_RETENTION;
-use super::{Engine, FINISH_JOB, jobs};
 use crate::domain::DomainError;
 use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
@@ -35,7 +36,7 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
                 db.query(format!(
                     "BEGIN TRANSACTION;
                      UPDATE type::record('backup', $id) SET status = 'completed', size = $size, sha256 = $sha, error = NONE;
-                     {FINISH_JOB}
+                     {FINISH}
                      COMMIT TRANSACTION;"
                 ))
                 .bind(("id", id.clone()))

@@ -7,8 +7,10 @@ use super::faults::pause_point;
 use super::generation::write_generation;
 use std::sync::Arc;
 
+use super::engine::new_id;
+use super::jobs::{self, job_error};
 use super::progress::{JobProgress, Progress};
-use super::{Engine, job_error, jobs, new_id, verify};
+use super::{Engine, verify};
 use crate::domain::content::{namespace as namespaces, new_generation_id};
 use crate::domain::db::check_transaction;
 use crate::domain::{Db, DomainError, audit, schema};

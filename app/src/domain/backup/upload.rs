@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Engine;
 use super::archive::{self};
 use super::catalog::{check_name, get};
+use super::engine::new_id;
 use super::faults::pause_point;
-use super::{Engine, new_id};
 use crate::domain::db::take_json;
 use crate::domain::{DomainError, audit};
 use crate::types::BackupInfo;

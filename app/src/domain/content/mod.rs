@@ -2,7 +2,8 @@
 //!
 //! A namespace points at its active **generation**; its folders and items are keyed
 //! `[generation, id]`, so one generation's content is one key range that can be streamed,
-//! written aside and switched to in one small transaction (DESIGN.md section 6). Everything
+//! written aside and switched to in one small transaction (`docs/architecture.md`, "Content
+//! and generations"). Everything
 //! here reads and writes the active generation only.
 
 pub mod access;

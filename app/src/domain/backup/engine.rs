@@ -1,0 +1,37 @@
+//! What every backup operation runs with: the database, the file store and the caps.
+
+use std::sync::Arc;
+
+use super::archive::{ArchiveError, Limits};
+use super::store::BackupStore;
+use crate::domain::{Db, DomainError};
+
+/// What the backup engine needs: the database, the file store and the archive caps.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub db: Db,
+    pub store: Arc<dyn BackupStore>,
+    pub limits: Limits,
+    /// The largest file accepted for upload, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl Engine {
+    /// The default of [`Engine::max_upload_bytes`]: 2 GiB.
+    pub const DEFAULT_MAX_UPLOAD: u64 = 2 << 30;
+}
+
+/// A new id for a backup or a job: time-ordered, never anything a user typed.
+pub(super) fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+impl From<ArchiveError> for DomainError {
+    fn from(error: ArchiveError) -> Self {
+        match error {
+            ArchiveError::Invalid(message) => DomainError::Invalid(message),
+            too_new @ ArchiveError::TooNew { .. } => DomainError::Invalid(too_new.to_string()),
+            ArchiveError::Io(error) => DomainError::Io(error),
+        }
+    }
+}
