@@ -3,8 +3,7 @@
 //! A namespace points at its active **generation**; its folders and items are keyed
 //! `[generation, id]`, so one generation's content is one key range that can be streamed,
 //! written aside and switched to in one small transaction (`docs/architecture.md`, "Content
-//! and generations"). Everything
-//! here reads and writes the active generation only.
+//! and generations"). Everything here reads and writes the active generation only.
 
 pub mod access;
 pub mod folder;
