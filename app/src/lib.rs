@@ -11,6 +11,7 @@ pub mod components;
 pub mod domain;
 pub mod error;
 pub mod pages;
+pub mod text;
 pub mod types;
 pub mod validate;
 

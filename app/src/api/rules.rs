@@ -130,20 +130,6 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// Percent-encodes `text` for a URL: everything but unreserved characters (letters, digits,
-/// `-`, `.`, `_`, `~`) and the bytes of `keep` (such as `/` in a path).
-pub fn percent_encode(text: &str, keep: &[u8]) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The largest request body of server functions and routes that take small arguments:
 /// names, ids, a few fields. Anything larger is refused with 413 before it is read.
 pub const SMALL_BODY: usize = 64 * 1024;

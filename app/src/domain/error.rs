@@ -26,6 +26,10 @@ pub enum DomainError {
     #[error("{0}")]
     Conflict(String),
 
+    /// What was sent is larger than the server accepts for it; the message says the limit.
+    #[error("{0}")]
+    TooLarge(String),
+
     /// The database could not be opened or reached at start-up.
     #[error("could not open the database at {url}: {reason}")]
     DatabaseUnavailable { url: String, reason: String },
@@ -90,6 +94,7 @@ impl DomainError {
                 | DomainError::Forbidden(_)
                 | DomainError::TooManyAttempts(_)
                 | DomainError::Conflict(_)
+                | DomainError::TooLarge(_)
         )
     }
 }
@@ -102,6 +107,7 @@ impl From<DomainError> for AppError {
             DomainError::Forbidden(message) => AppError::Forbidden(message),
             DomainError::TooManyAttempts(message) => AppError::TooManyRequests(message),
             DomainError::Conflict(message) => AppError::Conflict(message),
+            DomainError::TooLarge(message) => AppError::TooLarge(message),
             internal => {
                 // Not the user's to fix: log the details, show a message that says what to do.
                 tracing::error!(error = %internal, "request failed");

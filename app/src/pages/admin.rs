@@ -8,7 +8,6 @@ use leptos_router::hooks::use_query_map;
 use crate::api::admin::{
     create_user, delete_user, list_audit, list_users, set_user_password, set_user_role,
 };
-use crate::api::rules::percent_encode;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::errors::ErrorPanel;
 use crate::components::hydration::use_hydrated;
@@ -16,6 +15,7 @@ use crate::components::session::{AdminOnly, use_actor};
 use crate::components::time::LocalTime;
 use crate::components::toast::{use_toasts, when_done};
 use crate::error::AppError;
+use crate::text::percent_encode;
 use crate::types::{AuditEntry, AuditFilter, Role, UserInfo};
 use crate::validate;
 

@@ -712,7 +712,7 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
             <td title=backup.error.clone().unwrap_or_default()>
                 <span class=format!("status status-{}", status.to_lowercase().replace(' ', "-"))>{status}</span>
             </td>
-            <td>{backup.size.map(crate::pages::explorer::format_size).unwrap_or_default()}</td>
+            <td>{backup.size.map(crate::text::size).unwrap_or_default()}</td>
             <td class="actions" on:click=|ev| ev.stop_propagation()>
                 {completed.then(|| view! {
                     <a class="button icon" href=format!("/api/backups/download?id={id}") download

@@ -13,8 +13,8 @@ use axum::routing::get;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::export::{content_disposition, error_response};
-use super::{AppState, Params};
+use super::export::content_disposition;
+use super::{ApiError, AppState, Params};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -38,17 +38,15 @@ const CHUNK: usize = audit::MAX_PAGE;
 async fn export_csv(
     State(services): State<Services>,
     Params(query): Params<FilterQuery>,
-) -> Response {
-    let filter = match AuditFilter::from_query(
+) -> Result<Response, ApiError> {
+    let filter = AuditFilter::from_query(
         query.actor.as_deref(),
         query.action.as_deref(),
         query.target.as_deref(),
         query.from.as_deref(),
         query.until.as_deref(),
-    ) {
-        Ok(filter) => filter,
-        Err(message) => return error_response(AppError::BadRequest(message)),
-    };
+    )
+    .map_err(AppError::BadRequest)?;
     let db = services.db.clone();
     let header_row = "at,actor,action,target,outcome,detail\r\n".to_string();
     // `Some(cursor)`: more to read after `cursor` (`None`: from the newest); `None`: done.
@@ -82,7 +80,7 @@ async fn export_csv(
         chrono::Utc::now().format("%Y-%m-%d_%H-%M-%S")
     );
     headers.insert(header::CONTENT_DISPOSITION, content_disposition(&name));
-    (headers, Body::from_stream(body)).into_response()
+    Ok((headers, Body::from_stream(body)).into_response())
 }
 
 /// One entry as a CSV line.

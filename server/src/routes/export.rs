@@ -7,13 +7,13 @@ use app::domain::{DomainError, Services, audit};
 use app::error::AppError;
 use app::types::{Access, Actor};
 use axum::extract::{Extension, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{AppState, Params};
+use super::{ApiError, AppState, Params};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -34,17 +34,17 @@ async fn get_export(
     State(services): State<Services>,
     actor: Option<Extension<Actor>>,
     Params(query): Params<ExportQuery>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let Some(Extension(actor)) = actor else {
-        return error_response(AppError::Unauthorized(SIGN_IN_FIRST.into()));
+        return Err(AppError::Unauthorized(SIGN_IN_FIRST.into()).into());
     };
     let target = match (query.folder, query.item) {
         (Some(folder), None) => ExportTarget::Folder(folder),
         (None, Some(item)) => ExportTarget::Item(item),
         _ => {
-            return error_response(AppError::BadRequest(
-                "Name either a folder or an item to export.".into(),
-            ));
+            return Err(
+                AppError::BadRequest("Name either a folder or an item to export.".into()).into(),
+            );
         }
     };
     let exported = match may_read(&services, &query.namespace, &target, &actor).await {
@@ -59,7 +59,7 @@ async fn get_export(
         ),
         Err(_) => String::new(),
     };
-    let exported = audit::audited(
+    let (file_name, file) = audit::audited(
         &services.db,
         &actor.name,
         "export",
@@ -67,14 +67,9 @@ async fn get_export(
         &detail,
         exported,
     )
-    .await;
-    match exported {
-        Ok((file_name, file)) => {
-            let disposition = content_disposition(&file_name);
-            ([(header::CONTENT_DISPOSITION, disposition)], Json(file)).into_response()
-        }
-        Err(error) => error_response(error.into()),
-    }
+    .await?;
+    let disposition = content_disposition(&file_name);
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(file)).into_response())
 }
 
 /// Fails unless `actor` may read everything the export would hold.
@@ -100,31 +95,11 @@ pub(crate) fn content_disposition(file_name: &str) -> HeaderValue {
         .chars()
         .map(|c| if c.is_ascii() && c != '"' { c } else { '_' })
         .collect();
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = app::text::percent_encode(file_name, b"");
     HeaderValue::from_str(&format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"export.json\""))
-}
-
-/// An error as JSON with the status that goes with it.
-pub(crate) fn error_response(error: AppError) -> Response {
-    let status =
-        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        Json(serde_json::json!({ "error": error.to_string() })),
-    )
-        .into_response()
 }
 
 #[cfg(test)]

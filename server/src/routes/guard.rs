@@ -12,7 +12,6 @@ use app::api::rules::{self, ADMINS_ONLY, CROSS_SITE, Rule, SIGN_IN_FIRST, SIGN_I
 use app::domain::{Services, audit, sessions};
 use app::error::{AppError, TOO_LARGE};
 use app::types::Outcome;
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -146,7 +145,10 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
             let target = if here == "/" {
                 SIGN_IN_PAGE.to_string()
             } else {
-                format!("{SIGN_IN_PAGE}?next={}", rules::percent_encode(here, b"/"))
+                format!(
+                    "{SIGN_IN_PAGE}?next={}",
+                    app::text::percent_encode(here, b"/")
+                )
             };
             Redirect::to(&target).into_response()
         }
@@ -285,11 +287,7 @@ fn refuse_as(path: &str, status: StatusCode, error: AppError) -> Response {
         let body = serde_json::to_string(&error).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
     } else {
-        (
-            status,
-            Json(serde_json::json!({ "error": error.to_string() })),
-        )
-            .into_response()
+        super::error_body(status, &error)
     }
 }
 

@@ -6,14 +6,52 @@ pub mod export;
 pub mod guard;
 pub mod health;
 
-use app::domain::Services;
+use app::domain::{DomainError, Services};
+use app::error::AppError;
 use app::{App, shell};
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
+
+/// What a plain route answers when it refuses or fails: the user's message as
+/// `{"error": "…"}`, with the status of its kind. Made from an [`AppError`], or from a
+/// [`DomainError`] (whose conversion logs what is internal and tells the user what to do).
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError(error)
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        ApiError(error.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        error_body(status, &self.0)
+    }
+}
+
+/// `{"error": "…"}` with `status`: every plain route's refusal, and the request guard's.
+pub(crate) fn error_body(status: StatusCode, error: &AppError) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "error": error.to_string() })),
+    )
+        .into_response()
+}
 
 /// The query string of a plain route, parsed as `T`; a query that lacks a parameter or has
 /// one of the wrong kind is refused with 400 and `{"error": "…"}` naming it, as every other
@@ -26,7 +64,7 @@ where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = axum::response::Response;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
@@ -34,12 +72,10 @@ where
     ) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Params(value)),
-            Err(rejection) => Err(export::error_response(app::error::AppError::BadRequest(
-                format!(
-                    "The query string is not right: {}. See the README for the parameters this endpoint takes.",
-                    rejection.body_text()
-                ),
-            ))),
+            Err(rejection) => Err(ApiError(AppError::BadRequest(format!(
+                "The query string is not right: {}. See the README for the parameters this endpoint takes.",
+                rejection.body_text()
+            )))),
         }
     }
 }

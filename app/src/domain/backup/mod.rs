@@ -4,7 +4,9 @@
 //! - [`engine`](mod@engine): the [`Engine`] every operation runs with;
 //! - [`catalog`]: the list — [`list`], [`get`], [`delete`], names;
 //! - [`create`](mod@create): a durable job that writes a consistent snapshot into a zip;
-//! - [`upload`](mod@upload): a file checked completely before it is listed;
+//! - [`upload`](mod@upload): a file received within the limit, checked completely before
+//!   it is listed;
+//! - [`download`](mod@download): a completed, intact backup, checked while it streams;
 //! - [`restore`](mod@restore): checked completely, written into an invisible generation
 //!   ([`generation`]), migrated, switched to in one small transaction;
 //! - [`recover`](mod@recover): what a crash left, put right at start-up;
@@ -16,6 +18,7 @@
 pub mod archive;
 mod catalog;
 mod create;
+mod download;
 mod engine;
 mod faults;
 mod generation;
@@ -29,7 +32,8 @@ pub mod verify;
 
 pub use self::catalog::{check_name, delete, download_name, get, list, upload_name};
 pub use self::create::{create, write_backup};
+pub use self::download::download;
 pub use self::engine::Engine;
 pub use self::recover::recover;
 pub use self::restore::{SNAPSHOT_RETENTION, restore};
-pub use self::upload::upload;
+pub use self::upload::{Received, receive, upload};

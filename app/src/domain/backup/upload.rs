@@ -2,6 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+
 use super::Engine;
 use super::archive::{self};
 use super::catalog::{check_name, get};
@@ -10,6 +14,79 @@ use super::faults::pause_point;
 use crate::domain::db::take_json;
 use crate::domain::{DomainError, audit};
 use crate::types::BackupInfo;
+
+/// An upload's bytes, received into a scratch file that goes whatever ends the request: an
+/// answer, a refusal, or a client that leaves (the request is then dropped where it waits,
+/// and this with it). Once the upload is accepted, the file is in the store and there is
+/// nothing left to remove.
+#[derive(Debug)]
+pub struct Received(PathBuf);
+
+impl Received {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        match std::fs::remove_file(&self.0) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(%error, path = %self.0.display(), "could not remove an upload's scratch file; it is removed at the next start");
+            }
+        }
+    }
+}
+
+/// Receives an upload's bytes (`declared` long, if the sender said) into a scratch file,
+/// never more than [`Engine::max_upload_bytes`].
+///
+/// # Errors
+///
+/// [`DomainError::TooLarge`] for a file over the limit (refused before a byte is stored
+/// when its declared length says so), [`DomainError::Invalid`] for an empty file or one cut
+/// off on the way, [`DomainError::Io`] when it cannot be stored.
+pub async fn receive<E>(
+    engine: &Engine,
+    declared: Option<u64>,
+    body: impl Stream<Item = Result<Bytes, E>>,
+) -> Result<Received, DomainError> {
+    let too_large = || {
+        DomainError::TooLarge(format!(
+            "The file is larger than the {} the server accepts for uploads.",
+            crate::text::size(engine.max_upload_bytes)
+        ))
+    };
+    if declared.is_some_and(|length| length > engine.max_upload_bytes) {
+        return Err(too_large());
+    }
+    let received = Received(engine.store.scratch_path(&format!("upload-{}", new_id())));
+    let mut file = tokio::fs::File::create(received.path()).await?;
+    let mut body = std::pin::pin!(body);
+    let mut written = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| {
+            DomainError::Invalid(
+                "The upload was interrupted before the whole file arrived. Try again.".into(),
+            )
+        })?;
+        written += chunk.len() as u64;
+        if written > engine.max_upload_bytes {
+            return Err(too_large());
+        }
+        file.write_all(&chunk).await?;
+    }
+    if written == 0 {
+        return Err(DomainError::Invalid(
+            "The file is empty: not a zip file. Choose a backup file (.zip) made by nsbackup."
+                .into(),
+        ));
+    }
+    file.sync_all().await?;
+    Ok(received)
+}
 
 /// Takes an uploaded file (already in the store's scratch area) as a new backup: checks it
 /// completely first; a file that fails is removed and nothing is listed.

@@ -233,7 +233,7 @@ pub(super) fn ItemRow(namespace: String, item: ItemInfo) -> impl IntoView {
         <tr>
             <td><a href=href>{item.name.clone()}</a></td>
             <td>{item.kind.label()}</td>
-            <td>{format_size(item.size)}</td>
+            <td>{crate::text::size(item.size)}</td>
             <td>{item.revision}</td>
             <td><LocalTime at=item.updated_at/>{format!(" by {}", item.updated_by)}</td>
         </tr>

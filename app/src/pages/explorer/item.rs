@@ -118,7 +118,7 @@ pub(super) fn ItemForm(
             </p>
             <h2 id="item-heading">{format!("{}: {}", info.kind.label(), info.name)}</h2>
             <p class="muted">
-                {format!("Revision {} · {} · updated ", info.revision, format_size(info.size))}
+                {format!("Revision {} · {} · updated ", info.revision, crate::text::size(info.size))}
                 <LocalTime at=info.updated_at/>
                 {format!(" by {}", info.updated_by)}
             </p>

@@ -196,11 +196,3 @@ fn counted(n: usize, noun: &str) -> String {
         format!("{n} {noun}s")
     }
 }
-
-pub(crate) fn format_size(bytes: u64) -> String {
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
-        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
-    }
-}
