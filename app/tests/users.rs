@@ -2,7 +2,9 @@
 
 mod common;
 
-use app::domain::{DomainError, users};
+use std::time::Duration;
+
+use app::domain::{DomainError, accounts, sessions, users};
 use app::types::Role;
 use common::fresh_db;
 
@@ -129,4 +131,58 @@ async fn the_last_administrator_cannot_be_deleted() {
         users::delete(&db, "nobody").await,
         Err(DomainError::NotFound(_))
     ));
+}
+
+#[tokio::test]
+async fn a_new_password_ends_the_other_sessions_and_nobody_deletes_their_own_account() {
+    let db = grace_and_ada().await;
+    let day = Duration::from_secs(86_400);
+    let sign_in = async |name: &str, password: &str| {
+        sessions::sign_in(&db, name, password, day, "test")
+            .await
+            .expect("signs in")
+            .token
+    };
+    let here = sign_in("ada", "analytical engine").await;
+    let elsewhere = sign_in("ada", "analytical engine").await;
+    accounts::change_password(&db, "ada", "difference engine", Some(&here))
+        .await
+        .expect("changes");
+    assert!(
+        sessions::resolve(&db, &here)
+            .await
+            .expect("resolves")
+            .is_some()
+    );
+    assert!(
+        sessions::resolve(&db, &elsewhere)
+            .await
+            .expect("resolves")
+            .is_none()
+    );
+
+    let error = accounts::delete(&db, "grace", "grace")
+        .await
+        .expect_err("not one's own");
+    assert!(
+        matches!(&error, DomainError::Conflict(m) if m.contains("your own account")),
+        "{error:?}"
+    );
+    let grace = sign_in("grace", "correct horse battery").await;
+    assert!(
+        sessions::resolve(&db, &grace)
+            .await
+            .expect("resolves")
+            .is_some()
+    );
+    accounts::delete(&db, "ada", "grace")
+        .await
+        .expect("deletes");
+    assert!(
+        sessions::resolve(&db, &here)
+            .await
+            .expect("resolves")
+            .is_none()
+    );
+    assert!(users::get(&db, "ada").await.is_err());
 }

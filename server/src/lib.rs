@@ -7,4 +7,17 @@ pub mod startup;
 pub mod users;
 
 pub use config::{Cli, Command, Config, UserCommand};
-pub use startup::{StartupError, run};
+pub use startup::StartupError;
+
+/// Runs the command the command line names: serve (the default), seed, or a user command.
+///
+/// # Errors
+///
+/// A [`StartupError`] whose message is meant for the person who started nsbackup.
+pub async fn run(cli: Cli) -> Result<(), StartupError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => startup::serve(cli.config).await,
+        Command::Seed(args) => startup::seed(cli.config, args).await,
+        Command::User(command) => users::run(&cli.config, command).await,
+    }
+}

@@ -13,7 +13,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{Cli, Command, Config, SeedArgs};
+use crate::config::{Config, SeedArgs};
 use crate::routes;
 
 /// Why nsbackup could not start or stopped early. Each message says what to do.
@@ -106,19 +106,6 @@ impl tracing::field::Visit for MessageContains {
         if field.name() == "message" && format!("{value:?}").contains(self.needle) {
             self.found = true;
         }
-    }
-}
-
-/// Runs the command the command line names.
-///
-/// # Errors
-///
-/// A [`StartupError`] whose message is meant for the person who started nsbackup.
-pub async fn run(cli: Cli) -> Result<(), StartupError> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.config).await,
-        Command::Seed(args) => seed(cli.config, args).await,
-        Command::User(command) => crate::users::run(&cli.config, command).await,
     }
 }
 

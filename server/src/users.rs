@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use app::domain::audit::{self, COMMAND_LINE};
-use app::domain::{Db, DomainError, sessions, users};
+use app::domain::{Db, DomainError, accounts, users};
 use app::types::Role;
 
 use crate::config::{Config, UserCommand};
@@ -45,15 +45,12 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), StartupErr
             }
             UserCommand::Passwd { name } => {
                 let password = password.as_deref().unwrap_or_default();
-                let mut changed = users::set_password(&db, &name, password).await;
-                if changed.is_ok() {
-                    changed = sessions::end_all_of(&db, &name, None).await;
-                }
+                let changed = accounts::change_password(&db, &name, password, None).await;
                 audited(&db, "user password", &name, "", changed).await?;
                 println!("Changed the password of {name}; their sessions have ended");
             }
             UserCommand::Delete { name } => {
-                let deleted = users::delete(&db, &name).await;
+                let deleted = accounts::delete(&db, &name, COMMAND_LINE).await;
                 audited(&db, "user delete", &name, "", deleted).await?;
                 println!("Deleted user {name}");
             }

@@ -111,7 +111,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// session of the user ends.
 #[server(input = Json, endpoint = "change_own_password")]
 pub async fn change_own_password(current: String, new: String) -> Result<(), AppError> {
-    use crate::domain::{audit, sessions, users};
+    use crate::domain::{accounts, audit, users};
     use crate::types::Outcome;
 
     let actor = super::actor()?;
@@ -121,13 +121,12 @@ pub async fn change_own_password(current: String, new: String) -> Result<(), App
             "Your current password is not right. Type it again.".into(),
         )));
     }
-    super::respond(users::set_password(&db, &actor.name, &new).await)?;
     let token = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<super::SessionToken>().cloned());
     let keep = token
         .as_ref()
         .map(|super::SessionToken(token)| token.as_str());
-    super::respond(sessions::end_all_of(&db, &actor.name, keep).await)?;
+    super::respond(accounts::change_password(&db, &actor.name, &new, keep).await)?;
     let event = audit::Event {
         actor: &actor.name,
         action: "user password",

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::types::{AuditFilter, AuditPage, Role, UserInfo};
 
 #[cfg(feature = "ssr")]
-use crate::domain::{DomainError, audit, sessions, users};
+use crate::domain::{accounts, audit, users};
 
 /// Every user, sorted by name.
 #[server(input = Json, endpoint = "list_users")]
@@ -33,10 +33,7 @@ pub async fn create_user(name: String, role: Role, password: String) -> Result<U
 pub async fn set_user_password(name: String, password: String) -> Result<(), AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
-    let mut changed = users::set_password(&db, &name, &password).await;
-    if changed.is_ok() {
-        changed = sessions::end_all_of(&db, &name, None).await;
-    }
+    let changed = accounts::change_password(&db, &name, &password, None).await;
     super::audited(&db, &actor, "user password", &name, "", changed).await
 }
 
@@ -56,13 +53,7 @@ pub async fn set_user_role(name: String, role: Role) -> Result<UserInfo, AppErro
 pub async fn delete_user(name: String) -> Result<(), AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
-    let deleted = if name == actor.name {
-        Err(DomainError::Conflict(
-            "You cannot delete your own account. Ask another administrator.".into(),
-        ))
-    } else {
-        users::delete(&db, &name).await
-    };
+    let deleted = accounts::delete(&db, &name, &actor.name).await;
     super::audited(&db, &actor, "user delete", &name, "", deleted).await
 }
 

@@ -1,6 +1,7 @@
 //! The domain, on the server only: the database, its schema and (as the product grows)
 //! namespaces, backups and restores. Everything here is reachable from tests without HTTP.
 
+pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod content;
