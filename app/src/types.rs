@@ -221,6 +221,108 @@ pub struct ImportReport {
     pub permissions_dropped: usize,
 }
 
+/// What the audit log records someone did. Stored (and shown, and filtered by) as its
+/// [`as_str`](AuditAction::as_str) name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    SignIn,
+    SignOut,
+    RequestRefused,
+    UserCreate,
+    UserPassword,
+    UserRole,
+    UserDelete,
+    NamespaceCreate,
+    NamespaceRetitle,
+    NamespaceDelete,
+    FolderCreate,
+    FolderRename,
+    FolderMove,
+    FolderDelete,
+    FolderPermissions,
+    ItemCreate,
+    ItemSave,
+    ItemRename,
+    ItemMove,
+    ItemDelete,
+    Import,
+    Export,
+    BackupCreate,
+    BackupUpload,
+    BackupDownload,
+    BackupDelete,
+    BackupRestore,
+    BackupDamaged,
+}
+
+impl AuditAction {
+    /// Every action, in the order the audit page suggests them.
+    pub const ALL: [AuditAction; 28] = [
+        AuditAction::SignIn,
+        AuditAction::SignOut,
+        AuditAction::RequestRefused,
+        AuditAction::UserCreate,
+        AuditAction::UserPassword,
+        AuditAction::UserRole,
+        AuditAction::UserDelete,
+        AuditAction::NamespaceCreate,
+        AuditAction::NamespaceRetitle,
+        AuditAction::NamespaceDelete,
+        AuditAction::FolderCreate,
+        AuditAction::FolderRename,
+        AuditAction::FolderMove,
+        AuditAction::FolderDelete,
+        AuditAction::FolderPermissions,
+        AuditAction::ItemCreate,
+        AuditAction::ItemSave,
+        AuditAction::ItemRename,
+        AuditAction::ItemMove,
+        AuditAction::ItemDelete,
+        AuditAction::Import,
+        AuditAction::Export,
+        AuditAction::BackupCreate,
+        AuditAction::BackupUpload,
+        AuditAction::BackupDownload,
+        AuditAction::BackupDelete,
+        AuditAction::BackupRestore,
+        AuditAction::BackupDamaged,
+    ];
+
+    /// The stored and shown name: `sign-in`, `backup restore`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "sign-in",
+            AuditAction::SignOut => "sign-out",
+            AuditAction::RequestRefused => "request refused",
+            AuditAction::UserCreate => "user create",
+            AuditAction::UserPassword => "user password",
+            AuditAction::UserRole => "user role",
+            AuditAction::UserDelete => "user delete",
+            AuditAction::NamespaceCreate => "namespace create",
+            AuditAction::NamespaceRetitle => "namespace retitle",
+            AuditAction::NamespaceDelete => "namespace delete",
+            AuditAction::FolderCreate => "folder create",
+            AuditAction::FolderRename => "folder rename",
+            AuditAction::FolderMove => "folder move",
+            AuditAction::FolderDelete => "folder delete",
+            AuditAction::FolderPermissions => "folder permissions",
+            AuditAction::ItemCreate => "item create",
+            AuditAction::ItemSave => "item save",
+            AuditAction::ItemRename => "item rename",
+            AuditAction::ItemMove => "item move",
+            AuditAction::ItemDelete => "item delete",
+            AuditAction::Import => "import",
+            AuditAction::Export => "export",
+            AuditAction::BackupCreate => "backup create",
+            AuditAction::BackupUpload => "backup upload",
+            AuditAction::BackupDownload => "backup download",
+            AuditAction::BackupDelete => "backup delete",
+            AuditAction::BackupRestore => "backup restore",
+            AuditAction::BackupDamaged => "backup damaged",
+        }
+    }
+}
+
 /// What a user may do: administrators also reach Administration (backups among it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

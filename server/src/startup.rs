@@ -1,6 +1,7 @@
 //! Start-up, in the order the design fixes: configuration → database → schema migrations →
 //! recovery → router → serve, and a graceful stop on Ctrl-C or SIGTERM.
 
+use app::types::AuditAction;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -226,7 +227,7 @@ async fn create_first_admin(config: &Config, db: &Db) -> Result<(), StartupError
     domain::users::create(db, FIRST_ADMIN, app::types::Role::Admin, &password).await?;
     let event = domain::audit::Event {
         actor: domain::audit::COMMAND_LINE,
-        action: "user create",
+        action: AuditAction::UserCreate,
         target: FIRST_ADMIN,
         outcome: app::types::Outcome::Succeeded,
         detail: "first administrator, created at start-up",

@@ -1,5 +1,6 @@
 //! `nsbackup user …`: user accounts from the command line.
 
+use app::types::AuditAction;
 use std::io::{BufRead, IsTerminal, Write};
 
 use app::domain::audit::{self, COMMAND_LINE};
@@ -30,7 +31,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), StartupErr
                 let password = password.as_deref().unwrap_or_default();
                 let created = users::create(&db, &name, role, password).await;
                 let detail = format!("role {}", role.as_str());
-                let user = audited(&db, "user create", &name, &detail, created).await?;
+                let user = audited(&db, AuditAction::UserCreate, &name, &detail, created).await?;
                 println!("Created user {} ({})", user.name, user.role.as_str());
             }
             UserCommand::List => {
@@ -46,12 +47,12 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), StartupErr
             UserCommand::Passwd { name } => {
                 let password = password.as_deref().unwrap_or_default();
                 let changed = accounts::change_password(&db, &name, password, None).await;
-                audited(&db, "user password", &name, "", changed).await?;
+                audited(&db, AuditAction::UserPassword, &name, "", changed).await?;
                 println!("Changed the password of {name}; their sessions have ended");
             }
             UserCommand::Delete { name } => {
                 let deleted = accounts::delete(&db, &name, COMMAND_LINE).await;
-                audited(&db, "user delete", &name, "", deleted).await?;
+                audited(&db, AuditAction::UserDelete, &name, "", deleted).await?;
                 println!("Deleted user {name}");
             }
         }
@@ -63,7 +64,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), StartupErr
 /// Records a command-line change in the audit log, then passes its result on.
 async fn audited<T>(
     db: &Db,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
     result: Result<T, DomainError>,

@@ -1,5 +1,7 @@
 //! Signing in and out, and who is signed in.
 
+#[cfg(feature = "ssr")]
+use crate::types::AuditAction;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -70,7 +72,15 @@ pub async fn end_own_sessions(id: Option<String>) -> Result<(), AppError> {
             "signed out everywhere else",
         ),
     };
-    super::audited(&db, &actor, "sign-out", &actor.name, detail, result).await
+    super::audited(
+        &db,
+        &actor,
+        AuditAction::SignOut,
+        &actor.name,
+        detail,
+        result,
+    )
+    .await
 }
 
 /// The session token of this request.
@@ -95,7 +105,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         if let Some(actor) = super::current_actor() {
             let event = audit::Event {
                 actor: &actor.name,
-                action: "sign-out",
+                action: AuditAction::SignOut,
                 target: &actor.name,
                 outcome: Outcome::Succeeded,
                 detail: "",
@@ -129,7 +139,7 @@ pub async fn change_own_password(current: String, new: String) -> Result<(), App
     super::respond(accounts::change_password(&db, &actor.name, &new, keep).await)?;
     let event = audit::Event {
         actor: &actor.name,
-        action: "user password",
+        action: AuditAction::UserPassword,
         target: &actor.name,
         outcome: Outcome::Succeeded,
         detail: "changed own password",

@@ -1,5 +1,7 @@
 //! Administration: user accounts and the audit log (administrators only).
 
+#[cfg(feature = "ssr")]
+use crate::types::AuditAction;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -25,7 +27,15 @@ pub async fn create_user(name: String, role: Role, password: String) -> Result<U
     let name = name.trim().to_string();
     let created = users::create(&db, &name, role, &password).await;
     let detail = format!("role {}", role.as_str());
-    super::audited(&db, &actor, "user create", &name, &detail, created).await
+    super::audited(
+        &db,
+        &actor,
+        AuditAction::UserCreate,
+        &name,
+        &detail,
+        created,
+    )
+    .await
 }
 
 /// Sets a user's password; every session of that user ends.
@@ -34,7 +44,7 @@ pub async fn set_user_password(name: String, password: String) -> Result<(), App
     let actor = super::admin()?;
     let db = super::services()?.db;
     let changed = accounts::change_password(&db, &name, &password, None).await;
-    super::audited(&db, &actor, "user password", &name, "", changed).await
+    super::audited(&db, &actor, AuditAction::UserPassword, &name, "", changed).await
 }
 
 /// Changes a user's role. The last administrator stays one.
@@ -44,7 +54,7 @@ pub async fn set_user_role(name: String, role: Role) -> Result<UserInfo, AppErro
     let db = super::services()?.db;
     let changed = users::set_role(&db, &name, role).await;
     let detail = format!("role {}", role.as_str());
-    super::audited(&db, &actor, "user role", &name, &detail, changed).await
+    super::audited(&db, &actor, AuditAction::UserRole, &name, &detail, changed).await
 }
 
 /// Deletes a user (their sessions end). Administrators cannot delete themselves, and the
@@ -54,7 +64,7 @@ pub async fn delete_user(name: String) -> Result<(), AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
     let deleted = accounts::delete(&db, &name, &actor.name).await;
-    super::audited(&db, &actor, "user delete", &name, "", deleted).await
+    super::audited(&db, &actor, AuditAction::UserDelete, &name, "", deleted).await
 }
 
 /// One page of the audit log, newest first: entries older than `before` (`None`: the newest)

@@ -1,5 +1,7 @@
 //! The explorer's server functions: namespaces, folders and items.
 
+#[cfg(feature = "ssr")]
+use crate::types::AuditAction;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -30,9 +32,14 @@ pub async fn create_namespace(name: String, title: String) -> Result<NamespaceIn
     let actor = super::admin()?;
     let db = super::services()?.db;
     let created = namespace::create(&db, &name, &title).await;
-    audit_change(&db, &actor, "namespace create", &name, created, |_| {
-        String::new()
-    })
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::NamespaceCreate,
+        &name,
+        created,
+        |_| String::new(),
+    )
     .await
 }
 
@@ -42,9 +49,14 @@ pub async fn set_namespace_title(name: String, title: String) -> Result<Namespac
     let actor = super::admin()?;
     let db = super::services()?.db;
     let changed = namespace::set_title(&db, &name, &title).await;
-    audit_change(&db, &actor, "namespace retitle", &name, changed, |info| {
-        format!("title \u{201c}{}\u{201d}", info.title)
-    })
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::NamespaceRetitle,
+        &name,
+        changed,
+        |info| format!("title \u{201c}{}\u{201d}", info.title),
+    )
     .await
 }
 
@@ -54,9 +66,14 @@ pub async fn delete_namespace(name: String) -> Result<(), AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
     let deleted = namespace::delete(&db, &name).await;
-    audit_change(&db, &actor, "namespace delete", &name, deleted, |()| {
-        String::new()
-    })
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::NamespaceDelete,
+        &name,
+        deleted,
+        |()| String::new(),
+    )
     .await
 }
 
@@ -87,7 +104,7 @@ pub async fn create_folder(
     audit_change(
         &db,
         &actor,
-        "folder create",
+        AuditAction::FolderCreate,
         &namespace,
         created,
         folder_named,
@@ -114,7 +131,7 @@ pub async fn rename_folder(
     audit_change(
         &db,
         &actor,
-        "folder rename",
+        AuditAction::FolderRename,
         &namespace,
         renamed,
         folder_named,
@@ -138,7 +155,15 @@ pub async fn move_folder(
         folder::move_to(&db, &namespace, &id, parent.as_deref()).await
     }
     .await;
-    audit_change(&db, &actor, "folder move", &namespace, moved, folder_named).await
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::FolderMove,
+        &namespace,
+        moved,
+        folder_named,
+    )
+    .await
 }
 
 /// Deletes a folder with everything in it; returns how many folders and items went.
@@ -158,7 +183,7 @@ pub async fn delete_folder(namespace: String, id: String) -> Result<(usize, usiz
     let deleted = audit_change(
         &db,
         &actor,
-        "folder delete",
+        AuditAction::FolderDelete,
         &namespace,
         deleted,
         |(counts, name)| {
@@ -191,7 +216,7 @@ pub async fn set_folder_permissions(
     audit_change(
         &db,
         &actor,
-        "folder permissions",
+        AuditAction::FolderPermissions,
         &namespace,
         set,
         |folder| {
@@ -266,7 +291,15 @@ pub async fn create_item(
         item::create(&db, &namespace, new, &actor.name).await
     }
     .await;
-    audit_change(&db, &actor, "item create", &namespace, created, item_named).await
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::ItemCreate,
+        &namespace,
+        created,
+        item_named,
+    )
+    .await
 }
 
 /// Saves an item's content; refused when someone saved after `base_revision`.
@@ -284,9 +317,14 @@ pub async fn save_item_content(
         item::save_content(&db, &namespace, &id, &content, base_revision, &actor.name).await
     }
     .await;
-    audit_change(&db, &actor, "item save", &namespace, saved, |info| {
-        format!("{}, revision {}", item_named(info), info.revision)
-    })
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::ItemSave,
+        &namespace,
+        saved,
+        |info| format!("{}, revision {}", item_named(info), info.revision),
+    )
     .await
 }
 
@@ -304,7 +342,15 @@ pub async fn rename_item(
         item::rename(&db, &namespace, &id, &name).await
     }
     .await;
-    audit_change(&db, &actor, "item rename", &namespace, renamed, item_named).await
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::ItemRename,
+        &namespace,
+        renamed,
+        item_named,
+    )
+    .await
 }
 
 /// Moves an item into `folder` (`None`: to the top).
@@ -322,7 +368,15 @@ pub async fn move_item(
         item::move_to(&db, &namespace, &id, folder.as_deref()).await
     }
     .await;
-    audit_change(&db, &actor, "item move", &namespace, moved, item_named).await
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::ItemMove,
+        &namespace,
+        moved,
+        item_named,
+    )
+    .await
 }
 
 /// Deletes an item.
@@ -336,9 +390,16 @@ pub async fn delete_item(namespace: String, id: String) -> Result<(), AppError> 
         Ok(document.info)
     }
     .await;
-    audit_change(&db, &actor, "item delete", &namespace, deleted, item_named)
-        .await
-        .map(|_| ())
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::ItemDelete,
+        &namespace,
+        deleted,
+        item_named,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Imports an export file (its text) into `folder` (`None`: the top level).
@@ -367,19 +428,26 @@ pub async fn import_entry(
         .await
     }
     .await;
-    audit_change(&db, &actor, "import", &namespace, imported, |report| {
-        let mut detail = format!(
-            "`{}` ({} folders, {} items)",
-            report.name, report.folders, report.items
-        );
-        if report.permissions_dropped > 0 {
-            detail.push_str(&format!(
-                "; permissions of {} folders not imported",
-                report.permissions_dropped
-            ));
-        }
-        detail
-    })
+    audit_change(
+        &db,
+        &actor,
+        AuditAction::Import,
+        &namespace,
+        imported,
+        |report| {
+            let mut detail = format!(
+                "`{}` ({} folders, {} items)",
+                report.name, report.folders, report.items
+            );
+            if report.permissions_dropped > 0 {
+                detail.push_str(&format!(
+                    "; permissions of {} folders not imported",
+                    report.permissions_dropped
+                ));
+            }
+            detail
+        },
+    )
     .await
 }
 
@@ -389,7 +457,7 @@ pub async fn import_entry(
 async fn audit_change<T>(
     db: &crate::domain::Db,
     actor: &crate::types::Actor,
-    action: &str,
+    action: AuditAction,
     ns: &str,
     result: Result<T, crate::domain::DomainError>,
     describe: impl FnOnce(&T) -> String,

@@ -9,6 +9,8 @@ pub mod rules;
 pub mod status;
 
 #[cfg(feature = "ssr")]
+use crate::types::AuditAction;
+#[cfg(feature = "ssr")]
 use crate::{domain::Services, error::AppError, types::Actor};
 
 /// The services the server provides to every server function.
@@ -76,7 +78,7 @@ pub(crate) fn respond<T, E: Into<AppError>>(result: Result<T, E>) -> Result<T, A
 pub(crate) async fn audited<T>(
     db: &crate::domain::Db,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
     result: Result<T, crate::domain::DomainError>,

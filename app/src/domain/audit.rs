@@ -4,6 +4,7 @@
 use super::content::new_generation_id;
 use super::db::take_json;
 use super::{Db, DomainError};
+use crate::types::AuditAction;
 use crate::types::{AuditEntry, AuditFilter, AuditPage, Outcome};
 
 /// The actor recorded for changes made with the `nsbackup` command line.
@@ -18,7 +19,7 @@ pub struct Event<'a> {
     /// Who: a user name, [`COMMAND_LINE`], or the name someone tried to sign in with.
     pub actor: &'a str,
     /// What, as a short verb phrase: `sign-in`, `user create`, `backup restore`, …
-    pub action: &'a str,
+    pub action: AuditAction,
     /// To what: a user, a namespace, a backup.
     pub target: &'a str,
     pub outcome: Outcome,
@@ -75,7 +76,7 @@ pub async fn record(db: &Db, event: Event<'_>) -> Result<(), DomainError> {
     )
     .bind(("key", new_generation_id()))
     .bind(("actor", bounded(event.actor, NAME_MAX)))
-    .bind(("action", event.action.to_string()))
+    .bind(("action", event.action.as_str()))
     .bind(("target", bounded(event.target, NAME_MAX)))
     .bind(("outcome", event.outcome.as_str()))
     .bind(("detail", bounded(event.detail, DETAIL_MAX)))
@@ -88,7 +89,7 @@ pub async fn record(db: &Db, event: Event<'_>) -> Result<(), DomainError> {
 /// records has happened already and must not be reported as failed because of its log.
 pub async fn record_or_log(db: &Db, event: Event<'_>) {
     if let Err(error) = record(db, event.clone()).await {
-        tracing::error!(%error, action = event.action, target = event.target, "could not write the audit log");
+        tracing::error!(%error, action = event.action.as_str(), target = event.target, "could not write the audit log");
     }
 }
 
@@ -98,7 +99,7 @@ pub async fn record_or_log(db: &Db, event: Event<'_>) {
 pub async fn audited<T>(
     db: &Db,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
     result: Result<T, DomainError>,

@@ -10,6 +10,7 @@
 //! [`MAX_WAIT`]). Unknown names count like real ones, so the answers never tell which names
 //! exist.
 
+use crate::types::AuditAction;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -142,7 +143,7 @@ async fn count_attempt(db: &Db, key: &str) -> Result<Throttle, DomainError> {
 async fn audit_sign_in(db: &Db, name: &str, outcome: Outcome, detail: &str) {
     let event = audit::Event {
         actor: name,
-        action: "sign-in",
+        action: AuditAction::SignIn,
         target: name,
         outcome,
         detail,

@@ -16,7 +16,7 @@ use crate::components::time::LocalTime;
 use crate::components::toast::{use_toasts, when_done};
 use crate::error::AppError;
 use crate::text::percent_encode;
-use crate::types::{AuditEntry, AuditFilter, Role, UserInfo};
+use crate::types::{AuditAction, AuditEntry, AuditFilter, Role, UserInfo};
 use crate::validate;
 
 fn role_label(role: Role) -> &'static str {
@@ -214,38 +214,6 @@ fn UserRow(user: UserInfo, version: RwSignal<u32>) -> impl IntoView {
 /// How many audit entries one page shows.
 const AUDIT_PAGE: u32 = 50;
 
-/// The actions the audit log records, for the filter's suggestions.
-const AUDIT_ACTIONS: &[&str] = &[
-    "sign-in",
-    "sign-out",
-    "request refused",
-    "user create",
-    "user password",
-    "user role",
-    "user delete",
-    "namespace create",
-    "namespace retitle",
-    "namespace delete",
-    "folder create",
-    "folder rename",
-    "folder move",
-    "folder delete",
-    "folder permissions",
-    "item create",
-    "item save",
-    "item rename",
-    "item move",
-    "item delete",
-    "import",
-    "export",
-    "backup create",
-    "backup upload",
-    "backup download",
-    "backup delete",
-    "backup restore",
-    "backup damaged",
-];
-
 /// The filter parts of the page's address, in the order of [`AuditFilter::from_query`].
 const FILTER_KEYS: [&str; 5] = ["actor", "action", "target", "from", "until"];
 
@@ -302,7 +270,7 @@ pub fn AuditLogPage() -> impl IntoView {
                     <label for="audit-action">"What"</label>
                     <input id="audit-action" name="action" type="text" list="audit-actions" maxlength="200" prop:value=value(1)/>
                     <datalist id="audit-actions">
-                        {AUDIT_ACTIONS.iter().map(|action| view! { <option value=*action></option> }).collect_view()}
+                        {AuditAction::ALL.iter().map(|action| view! { <option value=action.as_str()></option> }).collect_view()}
                     </datalist>
                 </div>
                 <div class="field">

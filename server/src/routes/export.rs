@@ -5,6 +5,7 @@ use app::domain::content::access::{self, FolderAccess};
 use app::domain::content::transfer::{self, ExportTarget};
 use app::domain::{DomainError, Services, audit};
 use app::error::AppError;
+use app::types::AuditAction;
 use app::types::{Access, Actor};
 use axum::extract::{Extension, State};
 use axum::http::{HeaderValue, header};
@@ -62,7 +63,7 @@ async fn get_export(
     let (file_name, file) = audit::audited(
         &services.db,
         &actor.name,
-        "export",
+        AuditAction::Export,
         &query.namespace,
         &detail,
         exported,

@@ -2,6 +2,7 @@
 //! signed in from the session cookie, and applies the access rule of the path
 //! ([`app::api::rules`]) before any handler, page or server function runs.
 
+use app::types::AuditAction;
 use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
@@ -204,7 +205,7 @@ async fn audit_refusal(services: &Services, who: &str, path: &str, refusal: &App
     if due {
         let event = audit::Event {
             actor: who,
-            action: "request refused",
+            action: AuditAction::RequestRefused,
             target: path,
             outcome: Outcome::Refused,
             detail: &refusal.to_string(),

@@ -3,6 +3,7 @@
 use super::{Engine, jobs};
 use crate::domain::db::take_json;
 use crate::domain::{Db, DomainError, audit};
+use crate::types::AuditAction;
 use crate::types::BackupInfo;
 
 /// The fields of a backup as the list shows it.
@@ -124,7 +125,7 @@ pub async fn delete(engine: &Engine, id: &str, actor: &str) -> Result<BackupInfo
     audit::audited(
         &engine.db,
         actor,
-        "backup delete",
+        AuditAction::BackupDelete,
         &backup.namespace,
         &name,
         result,

@@ -1,6 +1,7 @@
 //! Creating a backup: a durable job that reads a consistent snapshot of a namespace and
 //! streams it into an archive, checks it, moves it into the store and lists it.
 
+use crate::types::AuditAction;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -36,7 +37,15 @@ pub async fn create(
     let started = start_backup(engine, ns, name, actor).await;
     if started.is_err() {
         // How a started job ends is recorded when it ends; a refusal to start, here.
-        return audit::audited(&engine.db, actor, "backup create", ns, "", started).await;
+        return audit::audited(
+            &engine.db,
+            actor,
+            AuditAction::BackupCreate,
+            ns,
+            "",
+            started,
+        )
+        .await;
     }
     started
 }
@@ -129,7 +138,7 @@ pub(super) async fn conclude_backup(
     }
     let event = audit::Event {
         actor,
-        action: "backup create",
+        action: AuditAction::BackupCreate,
         target: ns,
         outcome,
         detail: &detail,

@@ -1,6 +1,7 @@
 //! Downloading a backup: only a completed one whose file is as it was written, its bytes
 //! checked while they stream, every download and every refusal in the audit log.
 
+use crate::types::AuditAction;
 use futures_util::StreamExt;
 
 use super::store::ByteStream;
@@ -31,7 +32,7 @@ pub async fn download(
     let (found, bytes) = audit::audited(
         &engine.db,
         actor,
-        "backup download",
+        AuditAction::BackupDownload,
         &target,
         &detail,
         opened,

@@ -5,6 +5,7 @@ use super::archive::{self};
 use super::catalog::get;
 use super::faults::pause_point;
 use super::generation::write_generation;
+use crate::types::AuditAction;
 use std::sync::Arc;
 
 use super::engine::new_id;
@@ -31,7 +32,15 @@ pub async fn restore(
 ) -> Result<JobInfo, DomainError> {
     let started = start_restore(engine, id, target, actor).await;
     if started.is_err() {
-        return audit::audited(&engine.db, actor, "backup restore", target, "", started).await;
+        return audit::audited(
+            &engine.db,
+            actor,
+            AuditAction::BackupRestore,
+            target,
+            "",
+            started,
+        )
+        .await;
     }
     started
 }
@@ -70,7 +79,7 @@ pub(super) async fn start_restore(
         }
         let event = audit::Event {
             actor: &task_actor,
-            action: "backup restore",
+            action: AuditAction::BackupRestore,
             target: &task_target,
             outcome: if result.is_ok() {
                 Outcome::Succeeded

@@ -1,5 +1,6 @@
 //! Uploading a backup file: checked completely, as a restore would, before it is listed.
 
+use crate::types::AuditAction;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -108,7 +109,15 @@ pub async fn upload(
         Ok((backup, _)) => format!("{} ({} bytes)", backup.name, backup.size.unwrap_or(0)),
         Err(_) => String::new(),
     };
-    audit::audited(&engine.db, actor, "backup upload", ns, &detail, result).await
+    audit::audited(
+        &engine.db,
+        actor,
+        AuditAction::BackupUpload,
+        ns,
+        &detail,
+        result,
+    )
+    .await
 }
 
 pub(super) async fn upload_checked(

@@ -4,6 +4,7 @@
 //! listed as damaged with the reason, so that nobody restores or downloads bytes that are not
 //! the ones written.
 
+use crate::types::AuditAction;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -76,7 +77,7 @@ pub async fn mark_damaged(engine: &Engine, id: &str, reason: &str) -> Result<(),
         tracing::error!(backup = id, reason, "a stored backup is damaged");
         let event = audit::Event {
             actor: "(server)",
-            action: "backup damaged",
+            action: AuditAction::BackupDamaged,
             target: namespace,
             outcome: Outcome::Failed,
             detail: reason,
