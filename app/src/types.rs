@@ -534,6 +534,21 @@ pub enum BackupStatus {
     Damaged,
 }
 
+/// What an accepted upload answers (`POST /api/backups/upload`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub backup: BackupInfo,
+    /// Set when the same file is listed already (it is listed again, never overwritten).
+    pub duplicate_of: Option<String>,
+}
+
+/// What a plain route answers when it refuses or fails: `{"error": "…"}`, a message for a
+/// person that says what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub error: String,
+}
+
 /// A backup as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupInfo {

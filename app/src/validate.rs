@@ -7,6 +7,8 @@ use crate::types::ItemKind;
 pub const NAMESPACE_NAME_MAX: usize = 63;
 /// Longest folder or item name, in characters.
 pub const NAME_MAX: usize = 200;
+/// Longest backup name, in characters.
+pub const BACKUP_NAME_MAX: usize = 100;
 /// Longest namespace title, in characters.
 pub const TITLE_MAX: usize = 200;
 /// Largest item content, in bytes.
@@ -357,6 +359,31 @@ pub fn xml(text: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// A backup's name: 1–[`BACKUP_NAME_MAX`] characters after trimming, any language, no
+/// control characters. Returns it trimmed.
+///
+/// # Errors
+///
+/// What is wrong with it, as a sentence for the user.
+pub fn backup_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    let length = name.chars().count();
+    if length == 0 {
+        return Err("Give the backup a name.".into());
+    }
+    if length > BACKUP_NAME_MAX {
+        return Err(format!(
+            "A backup name has at most {BACKUP_NAME_MAX} characters; this one has {length}."
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(
+            "A backup name cannot contain control characters (such as line breaks).".into(),
+        );
+    }
+    Ok(name.to_string())
 }
 
 /// The name a backup file suggests: its name without the folder a browser may send along

@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod dialog;
 pub mod errors;
+pub mod files;
 pub mod hydration;
 pub mod layout;
 pub mod session;

@@ -7,14 +7,14 @@ use app::api::rules::ADMINS_ONLY;
 use app::domain::Services;
 use app::domain::backup;
 use app::error::AppError;
-use app::types::{Actor, BackupInfo};
+use app::types::{Actor, Uploaded};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::export::content_disposition;
 use super::{ApiError, AppState, Params};
@@ -73,14 +73,6 @@ pub struct UploadQuery {
     name: Option<String>,
     file_name: Option<String>,
     namespace: String,
-}
-
-/// What an accepted upload answers.
-#[derive(Debug, Serialize)]
-pub struct Uploaded {
-    pub backup: BackupInfo,
-    /// Set when the same file is listed already (it is listed again, never overwritten).
-    pub duplicate_of: Option<String>,
 }
 
 /// Receives the body within the size limit, then checks it completely and lists it.

@@ -46,11 +46,10 @@ impl IntoResponse for ApiError {
 
 /// `{"error": "…"}` with `status`: every plain route's refusal, and the request guard's.
 pub(crate) fn error_body(status: StatusCode, error: &AppError) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "error": error.to_string() })),
-    )
-        .into_response()
+    let reply = app::types::ErrorReply {
+        error: error.to_string(),
+    };
+    (status, Json(reply)).into_response()
 }
 
 /// The query string of a plain route, parsed as `T`; a query that lacks a parameter or has

@@ -22,22 +22,7 @@ fn not_found() -> DomainError {
 ///
 /// [`DomainError::Invalid`] with what to change.
 pub fn check_name(name: &str) -> Result<String, DomainError> {
-    let name = name.trim();
-    let length = name.chars().count();
-    if length == 0 {
-        return Err(DomainError::Invalid("Give the backup a name.".into()));
-    }
-    if length > 100 {
-        return Err(DomainError::Invalid(format!(
-            "A backup name has at most 100 characters; this one has {length}."
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(DomainError::Invalid(
-            "A backup name cannot contain control characters (such as line breaks).".into(),
-        ));
-    }
-    Ok(name.to_string())
+    crate::validate::backup_name(name).map_err(DomainError::Invalid)
 }
 
 /// The name an upload is listed under: the chosen `name`, or when that is missing or blank,

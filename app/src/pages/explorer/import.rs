@@ -61,7 +61,10 @@ pub(super) fn ImportForm(namespace: String, folder: Option<String>) -> impl Into
                 on:change=move |ev| {
                     clash.set(None);
                     chosen.set(None);
-                    read_chosen_file(ev, chosen, toasts);
+                    #[cfg(feature = "hydrate")]
+                    crate::components::files::read_chosen_text(ev, chosen, toasts);
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
                 }
             />
             <button type="submit" disabled=move || !hydrated.get() || chosen.get().is_none() || import.pending().get()>
@@ -78,38 +81,4 @@ pub(super) fn ImportForm(namespace: String, folder: Option<String>) -> impl Into
             </div>
         </Show>
     }
-}
-
-/// Reads the file chosen in a file input into `chosen` (in the browser only).
-#[cfg(feature = "hydrate")]
-pub(super) fn read_chosen_file(
-    ev: leptos::ev::Event,
-    chosen: RwSignal<Option<(String, String)>>,
-    toasts: crate::components::toast::Toasts,
-) {
-    let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
-        return;
-    };
-    leptos::task::spawn_local(async move {
-        match wasm_bindgen_futures::JsFuture::from(file.text())
-            .await
-            .ok()
-            .and_then(|text| text.as_string())
-        {
-            Some(text) => chosen.set(Some((file.name(), text))),
-            None => toasts.error(format!(
-                "{} could not be read. Choose the file again.",
-                file.name()
-            )),
-        }
-    });
-}
-
-#[cfg(not(feature = "hydrate"))]
-pub(super) fn read_chosen_file(
-    _ev: leptos::ev::Event,
-    _chosen: RwSignal<Option<(String, String)>>,
-    _toasts: crate::components::toast::Toasts,
-) {
 }

@@ -1,0 +1,126 @@
+//! The list of backups: select a completed one to restore it, download or delete any.
+
+use super::*;
+
+#[component]
+pub(super) fn BackupList(list: Vec<BackupInfo>) -> impl IntoView {
+    if list.is_empty() {
+        return view! {
+            <p class="empty">"There are no backups yet. Create one with Create New Backup, or upload a backup file with Upload Backup."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <table class="listing backups">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Namespace"</th>
+                    <th scope="col">"Creation Date"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Size"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {list.into_iter().map(|backup| view! { <BackupRow backup/> }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn BackupRow(backup: BackupInfo) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let hydrated = use_hydrated();
+    let confirm_delete = RwSignal::new(false);
+    let completed = backup.status == BackupStatus::Completed;
+    let id = backup.id.clone();
+    let is_selected = {
+        let id = id.clone();
+        move || console.selected.get().is_some_and(|b| b.id == id)
+    };
+    let select = {
+        let backup = backup.clone();
+        move || {
+            if completed {
+                console.selected.set(Some(backup.clone()));
+                console.section.set(Section::Restore);
+            }
+        }
+    };
+    let remove = Action::new({
+        let (id, name) = (backup.id.clone(), backup.name.clone());
+        move |()| {
+            let (id, name) = (id.clone(), name.clone());
+            async move { delete_backup(id).await.map(|_| name) }
+        }
+    });
+    when_done(remove, move |name| {
+        console.toasts.success(format!("Backup {name} deleted"));
+        console.selected.set(None);
+        console.refresh();
+    });
+    let status = match backup.status {
+        BackupStatus::InProgress => "In progress",
+        BackupStatus::Completed => "Completed",
+        BackupStatus::Failed => "Failed",
+        BackupStatus::Damaged => "Damaged",
+    };
+    let origin = match backup.origin {
+        crate::types::BackupOrigin::Created => "",
+        crate::types::BackupOrigin::Uploaded => " (uploaded)",
+    };
+    let select_click = select.clone();
+    let name = backup.name.clone();
+    view! {
+        <tr
+            class="backup-row"
+            class:selected=is_selected.clone()
+            aria-selected=move || is_selected().to_string()
+            tabindex=if completed { "0" } else { "-1" }
+            title=if completed { "Select to restore" } else { "" }
+            on:click=move |_| select_click()
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    select();
+                }
+            }
+        >
+            <td>{backup.name.clone()}{origin}</td>
+            <td>{backup.namespace.clone()}</td>
+            <td><LocalTime at=backup.created_at/></td>
+            <td title=backup.error.clone().unwrap_or_default()>
+                <span class=format!("status status-{}", status.to_lowercase().replace(' ', "-"))>{status}</span>
+            </td>
+            <td>{backup.size.map(crate::text::size).unwrap_or_default()}</td>
+            <td class="actions" on:click=|ev| ev.stop_propagation()>
+                {completed.then(|| view! {
+                    <a class="button icon" href=format!("/api/backups/download?id={id}") download
+                        aria-label=format!("Download backup {name}") title="Download">
+                        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                            <path d="M12 4v11"/><path d="M7 10l5 5 5-5"/><path d="M5 20h14"/>
+                        </svg>
+                    </a>
+                })}
+                <button type="button" class="icon danger" disabled=move || !hydrated.get() || remove.pending().get()
+                    aria-label=format!("Delete backup {}", backup.name) title="Delete"
+                    on:click=move |_| confirm_delete.set(true)>
+                    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                        <path d="M4 7h16"/><path d="M10 11v6"/><path d="M14 11v6"/><path d="M6 7l1 13h10l1-13"/><path d="M9 7V4h6v3"/>
+                    </svg>
+                </button>
+                <ConfirmDialog
+                    open=confirm_delete
+                    title=format!("Delete backup {}?", backup.name)
+                    message="The backup file is deleted from the server. This cannot be undone."
+                    confirm_label="Delete"
+                    danger=true
+                    on_confirm=Callback::new(move |()| { remove.dispatch(()); })
+                />
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,300 @@
+//! `/admin/backups`: Administration → Backup and Restore. Create a backup of a namespace,
+//! upload a backup file, download, delete, and restore a backup into a namespace. The labels,
+//! the rules for what is enabled, the confirmations and the notifications follow the product
+//! page word for word.
+//!
+//! This file holds the page, what its parts share and the job being followed; each section
+//! has a file: `create`, `upload`, `restore`, and the list (`list`).
+
+mod create;
+mod list;
+mod restore;
+mod upload;
+
+use self::create::CreateSection;
+use self::list::BackupList;
+use self::restore::RestoreSection;
+use self::upload::UploadSection;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::backups::{create_backup, delete_backup, get_job, list_backups, restore_backup};
+use crate::api::explorer::list_namespaces;
+use crate::components::browser::sleep;
+use crate::components::dialog::ConfirmDialog;
+use crate::components::errors::ErrorPanel;
+use crate::components::hydration::use_hydrated;
+use crate::components::session::AdminOnly;
+use crate::components::time::LocalTime;
+use crate::components::toast::{Toasts, use_toasts, when_done};
+use crate::error::AppError;
+use crate::types::{BackupInfo, BackupStatus, JobInfo, JobStatus, NamespaceInfo};
+use crate::validate;
+
+/// Which section below the two buttons is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Section {
+    Closed,
+    Create,
+    Upload,
+    Restore,
+}
+
+/// What the page shares between its parts.
+#[derive(Clone, Copy)]
+pub(super) struct Console {
+    section: RwSignal<Section>,
+    /// Bumped to read the list again.
+    version: RwSignal<u32>,
+    /// The backup row selected for a restore.
+    selected: RwSignal<Option<BackupInfo>>,
+    /// The job being followed, with its progress.
+    job: RwSignal<Option<JobInfo>>,
+    /// The namespace whose folder permissions should be checked after a restore.
+    restored: RwSignal<Option<String>>,
+    toasts: Toasts,
+}
+
+impl Console {
+    fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+
+    /// Follows a job until it ends, with a notification saying `message` and, below it, what
+    /// the job does and how far it is ("writing items — 40%"); returns how it ended.
+    async fn follow(self, message: String, mut job: JobInfo) -> JobInfo {
+        let followed = self.job;
+        let detail = Signal::derive(move || {
+            followed
+                .get()
+                .map(|job| format!("{} — {}%", job.phase, percent(&job)))
+                .unwrap_or_default()
+        });
+        let notification = self.toasts.progress(message, detail);
+        self.job.set(Some(job.clone()));
+        while !job.status.is_final() {
+            sleep(400).await;
+            match get_job(job.id.clone()).await {
+                Ok(now) => {
+                    job = now;
+                    self.job.set(Some(job.clone()));
+                }
+                Err(AppError::Transport(_)) => {}
+                Err(error) => {
+                    self.toasts.error(error.to_string());
+                    break;
+                }
+            }
+        }
+        self.toasts.dismiss(notification);
+        self.job.set(None);
+        self.refresh();
+        job
+    }
+}
+
+/// How far a job is, in percent of its current phase.
+fn percent(job: &JobInfo) -> u64 {
+    (job.done * 100)
+        .checked_div(job.total)
+        .unwrap_or(0)
+        .min(100)
+}
+
+/// `/admin/backups`.
+#[component]
+pub fn BackupAndRestorePage() -> impl IntoView {
+    view! {
+        <AdminOnly>
+            <BackupConsole/>
+        </AdminOnly>
+    }
+}
+
+#[component]
+fn BackupConsole() -> impl IntoView {
+    let hydrated = use_hydrated();
+    let console = Console {
+        section: RwSignal::new(Section::Closed),
+        version: RwSignal::new(0),
+        selected: RwSignal::new(None),
+        job: RwSignal::new(None),
+        restored: RwSignal::new(None),
+        toasts: use_toasts(),
+    };
+    provide_context(console);
+    let backups = Resource::new(move || console.version.get(), |_| list_backups());
+    // Read again whenever a section opens: namespaces made elsewhere meanwhile appear.
+    let namespaces = Resource::new(move || console.section.get(), |_| list_namespaces());
+    // A selected backup that is gone or no longer completed (deleted elsewhere, found
+    // damaged) is selected no longer.
+    Effect::new(move |_| {
+        let Some(Ok(list)) = backups.get() else {
+            return;
+        };
+        if let Some(selected) = console.selected.get_untracked()
+            && !list
+                .iter()
+                .any(|b| b.id == selected.id && b.status == BackupStatus::Completed)
+        {
+            console.selected.set(None);
+        }
+    });
+    // The list stays true while jobs run elsewhere and other administrators work: it is read
+    // again in the background (every two seconds while a backup is in progress, else every
+    // five) and redrawn only when it changed.
+    Effect::new(move |_| {
+        let Some(shown) = backups.get().and_then(Result::ok) else {
+            return;
+        };
+        let version = console.version.get_untracked();
+        leptos::task::spawn_local(async move {
+            loop {
+                let busy = shown.iter().any(|b| b.status == BackupStatus::InProgress);
+                sleep(if busy { 2000 } else { 5000 }).await;
+                // The page is gone, or the list was read again meanwhile (that reading
+                // watches from now on).
+                if console.version.try_get_untracked() != Some(version) {
+                    return;
+                }
+                if let Ok(now) = list_backups().await
+                    && now != shown
+                {
+                    if console.version.try_get_untracked() == Some(version) {
+                        console.refresh();
+                    }
+                    return;
+                }
+            }
+        });
+    });
+    let toggle = move |section: Section| {
+        console.section.update(|open| {
+            *open = if *open == section {
+                Section::Closed
+            } else {
+                section
+            }
+        });
+        if section != Section::Restore {
+            console.selected.set(None);
+        }
+    };
+    // A memo: the choices are drawn again only when the namespaces really changed.
+    let namespace_list: Signal<Vec<NamespaceInfo>> =
+        Memo::new(move |_| namespaces.get().and_then(Result::ok).unwrap_or_default()).into();
+
+    view! {
+        <Title text="Backup and Restore"/>
+        <p class="breadcrumb">"Administration"</p>
+        <h1>"Backup and Restore"</h1>
+        <div class="toolbar">
+            <button type="button" class="primary" disabled=move || !hydrated.get()
+                aria-expanded=move || (console.section.get() == Section::Create).to_string()
+                on:click=move |_| toggle(Section::Create)>
+                "Create New Backup"
+            </button>
+            <button type="button" disabled=move || !hydrated.get()
+                aria-expanded=move || (console.section.get() == Section::Upload).to_string()
+                on:click=move |_| toggle(Section::Upload)>
+                "Upload Backup"
+            </button>
+        </div>
+        <JobProgress/>
+        <Show when=move || console.restored.get().is_some()>
+            <div class="notice" role="status">
+                {move || format!(
+                    "Namespace {} was restored. Check the permissions of its folders: they are those of the backup.",
+                    console.restored.get().unwrap_or_default()
+                )}
+                " "
+                <a href=move || format!("/explorer/{}", console.restored.get().unwrap_or_default())>"Open it in the explorer"</a>
+            </div>
+        </Show>
+        <Show when=move || console.section.get() == Section::Create>
+            <CreateSection namespaces=namespace_list/>
+        </Show>
+        <Show when=move || console.section.get() == Section::Upload>
+            <UploadSection namespaces=namespace_list/>
+        </Show>
+        <Show when=move || console.section.get() == Section::Restore>
+            <RestoreSection namespaces=namespace_list/>
+        </Show>
+        <section class="card" aria-labelledby="backups-heading">
+            <h2 id="backups-heading">"Backups"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || backups.get().map(|result| result.map(|list| view! { <BackupList list/> }))}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+        <section class="card" aria-labelledby="backup-caveats">
+            <h2 id="backup-caveats">"Before you work with backups"</h2>
+            <ul>
+                <li>"Backups are always created for an entire namespace. To copy a single service, model or form, use the export function in the explorer."</li>
+                <li>"Restoring a backup deletes all existing data from the namespace and replaces it with the data from the backup. Check the permissions of the folders after a restore."</li>
+                <li>"An uploaded backup is not directly available: restore it after the upload."</li>
+            </ul>
+        </section>
+    }
+}
+
+/// The job being followed: what it does and how far it is.
+#[component]
+fn JobProgress() -> impl IntoView {
+    let console = expect_context::<Console>();
+    view! {
+        <div class="job-progress" role="status" aria-live="polite">
+            {move || console.job.get().map(|job| {
+                let percent = percent(&job);
+                let what = match job.kind {
+                    crate::types::JobKind::Backup => format!("Creating backup of {}", job.namespace),
+                    crate::types::JobKind::Restore => format!("Restoring into {}", job.namespace),
+                };
+                view! {
+                    <p>{format!("{what}: {} — {percent}%", job.phase)}</p>
+                    <progress max="100" value=percent.to_string()></progress>
+                }
+            })}
+        </div>
+    }
+}
+
+/// A choice of one namespace, as radio buttons.
+#[component]
+pub(super) fn NamespaceChoice(
+    namespaces: Signal<Vec<NamespaceInfo>>,
+    chosen: RwSignal<Option<String>>,
+    group: &'static str,
+) -> impl IntoView {
+    view! {
+        <fieldset class="namespace-choice">
+            <legend>"Namespace"</legend>
+            {move || {
+                let list = namespaces.get();
+                if list.is_empty() {
+                    return view! { <p class="muted">"There is no namespace yet."</p> }.into_any();
+                }
+                list.into_iter()
+                    .map(|ns| {
+                        let name = ns.name.clone();
+                        let checked = {
+                            let name = name.clone();
+                            move || chosen.get().as_deref() == Some(name.as_str())
+                        };
+                        let label = if ns.title.is_empty() { ns.name.clone() } else { format!("{} — {}", ns.name, ns.title) };
+                        view! {
+                            <label class="check">
+                                <input type="radio" name=group value=name.clone() prop:checked=checked
+                                    on:change=move |_| chosen.set(Some(name.clone()))/>
+                                {label}
+                            </label>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </fieldset>
+    }
+}

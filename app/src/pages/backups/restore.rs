@@ -1,0 +1,124 @@
+//! Restore: the selected backup into a listed namespace or a new one, confirmed, then the
+//! job followed to its end.
+
+use super::*;
+
+/// Restores `backup` into namespace `target` and follows the job to its end, with the
+/// product page's notifications.
+async fn run_restore(console: Console, backup: BackupInfo, target: String) {
+    console.restored.set(None);
+    match restore_backup(backup.id.clone(), target.clone()).await {
+        Ok(job) => {
+            let message = format!(
+                "Restoring backup {} into namespace {target}...",
+                backup.name
+            );
+            let ended = console.follow(message, job).await;
+            if ended.status == JobStatus::Succeeded {
+                console.toasts.success(format!(
+                    "Backup {} restored into namespace {target}. Check the permissions of its folders.",
+                    backup.name
+                ));
+                console.restored.set(Some(target));
+                console.selected.set(None);
+                console.section.set(Section::Closed);
+            } else {
+                console.toasts.error(format!(
+                    "The restore failed: {}",
+                    ended.error.unwrap_or_default()
+                ));
+            }
+        }
+        Err(error) => console.toasts.error(error.to_string()),
+    }
+}
+
+#[component]
+pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let hydrated = use_hydrated();
+    let chosen = RwSignal::new(None::<String>);
+    // What is typed as a new namespace; picking a listed one clears it.
+    let typed = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let picked = chosen.get();
+        if picked.as_deref() != Some(typed.get_untracked().as_str()) {
+            typed.set(String::new());
+        }
+    });
+    // The target is a namespace that does not exist yet.
+    let is_new = move || {
+        chosen.with(|chosen| {
+            chosen
+                .as_deref()
+                .is_some_and(|name| namespaces.with(|list| list.iter().all(|ns| ns.name != name)))
+        })
+    };
+    let new_problem = move || {
+        chosen
+            .get()
+            .filter(|_| is_new())
+            .and_then(|name| validate::namespace_name(&name).err())
+    };
+    let confirm = RwSignal::new(false);
+    let restore = Action::new_unsync(move |(backup, target): &(BackupInfo, String)| {
+        run_restore(console, backup.clone(), target.clone())
+    });
+    let start = move || {
+        if let (Some(backup), Some(target)) =
+            (console.selected.get_untracked(), chosen.get_untracked())
+        {
+            restore.dispatch((backup, target));
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="restore-heading">
+            <h2 id="restore-heading">"Select Namespace"</h2>
+            <p>{move || console.selected.get().map(|b| format!("Restore backup \u{201c}{}\u{201d} (namespace {}) into:", b.name, b.namespace))}</p>
+            <NamespaceChoice namespaces chosen group="restore-namespace"/>
+            <div class="field">
+                <label for="restore-new-namespace">"Or into a new namespace"</label>
+                <input id="restore-new-namespace" type="text" maxlength=validate::NAMESPACE_NAME_MAX autocomplete="off"
+                    aria-describedby="restore-new-namespace-hint"
+                    prop:value=typed
+                    on:input=move |ev| {
+                        let name = event_target_value(&ev).trim().to_string();
+                        typed.set(name.clone());
+                        chosen.set((!name.is_empty()).then_some(name));
+                    }/>
+                <p id="restore-new-namespace-hint" class="hint">
+                    {move || match new_problem() {
+                        Some(problem) => problem,
+                        None => "Lowercase letters, digits, hyphens and underscores. The restore creates it.".to_string(),
+                    }}
+                </p>
+            </div>
+            <button type="button" class="primary danger-solid"
+                disabled=move || !hydrated.get() || chosen.get().is_none() || new_problem().is_some()
+                    || console.selected.get().is_none() || restore.pending().get()
+                on:click=move |_| confirm.set(true)>
+                "Restore"
+            </button>
+        </section>
+        <ConfirmDialog
+            open=confirm
+            title=Signal::derive(move || format!("Restore into namespace {}?", chosen.get().unwrap_or_default()))
+            message=Signal::derive(move || if is_new() {
+                format!(
+                    "Namespace {} will be created with the data from backup \u{201c}{}\u{201d}. Check the permissions of the folders afterwards.",
+                    chosen.get().unwrap_or_default(),
+                    console.selected.get().map(|b| b.name).unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "All existing data of namespace {} will be deleted and replaced with the data from backup \u{201c}{}\u{201d}. Check the permissions of the folders afterwards.",
+                    chosen.get().unwrap_or_default(),
+                    console.selected.get().map(|b| b.name).unwrap_or_default()
+                )
+            })
+            confirm_label="Restore"
+            danger=true
+            on_confirm=Callback::new(move |()| start())
+        />
+    }
+}
