@@ -10,9 +10,9 @@
 
 #[path = "../../app/src/domain/backup/archive/mod.rs"]
 mod archive;
-#[path = "../../app/src/types.rs"]
+#[path = "../../app/src/types/mod.rs"]
 mod types;
-#[path = "../../app/src/validate.rs"]
+#[path = "../../app/src/validate/mod.rs"]
 mod validate;
 
 /// Where the reader's source looks for the schema version.

@@ -1,7 +1,11 @@
 //! Rules for names and content, shared by the browser (to say what is wrong while typing)
 //! and the server (which enforces them). Each check returns the message a user should see.
 
-use crate::types::ItemKind;
+mod content;
+mod tree;
+
+pub use self::content::{content, xml};
+pub use self::tree::{TreeProblem, folder_depths};
 
 /// Longest namespace name.
 pub const NAMESPACE_NAME_MAX: usize = 63;
@@ -168,86 +172,6 @@ pub fn author(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Why a set of folders does not form a tree that may be stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TreeProblem {
-    /// Folder `id` names a parent that is not among the folders.
-    MissingParent { id: String, parent: String },
-    /// Folder `id` is (through its parents) inside itself.
-    Cycle { id: String },
-    /// Folder `id` lies deeper than [`FOLDER_DEPTH_MAX`].
-    TooDeep { id: String, depth: usize },
-}
-
-/// The depth of every folder (1 at the top, where `parent` is `None`), given each folder's
-/// parent. Every folder is visited once, whatever the shape of the tree, so a long chain
-/// costs no more than a flat list; a chain is never followed past [`FOLDER_DEPTH_MAX`] plus
-/// `extra` (the depth of the place the folders are put into: 0 for the top level).
-///
-/// # Errors
-///
-/// The first [`TreeProblem`] found.
-pub fn folder_depths<'a>(
-    parents: &std::collections::HashMap<&'a str, Option<&'a str>>,
-    extra: usize,
-) -> Result<std::collections::HashMap<&'a str, usize>, TreeProblem> {
-    use std::collections::HashMap;
-
-    let mut depths: HashMap<&'a str, usize> = HashMap::with_capacity(parents.len());
-    let mut chain: Vec<&'a str> = Vec::new();
-    for &start in parents.keys() {
-        if depths.contains_key(start) {
-            continue;
-        }
-        chain.clear();
-        let mut current = start;
-        // The depth of the first known folder above the chain (0: the chain reaches the top).
-        let base = loop {
-            chain.push(current);
-            if chain.len() + extra > FOLDER_DEPTH_MAX {
-                // Deeper than allowed already, before the top is even in sight (a loop is
-                // found before it gets this long: the chain holds no folder twice).
-                return Err(TreeProblem::TooDeep {
-                    id: start.to_string(),
-                    depth: chain.len() + extra,
-                });
-            }
-            match parents.get(current) {
-                Some(None) | None => break 0,
-                Some(Some(parent)) => {
-                    let parent: &'a str = parent;
-                    if let Some(&known) = depths.get(parent) {
-                        break known;
-                    }
-                    if !parents.contains_key(parent) {
-                        return Err(TreeProblem::MissingParent {
-                            id: current.to_string(),
-                            parent: parent.to_string(),
-                        });
-                    }
-                    if chain.contains(&parent) {
-                        return Err(TreeProblem::Cycle {
-                            id: parent.to_string(),
-                        });
-                    }
-                    current = parent;
-                }
-            }
-        };
-        for (above, id) in chain.iter().rev().enumerate() {
-            let depth = base + above + 1;
-            if depth + extra > FOLDER_DEPTH_MAX {
-                return Err(TreeProblem::TooDeep {
-                    id: (*id).to_string(),
-                    depth: depth + extra,
-                });
-            }
-            depths.insert(*id, depth);
-        }
-    }
-    Ok(depths)
-}
-
 /// A permission as schema version 1 stored it, `KIND:NAME:ACCESS` (`role:legal:manage`),
 /// when every part is one nsbackup knows; the name is not checked here.
 pub fn permission_v1(text: &str) -> Option<crate::types::Permission> {
@@ -283,80 +207,6 @@ pub fn password(password: &str) -> Result<(), String> {
     }
     if password.len() > PASSWORD_MAX_BYTES {
         return Err("A password has at most 1,024 bytes.".into());
-    }
-    Ok(())
-}
-
-/// An item's content: at most 8 MiB; services and forms hold JSON, models XML (BPMN is
-/// XML). Empty content is allowed: a new item starts empty.
-pub fn content(kind: ItemKind, content: &str) -> Result<(), String> {
-    if content.len() > CONTENT_MAX {
-        return Err(format!(
-            "The content is {} bytes; an item holds at most {} MiB.",
-            content.len(),
-            CONTENT_MAX / (1024 * 1024)
-        ));
-    }
-    let text = content.trim();
-    if text.is_empty() {
-        return Ok(());
-    }
-    match kind {
-        // Checked completely without building the value.
-        ItemKind::Service | ItemKind::Form => serde_json::from_str::<serde::de::IgnoredAny>(text)
-            .map(|_| ())
-            .map_err(|e| {
-                format!(
-                    "A {} holds JSON, and this is not valid JSON: {e}.",
-                    kind.as_str()
-                )
-            }),
-        ItemKind::Model => xml(text),
-    }
-}
-
-/// Checks that `text` is well-formed XML without a document type: `<!DOCTYPE>` and entity
-/// declarations are refused, as they are how XML reaches for files and expands into bombs.
-pub fn xml(text: &str) -> Result<(), String> {
-    use quick_xml::events::Event;
-
-    let upper = text.to_ascii_uppercase();
-    if upper.contains("<!DOCTYPE") || upper.contains("<!ENTITY") {
-        return Err(
-            "A model holds XML without a document type: remove the `<!DOCTYPE …>` or `<!ENTITY …>` declaration."
-                .into(),
-        );
-    }
-    let mut reader = quick_xml::Reader::from_str(text);
-    reader.config_mut().check_end_names = true;
-    let mut depth: u64 = 0;
-    let mut elements: u64 = 0;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Eof) => break,
-            Ok(Event::Start(_)) => {
-                depth += 1;
-                elements += 1;
-            }
-            Ok(Event::Empty(_)) => elements += 1,
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::DocType(_)) => {
-                return Err("A model holds XML without a document type.".into());
-            }
-            Ok(_) => {}
-            Err(error) => {
-                return Err(format!(
-                    "A model holds XML or BPMN, and this is not well-formed XML (at byte {}): {error}.",
-                    reader.buffer_position()
-                ));
-            }
-        }
-    }
-    if depth != 0 || elements == 0 {
-        return Err(
-            "A model holds XML or BPMN, and this is not well-formed XML: an element is not closed."
-                .into(),
-        );
     }
     Ok(())
 }
@@ -427,41 +277,6 @@ mod tests {
     }
 
     #[test]
-    fn content_must_match_the_kind() {
-        assert!(content(ItemKind::Service, "{\"a\": 1}").is_ok());
-        assert!(content(ItemKind::Form, "").is_ok());
-        assert!(
-            content(ItemKind::Service, "{oops")
-                .unwrap_err()
-                .contains("not valid JSON")
-        );
-        assert!(content(ItemKind::Model, "<definitions/>").is_ok());
-        assert!(content(ItemKind::Model, "{}").unwrap_err().contains("XML"));
-        assert!(
-            content(ItemKind::Model, "<a><b></a>")
-                .unwrap_err()
-                .contains("well-formed")
-        );
-        assert!(
-            content(ItemKind::Model, "<a>")
-                .unwrap_err()
-                .contains("not closed")
-        );
-        let external = r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>"#;
-        assert!(
-            content(ItemKind::Model, external)
-                .unwrap_err()
-                .contains("document type")
-        );
-        let big = format!("\"{}\"", "x".repeat(CONTENT_MAX));
-        assert!(
-            content(ItemKind::Service, &big)
-                .unwrap_err()
-                .contains("at most 8 MiB")
-        );
-    }
-
-    #[test]
     fn names_and_titles_refuse_invisible_formatting() {
         for bad in [
             "invoice\u{202E}txt.exe",
@@ -498,77 +313,5 @@ mod tests {
         ] {
             assert!(record_id(bad).is_err(), "{bad:?}");
         }
-    }
-
-    fn chain(length: usize) -> Vec<(String, Option<String>)> {
-        (0..length)
-            .map(|i| (format!("f{i}"), (i > 0).then(|| format!("f{}", i - 1))))
-            .collect()
-    }
-
-    fn depths_of(
-        folders: &[(String, Option<String>)],
-        extra: usize,
-    ) -> Result<std::collections::HashMap<String, usize>, TreeProblem> {
-        let parents = folders
-            .iter()
-            .map(|(id, parent)| (id.as_str(), parent.as_deref()))
-            .collect();
-        folder_depths(&parents, extra).map(|depths| {
-            depths
-                .into_iter()
-                .map(|(id, depth)| (id.to_string(), depth))
-                .collect()
-        })
-    }
-
-    #[test]
-    fn folder_depths_count_from_the_top() {
-        let depths = depths_of(&chain(FOLDER_DEPTH_MAX), 0).expect("a chain at the limit");
-        assert_eq!(depths["f0"], 1);
-        assert_eq!(
-            depths[&format!("f{}", FOLDER_DEPTH_MAX - 1)],
-            FOLDER_DEPTH_MAX
-        );
-        assert!(matches!(
-            depths_of(&chain(FOLDER_DEPTH_MAX), 1),
-            Err(TreeProblem::TooDeep { .. })
-        ));
-        assert!(matches!(
-            depths_of(&chain(FOLDER_DEPTH_MAX + 1), 0),
-            Err(TreeProblem::TooDeep { .. })
-        ));
-    }
-
-    #[test]
-    fn a_very_long_chain_is_refused_after_a_bounded_walk() {
-        // 200,000 folders in one chain: each is visited at most a few times.
-        let folders = chain(200_000);
-        assert!(matches!(
-            depths_of(&folders, 0),
-            Err(TreeProblem::TooDeep { .. })
-        ));
-    }
-
-    #[test]
-    fn folder_depths_find_gaps_and_loops() {
-        let gap = vec![("a".to_string(), Some("gone".to_string()))];
-        assert_eq!(
-            depths_of(&gap, 0),
-            Err(TreeProblem::MissingParent {
-                id: "a".into(),
-                parent: "gone".into()
-            })
-        );
-        let looped = vec![
-            ("a".to_string(), Some("b".to_string())),
-            ("b".to_string(), Some("a".to_string())),
-        ];
-        assert!(matches!(
-            depths_of(&looped, 0),
-            Err(TreeProblem::Cycle { .. })
-        ));
-        let own = vec![("a".to_string(), Some("a".to_string()))];
-        assert!(matches!(depths_of(&own, 0), Err(TreeProblem::Cycle { .. })));
     }
 }

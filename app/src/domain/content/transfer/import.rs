@@ -1,175 +1,20 @@
-//! Export and import of one item or one folder (with everything below it): the explorer's
-//! answer for single items, which namespace backups never restore.
-//!
-//! An export is one JSON document (`docs/export-format.md`) that records the schema version
-//! of its records. An import checks the whole file first, writes its records as they are
-//! into a scratch generation, brings that generation up to the current schema with the same
-//! migrations the database uses, and only then copies the content, with fresh ids, into the
-//! target folder — so an older file is migrated, a newer one refused, and a bad one leaves
-//! nothing behind.
+//! Importing an export file: checked whole, staged in a scratch generation and migrated,
+//! then copied in with fresh ids — or nothing written at all.
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-use super::{Siblings, active_generation, folder, new_generation_id, new_id};
+use super::{
+    ExportFile, FORMAT, FORMAT_VERSION, FolderRecord, IMPORT_MAX_BYTES, ItemRecord, invalid,
+};
+use crate::domain::content::{Siblings, active_generation, folder, new_generation_id, new_id};
 use crate::domain::db::{check_transaction, take_json};
 use crate::domain::schema::{self, SCHEMA_VERSION};
 use crate::domain::{Db, DomainError};
-use crate::types::{ClashPolicy, ImportReport, ItemKind, Permission};
+use crate::types::{ClashPolicy, ImportReport};
 use crate::validate;
 
-/// The `format` of an export file.
-pub const FORMAT: &str = "nsbackup-export";
-/// The version of the export file's layout (not of the records in it).
-pub const FORMAT_VERSION: u32 = 1;
-/// The largest export file an import reads.
-pub const IMPORT_MAX_BYTES: usize = 64 * 1024 * 1024;
-
-/// What to export.
-#[derive(Clone, Debug)]
-pub enum ExportTarget {
-    Folder(String),
-    Item(String),
-}
-
-/// An export file. Records stay plain JSON so that files of older schema versions parse.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ExportFile {
-    pub format: String,
-    pub format_version: u32,
-    pub schema_version: u32,
-    pub app_version: String,
-    pub exported_at: DateTime<Utc>,
-    /// The namespace the content came from (information only).
-    pub namespace: String,
-    /// Folders; the exported folder has `parent: null`.
-    pub folders: Vec<serde_json::Value>,
-    /// Items; an item exported on its own has `folder: null`.
-    pub items: Vec<serde_json::Value>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct FolderRecord {
-    id: String,
-    parent: Option<String>,
-    name: String,
-    permissions: Option<Vec<Permission>>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ItemRecord {
-    id: String,
-    folder: Option<String>,
-    kind: ItemKind,
-    name: String,
-    content: String,
-}
-
-/// Exports one folder (with its subfolders and items) or one item. Returns the file name a
-/// browser should save it under, and the document.
-///
-/// # Errors
-///
-/// [`DomainError::NotFound`] for a missing namespace, folder or item.
-pub async fn export(
-    db: &Db,
-    ns: &str,
-    target: &ExportTarget,
-) -> Result<(String, ExportFile), DomainError> {
-    let generation = active_generation(db, ns).await?;
-    let (name, folders, items) = match target {
-        ExportTarget::Item(id) => {
-            let document = super::item::get(db, ns, id).await?;
-            let record = ItemRecord {
-                id: document.info.id,
-                folder: None,
-                kind: document.info.kind,
-                name: document.info.name.clone(),
-                content: document.content,
-            };
-            (document.info.name, Vec::new(), vec![record])
-        }
-        ExportTarget::Folder(id) => {
-            let tree = folder::tree(db, ns).await?;
-            let root = tree.folders.iter().find(|f| &f.id == id).ok_or_else(|| {
-                DomainError::NotFound(format!(
-                    "That folder no longer exists in namespace `{ns}`; reload the page."
-                ))
-            })?;
-            let ids = folder::subtree(&tree.folders, id);
-            let folders: Vec<FolderRecord> = tree
-                .folders
-                .iter()
-                .filter(|f| ids.contains(&f.id))
-                .map(|f| FolderRecord {
-                    id: f.id.clone(),
-                    parent: if &f.id == id { None } else { f.parent.clone() },
-                    name: f.name.clone(),
-                    permissions: f.permissions.clone(),
-                })
-                .collect();
-            let mut response = db
-                .query("SELECT id[1] AS id, folder, kind, name, content FROM item WHERE gen = $gen AND folder IN $folders")
-                .bind(("gen", generation))
-                .bind(("folders", ids.into_iter().collect::<Vec<_>>()))
-                .await?;
-            let mut items: Vec<ItemRecord> = take_json(&mut response, 0)?;
-            items.sort_by(|a, b| a.id.cmp(&b.id));
-            (root.name.clone(), folders, items)
-        }
-    };
-    let to_json = |value: serde_json::Result<serde_json::Value>| {
-        value.map_err(|e| DomainError::Corrupt(e.to_string()))
-    };
-    let file = ExportFile {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        schema_version: SCHEMA_VERSION,
-        app_version: env!("CARGO_PKG_VERSION").into(),
-        exported_at: Utc::now(),
-        namespace: ns.into(),
-        folders: folders
-            .iter()
-            .map(|f| to_json(serde_json::to_value(f)))
-            .collect::<Result<_, _>>()?,
-        items: items
-            .iter()
-            .map(|i| to_json(serde_json::to_value(i)))
-            .collect::<Result<_, _>>()?,
-    };
-    Ok((format!("{}.export.json", file_name_safe(&name)), file))
-}
-
-/// A name that every file system accepts: no path separators, control or reserved
-/// characters, at most 100 characters.
-pub fn file_name_safe(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_control() || r#"/\:*?"<>|"#.contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .take(100)
-        .collect();
-    let cleaned = cleaned.trim().trim_matches('.').to_string();
-    if cleaned.is_empty() {
-        "export".into()
-    } else {
-        cleaned
-    }
-}
-
-fn invalid(message: impl Into<String>) -> DomainError {
-    DomainError::Invalid(message.into())
-}
-
 /// Reads and checks an export file's envelope, before any of it is written.
-fn parse(text: &str) -> Result<ExportFile, DomainError> {
+pub(super) fn parse(text: &str) -> Result<ExportFile, DomainError> {
     if text.len() > IMPORT_MAX_BYTES {
         return Err(invalid(format!(
             "The file is {} MiB; an import reads at most {} MiB. Export a smaller folder.",
@@ -366,7 +211,7 @@ async fn stage(db: &Db, scratch: &str, file: &ExportFile) -> Result<(), DomainEr
 }
 
 async fn discard(db: &Db, scratch: &str) {
-    if let Err(error) = super::remove_generation(db, scratch).await {
+    if let Err(error) = crate::domain::content::remove_generation(db, scratch).await {
         tracing::warn!(%error, generation = scratch, "could not remove an import's scratch data; it is removed at the next start");
     }
 }
@@ -499,7 +344,7 @@ async fn copy_in(
     .bind(("actor", actor.to_string()))
     .await
     .and_then(check_transaction)
-    .map_err(super::map_duplicate(&name, clash))?;
+    .map_err(crate::domain::content::map_duplicate(&name, clash))?;
 
     Ok(ImportReport {
         renamed: name != wanted,
@@ -562,7 +407,10 @@ async fn free_name(
     policy: ClashPolicy,
 ) -> Result<String, DomainError> {
     let taken_by = |name: String| async move {
-        super::ensure_name_free(db, siblings, generation, container, &name, None, clash).await
+        crate::domain::content::ensure_name_free(
+            db, siblings, generation, container, &name, None, clash,
+        )
+        .await
     };
     match taken_by(wanted.to_string()).await {
         Ok(()) => return Ok(wanted.to_string()),
@@ -584,32 +432,4 @@ async fn free_name(
         }
     }
     Err(clash(wanted))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_are_made_safe() {
-        assert_eq!(file_name_safe("Orders / 2026: Q1?"), "Orders _ 2026_ Q1_");
-        assert_eq!(file_name_safe(".."), "export");
-        assert_eq!(file_name_safe("Übersicht"), "Übersicht");
-    }
-
-    #[test]
-    fn envelopes_that_are_not_exports_are_refused_with_a_reason() {
-        let message = |text: &str| parse(text).expect_err("refused").to_string();
-        assert!(message("PNG\u{1a}").contains("not JSON"));
-        assert!(message("{\"format\": \"other\"}").contains("not an nsbackup export"));
-        assert!(
-            message(r#"{"format": "nsbackup-export", "format_version": 9}"#)
-                .contains("format version 9")
-        );
-        let newer = format!(
-            r#"{{"format": "nsbackup-export", "format_version": 1, "schema_version": {}, "app_version": "9", "exported_at": "2030-01-01T00:00:00Z", "namespace": "x", "folders": [], "items": []}}"#,
-            SCHEMA_VERSION + 1
-        );
-        assert!(message(&newer).contains("Upgrade the server to import it"));
-    }
 }

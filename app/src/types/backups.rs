@@ -1,0 +1,88 @@
+//! Backups and their jobs.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a backup came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupOrigin {
+    Created,
+    Uploaded,
+}
+
+/// Where a backup stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupStatus {
+    /// Being written; not usable yet.
+    InProgress,
+    /// Complete and verified: it can be downloaded and restored.
+    Completed,
+    /// Writing it failed; `error` says why. No file is kept.
+    Failed,
+    /// Its file on the server no longer matches what was written (found before a restore,
+    /// during a download or by the periodic check); `error` says how. It can only be
+    /// deleted.
+    Damaged,
+}
+
+/// A backup as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupInfo {
+    pub id: String,
+    pub name: String,
+    pub namespace: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub status: BackupStatus,
+    pub origin: BackupOrigin,
+    /// Bytes of the zip file, once completed.
+    pub size: Option<u64>,
+    /// SHA-256 of the zip file, once completed.
+    pub sha256: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    pub created_by: String,
+}
+
+/// What a job does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    Backup,
+    Restore,
+}
+
+/// Where a job stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl JobStatus {
+    /// Whether the job has ended.
+    pub fn is_final(self) -> bool {
+        matches!(self, JobStatus::Succeeded | JobStatus::Failed)
+    }
+}
+
+/// A backup or restore job with its progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub id: String,
+    pub kind: JobKind,
+    pub namespace: String,
+    pub backup: String,
+    pub status: JobStatus,
+    /// What it is doing now, in a few words ("writing items").
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+    pub error: Option<String>,
+    pub started_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
