@@ -60,18 +60,31 @@ impl<R: Read> Read for Guarded<'_, R> {
     }
 }
 
-fn entry_reader<'a, R: Read + Seek>(
-    zip: &'a mut ZipArchive<R>,
+/// Entry `index` (named `path`), opened behind the guard with a cap of `cap` bytes.
+fn guarded_entry<'a, 'z, R: Read + Seek>(
+    zip: &'z mut ZipArchive<R>,
     index: usize,
     path: &str,
-) -> Result<(zip::read::ZipFile<'a, R>, u64), ArchiveError> {
+    cap: u64,
+    limits: Limits,
+    total: &'a Cell<u64>,
+) -> Result<Guarded<'a, zip::read::ZipFile<'z, R>>, ArchiveError> {
     let entry = zip.by_index(index).map_err(|error| {
         invalid(format!(
             "Entry `{path}` cannot be read ({error}): the file is damaged."
         ))
     })?;
-    let compressed = entry.compressed_size();
-    Ok((entry, compressed))
+    Ok(Guarded {
+        compressed: entry.compressed_size(),
+        inner: entry,
+        hasher: Sha256::new(),
+        read: 0,
+        cap,
+        total,
+        total_cap: limits.max_total_bytes,
+        max_ratio: limits.max_ratio,
+        path: path.to_string(),
+    })
 }
 
 /// What a failed read of entry `path` means: a cap reached (the guard's own refusal), or
@@ -97,19 +110,8 @@ pub(super) fn read_entry<R: Read + Seek>(
     limits: Limits,
     total: &Cell<u64>,
 ) -> Result<(Vec<u8>, String), ArchiveError> {
-    let (entry, compressed) = entry_reader(zip, index, path)?;
     let cap = limits.max_entry_bytes.min(64 << 20);
-    let mut guarded = Guarded {
-        inner: entry,
-        hasher: Sha256::new(),
-        read: 0,
-        cap,
-        total,
-        total_cap: limits.max_total_bytes,
-        compressed,
-        max_ratio: limits.max_ratio,
-        path: path.to_string(),
-    };
+    let mut guarded = guarded_entry(zip, index, path, cap, limits, total)?;
     let mut bytes = Vec::new();
     guarded
         .read_to_end(&mut bytes)
@@ -136,18 +138,7 @@ pub(super) fn read_lines<R: Read + Seek>(
 ) -> Result<(String, u64), ArchiveError> {
     const LINE_MAX: u64 = 16 << 20;
     let path = expected.path.as_str();
-    let (entry, compressed) = entry_reader(zip, index, path)?;
-    let guarded = Guarded {
-        inner: entry,
-        hasher: Sha256::new(),
-        read: 0,
-        cap: limits.max_entry_bytes,
-        total,
-        total_cap: limits.max_total_bytes,
-        compressed,
-        max_ratio: limits.max_ratio,
-        path: path.to_string(),
-    };
+    let guarded = guarded_entry(zip, index, path, limits.max_entry_bytes, limits, total)?;
     let mut reader = BufReader::with_capacity(256 * 1024, guarded);
     let mut line = Vec::new();
     let mut number = 0u64;
