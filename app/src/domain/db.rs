@@ -192,6 +192,12 @@ pub fn is_conflict(error: &surrealdb::Error) -> bool {
     error.query_details() == Some(&QueryError::TransactionConflict)
 }
 
+/// Whether a database error is the query's own `THROW reason` (a rule the query enforces,
+/// such as "last administrator"), told by its kind and the reason it was given.
+pub fn is_thrown(error: &surrealdb::Error, reason: &str) -> bool {
+    error.is_thrown() && error.message().ends_with(reason)
+}
+
 /// Whether a database error refuses a write because the record, or a unique index entry,
 /// exists already.
 ///
@@ -311,6 +317,11 @@ mod tests {
             refuse("THROW 'the record already exists; index `x` already contains 1'").await;
         assert!(!is_duplicate(&thrown));
         assert!(!is_conflict(&thrown));
+        // A rule the query enforces is told by its kind and reason.
+        let rule = refuse("BEGIN; CREATE t:5 SET v = 5; THROW 'last administrator'; COMMIT;").await;
+        assert!(is_thrown(&rule, "last administrator"), "{rule}");
+        assert!(!is_thrown(&rule, "administrator elsewhere"));
+        assert!(!is_thrown(&cause, "1, with record `t:1`"));
     }
 
     #[tokio::test]

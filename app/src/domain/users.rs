@@ -191,7 +191,7 @@ pub async fn set_role(db: &Db, name: &str, role: Role) -> Result<UserInfo, Domai
 
 fn last_administrator(name: &str) -> impl Fn(surrealdb::Error) -> DomainError + '_ {
     move |error| {
-        if error.to_string().contains("last administrator") {
+        if super::db::is_thrown(&error, "last administrator") {
             DomainError::Conflict(format!(
                 "`{name}` is the last administrator. Make another user an administrator first."
             ))
