@@ -163,6 +163,32 @@ fn lifecycle(server: &Server) {
     let manifest: Value = serde_json::from_str(&manifest).expect("json");
     assert_eq!(manifest["namespace"], "demo");
 
+    // A download cut off resumes where it stopped: one range, answered with that part.
+    assert!(
+        head.to_lowercase().contains("accept-ranges: bytes"),
+        "{head}"
+    );
+    let length = zip.len();
+    let download = format!("/api/backups/download?id={id}");
+    let (status, head, rest) = admin.exchange("GET", &download, &[("Range", "bytes=100-")], None);
+    assert_eq!(status, 206, "{head}");
+    assert_eq!(rest, zip[100..]);
+    assert!(
+        head.to_lowercase()
+            .contains(&format!("content-range: bytes 100-{}/{length}", length - 1)),
+        "{head}"
+    );
+    let (status, _, first) = admin.exchange("GET", &download, &[("Range", "bytes=0-99")], None);
+    assert_eq!((status, first.as_slice()), (206, &zip[..100]));
+    let past_the_end = format!("bytes={length}-");
+    let (status, head, _) = admin.exchange("GET", &download, &[("Range", &past_the_end)], None);
+    assert_eq!(status, 416, "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains(&format!("content-range: bytes */{length}")),
+        "{head}"
+    );
+
     // Upload the same file twice: two entries, the second named as a duplicate. Without a
     // name, the file's name (without .zip) is the backup's.
     let uploads = [

@@ -10,7 +10,7 @@ use app::error::AppError;
 use app::types::{Actor, Uploaded};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Extension, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -43,14 +43,21 @@ pub struct DownloadQuery {
     id: String,
 }
 
-/// The backup's zip, streamed from the store, as `<name>_<YYYY-MM-DD_HH-mm-ss>.zip`.
+/// The backup's zip, streamed from the store, as `<name>_<YYYY-MM-DD_HH-mm-ss>.zip`; with a
+/// `Range` of one part, that part (206), so that a download cut off can resume.
 async fn download(
     State(services): State<Services>,
     actor: Option<Extension<Actor>>,
     Params(query): Params<DownloadQuery>,
+    request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = admin(actor)?;
-    let (found, bytes) = backup::download(&services.backups, &query.id, &actor.name).await?;
+    let wanted = request
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(backup::Wanted::parse);
+    let download = backup::download(&services.backups, &query.id, &actor.name, wanted).await?;
+    let size = download.size;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
@@ -58,12 +65,44 @@ async fn download(
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        content_disposition(&backup::download_name(&found)),
+        content_disposition(&backup::download_name(&download.backup)),
     );
-    if let Some(size) = found.size {
-        headers.insert(header::CONTENT_LENGTH, size.into());
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let content_range = |text: String| {
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("bytes */0"))
+    };
+    match download.body {
+        backup::Body::Whole(bytes) => {
+            headers.insert(header::CONTENT_LENGTH, size.into());
+            Ok((headers, Body::from_stream(bytes)).into_response())
+        }
+        backup::Body::Part(range, bytes) => {
+            headers.insert(header::CONTENT_LENGTH, (range.end - range.start).into());
+            headers.insert(
+                header::CONTENT_RANGE,
+                content_range(format!("bytes {}-{}/{size}", range.start, range.end - 1)),
+            );
+            Ok((
+                StatusCode::PARTIAL_CONTENT,
+                headers,
+                Body::from_stream(bytes),
+            )
+                .into_response())
+        }
+        backup::Body::Outside => {
+            headers.remove(header::CONTENT_DISPOSITION);
+            headers.insert(
+                header::CONTENT_RANGE,
+                content_range(format!("bytes */{size}")),
+            );
+            let reply = app::types::ErrorReply {
+                error: format!(
+                    "The download cannot go on from there: the file has {size} bytes. Download it again from the start."
+                ),
+            };
+            Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers, Json(reply)).into_response())
+        }
     }
-    Ok((headers, Body::from_stream(bytes)).into_response())
 }
 
 /// The name and namespace an upload is listed under; without a name (or a blank one), the

@@ -18,7 +18,7 @@
 pub mod archive;
 mod catalog;
 mod create;
-mod download;
+pub mod download;
 mod engine;
 mod faults;
 mod generation;
@@ -32,7 +32,7 @@ pub mod verify;
 
 pub use self::catalog::{check_name, delete, download_name, get, list, upload_name};
 pub use self::create::{create, write_backup};
-pub use self::download::download;
+pub use self::download::{Body, Download, Wanted, download};
 pub use self::engine::Engine;
 pub use self::recover::recover;
 pub use self::restore::{SNAPSHOT_RETENTION, restore};
