@@ -33,6 +33,18 @@ pub enum Command {
     /// Manage user accounts: create, list, change passwords, delete.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage where backup files are kept.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `nsbackup store …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum StoreCommand {
+    /// Move the backup files of `<data-dir>/backups` into the store that `--store` names
+    /// (an S3 bucket), each checked there before it leaves the directory. Run it once when
+    /// an installation starts keeping its backups in S3, with nsbackup stopped.
+    Migrate,
 }
 
 /// `nsbackup user …`. Passwords are read from `NSBACKUP_PASSWORD` when it is set (for

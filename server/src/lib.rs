@@ -6,7 +6,7 @@ pub mod routes;
 pub mod startup;
 pub mod users;
 
-pub use config::{Cli, Command, Config, UserCommand};
+pub use config::{Cli, Command, Config, StoreCommand, UserCommand};
 pub use startup::StartupError;
 
 /// Runs the command the command line names: serve (the default), seed, or a user command.
@@ -19,5 +19,6 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Serve => startup::serve(cli.config).await,
         Command::Seed(args) => startup::seed(cli.config, args).await,
         Command::User(command) => users::run(&cli.config, command).await,
+        Command::Store(StoreCommand::Migrate) => startup::migrate_store(&cli.config).await,
     }
 }

@@ -115,7 +115,7 @@ impl tracing::field::Visit for MessageContains {
 async fn open_store(
     config: &Config,
 ) -> Result<std::sync::Arc<dyn domain::backup::store::BackupStore>, StartupError> {
-    use domain::backup::store::{LocalStore, S3Options, S3Store};
+    use domain::backup::store::{BackupStore, LocalStore};
 
     let backups = config.data_dir.join("backups");
     match config.store.as_deref().filter(|url| !url.is_empty()) {
@@ -129,20 +129,87 @@ async fn open_store(
             Ok(std::sync::Arc::new(store))
         }
         Some(url) => {
-            let options = S3Options {
-                url: url.to_string(),
-                endpoint: config.s3_endpoint.clone(),
-                region: Some(config.s3_region.clone()),
-                credentials: None,
-            };
-            // Files are put together and fetched for restores in the data directory.
-            let store = S3Store::open(&options, &backups.join(".scratch"))
-                .await
-                .map_err(StartupError::Input)?;
+            let store = open_s3(config, url).await?;
+            // Backups still in the directory would be missing from the list's point of view
+            // (and found "damaged"): they must be moved first.
+            let local = LocalStore::open(&backups).map_err(|e| {
+                StartupError::Input(format!(
+                    "cannot read the backup directory {}: {e}",
+                    backups.display()
+                ))
+            })?;
+            let left = local.list().await.map_err(|e| {
+                StartupError::Input(format!("cannot read {}: {e}", backups.display()))
+            })?;
+            if !left.is_empty() {
+                return Err(StartupError::Input(format!(
+                    "{} backup file(s) in {} are not in {url}: move them there with `nsbackup store migrate` (same settings), then start again",
+                    left.len(),
+                    backups.display()
+                )));
+            }
             tracing::info!(store = url, "backup files are kept in S3");
             Ok(std::sync::Arc::new(store))
         }
     }
+}
+
+/// The S3 bucket of `--store`, reached and listed.
+async fn open_s3(
+    config: &Config,
+    url: &str,
+) -> Result<domain::backup::store::S3Store, StartupError> {
+    let options = domain::backup::store::S3Options {
+        url: url.to_string(),
+        endpoint: config.s3_endpoint.clone(),
+        region: Some(config.s3_region.clone()),
+        credentials: None,
+    };
+    // Files are put together, and fetched for restores, in the data directory.
+    domain::backup::store::S3Store::open(
+        &options,
+        &config.data_dir.join("backups").join(".scratch"),
+    )
+    .await
+    .map_err(StartupError::Input)
+}
+
+/// `nsbackup store migrate`: moves the backup files of the data directory into the S3 bucket
+/// of `--store`. The database is opened (and so held) meanwhile: an embedded one refuses a
+/// second user, so this cannot run beside a server that uses the directory.
+///
+/// # Errors
+///
+/// A [`StartupError`] that names what is wrong: no S3 store configured, the bucket, a file.
+pub async fn migrate_store(config: &Config) -> Result<(), StartupError> {
+    let Some(url) = config.store.as_deref().filter(|url| !url.is_empty()) else {
+        return Err(StartupError::Input(
+            "name the S3 bucket to move the backup files into with --store s3://BUCKET/PREFIX (or NSBACKUP_STORE)".into(),
+        ));
+    };
+    let backups = config.data_dir.join("backups");
+    with_database(config, |_db| async move {
+        let target = open_s3(config, url).await?;
+        let local = domain::backup::store::LocalStore::open(&backups).map_err(|e| {
+            StartupError::Input(format!("cannot read {}: {e}", backups.display()))
+        })?;
+        let moved = domain::backup::store::move_into(&local, &target)
+            .await
+            .map_err(|e| {
+                StartupError::Input(format!(
+                    "the move into {url} stopped at {e}; the files not moved are still in {}. Run it again to go on",
+                    backups.display()
+                ))
+            })?;
+        println!(
+            "Moved {} backup file(s) from {} into {url} ({} were there already)",
+            moved.moved,
+            backups.display(),
+            moved.already_there
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// Opens the database, migrates it, recovers, and serves until asked to stop.

@@ -323,3 +323,80 @@ fn the_archive_caps_are_settings() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("at most 3"), "{body}");
 }
+
+#[test]
+fn an_installation_moves_its_backups_into_s3_and_starts_with_s3_only_once_none_is_left_behind() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let s3 = runtime.block_on(Seaweed::start());
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // A backup made while the files were kept on the local disk.
+    let server = Server::start(dir.path(), &["--demo"]);
+    let admin = server.admin();
+    let started = admin.ok(
+        "/api/create_backup",
+        json!({ "namespace": "demo", "name": "Before S3" }),
+    );
+    let id = started[0]["id"].as_str().expect("id").to_string();
+    let job = admin.wait_for_job(started[1]["id"].as_str().expect("job"));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let download = format!("/api/backups/download?id={id}");
+    let (status, _, original) = admin.exchange("GET", &download, &[], None);
+    assert_eq!(status, 200);
+    drop(admin);
+    server.stop();
+
+    let s3_args = [
+        "--store",
+        "s3://backups/moved",
+        "--s3-endpoint",
+        s3.endpoint.as_str(),
+    ];
+    let credentials = [
+        ("AWS_ACCESS_KEY_ID", KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ];
+    let run = |args: &[&str]| {
+        support::nsbackup()
+            .envs(credentials)
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(s3_args)
+            .output()
+            .expect("runs")
+    };
+
+    // Starting with S3 while the file is still on the disk would lose sight of it: refused.
+    let refused = run(&["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("1 backup file(s)"), "{stderr}");
+    assert!(last.contains("nsbackup store migrate"), "{stderr}");
+
+    // Moved, then nothing left to move.
+    let moved = run(&["store", "migrate"]);
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    let said = String::from_utf8_lossy(&moved.stdout);
+    assert!(said.contains("Moved 1 backup file(s)"), "{said}");
+    let again = run(&["store", "migrate"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Moved 0 backup file(s)"));
+
+    // Served from the bucket: the same bytes, and it restores.
+    let server = Server::start_with_env(dir.path(), &s3_args, &credentials);
+    let admin = server.admin();
+    let (status, _, from_s3) = admin.exchange("GET", &download, &[], None);
+    assert_eq!(status, 200);
+    assert!(from_s3 == original, "the same bytes");
+    let job = admin.ok(
+        "/api/restore_backup",
+        json!({ "id": id, "namespace": "restored" }),
+    );
+    let job = admin.wait_for_job(job["id"].as_str().expect("job"));
+    assert_eq!(job["status"], "succeeded", "{job}");
+}

@@ -120,3 +120,54 @@ fn id_of(name: &str) -> Option<String> {
     let id = name.strip_suffix(".zip")?;
     (!id.is_empty() && !id.starts_with('.') && !id.contains('/')).then(|| id.to_string())
 }
+
+/// What [`move_into`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Moved {
+    /// Files copied into the target and removed from the directory.
+    pub moved: usize,
+    /// Files the target held already (same size); removed from the directory.
+    pub already_there: usize,
+}
+
+/// Moves every backup file of the directory store `from` into `to` (another store, such as
+/// an S3 bucket): each is put whole, its size checked in `to`, and only then removed from
+/// `from`. A file that fails stops the move with the error; what was moved stays moved, and
+/// the rest stays where it was, so it can simply run again.
+///
+/// # Errors
+///
+/// The first file system or store error, naming the file.
+pub async fn move_into(from: &LocalStore, to: &dyn BackupStore) -> io::Result<Moved> {
+    let mut done = Moved::default();
+    for id in from.list().await? {
+        let Some(size) = from.size(&id).await? else {
+            continue;
+        };
+        let failed = |error: io::Error| io::Error::new(error.kind(), format!("{id}.zip: {error}"));
+        if to.size(&id).await.map_err(failed)? == Some(size) {
+            from.delete(&id).await.map_err(failed)?;
+            done.already_there += 1;
+            continue;
+        }
+        // Put a copy: the directory's own file stays until the target holds it whole.
+        let copy = to.scratch_path(&format!("move-{id}"));
+        tokio::fs::copy(from.path(&id), &copy)
+            .await
+            .map_err(failed)?;
+        let put = to.put_file(&id, &copy).await;
+        let _ = tokio::fs::remove_file(&copy).await;
+        put.map_err(failed)?;
+        match to.size(&id).await.map_err(failed)? {
+            Some(stored) if stored == size => from.delete(&id).await.map_err(failed)?,
+            stored => {
+                return Err(failed(io::Error::other(format!(
+                    "the target holds {} bytes where {size} were sent",
+                    stored.unwrap_or(0)
+                ))));
+            }
+        }
+        done.moved += 1;
+    }
+    Ok(done)
+}
