@@ -45,6 +45,10 @@ pub enum StoreCommand {
     /// (an S3 bucket), each checked there before it leaves the directory. Run it once when
     /// an installation starts keeping its backups in S3, with nsbackup stopped.
     Migrate,
+    /// Check every listed backup's file against the size and SHA-256 it was written with
+    /// (a damaged one is listed as such), and list the files in the store that no backup
+    /// names. Ends with a non-zero status when it finds either.
+    Check,
 }
 
 /// `nsbackup user …`. Passwords are read from `NSBACKUP_PASSWORD` when it is set (for

@@ -20,5 +20,6 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Seed(args) => startup::seed(cli.config, args).await,
         Command::User(command) => users::run(&cli.config, command).await,
         Command::Store(StoreCommand::Migrate) => startup::migrate_store(&cli.config).await,
+        Command::Store(StoreCommand::Check) => startup::check_store(&cli.config).await,
     }
 }

@@ -174,6 +174,39 @@ async fn open_s3(
     .map_err(StartupError::Input)
 }
 
+/// `nsbackup store check`: every completed backup's file against what was written (damaged
+/// ones are listed as such), and the files that no backup names.
+///
+/// # Errors
+///
+/// A [`StartupError`] when the check cannot run, or when it finds a problem (after the
+/// report on standard output).
+pub async fn check_store(config: &Config) -> Result<(), StartupError> {
+    let store = open_store(config).await?;
+    with_database(config, |db| async move {
+        let engine = domain::backup::Engine {
+            db,
+            store,
+            limits: domain::backup::archive::Limits::default(),
+            max_upload_bytes: domain::backup::Engine::DEFAULT_MAX_UPLOAD,
+        };
+        let (checked, damaged) = domain::backup::verify::check_all(&engine).await?;
+        println!("Checked {checked} backup file(s): {damaged} damaged (listed as damaged)");
+        let unlisted = domain::backup::verify::unlisted_files(&engine).await?;
+        println!("{} file(s) in the store that no backup names", unlisted.len());
+        for id in &unlisted {
+            println!("  {id}.zip");
+        }
+        if damaged + unlisted.len() > 0 {
+            return Err(StartupError::Input(
+                "the store check found problems (above): delete damaged backups or upload intact copies; an unnamed file can be uploaded to list it again, or removed".into(),
+            ));
+        }
+        Ok(())
+    })
+    .await
+}
+
 /// `nsbackup store migrate`: moves the backup files of the data directory into the S3 bucket
 /// of `--store`. The database is opened (and so held) meanwhile: an embedded one refuses a
 /// second user, so this cannot run beside a server that uses the directory.

@@ -400,3 +400,73 @@ fn an_installation_moves_its_backups_into_s3_and_starts_with_s3_only_once_none_i
     let job = admin.wait_for_job(job["id"].as_str().expect("job"));
     assert_eq!(job["status"], "succeeded", "{job}");
 }
+
+#[test]
+fn the_store_check_lists_damaged_backups_as_such_and_names_files_that_no_backup_names() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--demo"]);
+    let admin = server.admin();
+    let mut ids = Vec::new();
+    for name in ["Good", "Will rot"] {
+        let started = admin.ok(
+            "/api/create_backup",
+            json!({ "namespace": "demo", "name": name }),
+        );
+        let job = admin.wait_for_job(started[1]["id"].as_str().expect("job"));
+        assert_eq!(job["status"], "succeeded", "{job}");
+        ids.push(started[0]["id"].as_str().expect("id").to_string());
+    }
+    drop(admin);
+    server.stop();
+
+    // A flipped byte (the size stays), and a file that no backup names.
+    let backups = dir.path().join("backups");
+    let rotten = backups.join(format!("{}.zip", ids[1]));
+    let mut bytes = std::fs::read(&rotten).expect("the file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&rotten, bytes).expect("damaged");
+    std::fs::write(backups.join("0123456789abcdef.zip"), b"not listed").expect("a stray file");
+
+    let output = support::nsbackup()
+        .args(["store", "check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        report.contains("Checked 2 backup file(s): 1 damaged"),
+        "{report}"
+    );
+    assert!(
+        report.contains("1 file(s) in the store that no backup names"),
+        "{report}"
+    );
+    assert!(report.contains("0123456789abcdef.zip"), "{report}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains("found problems"),
+        "{stderr}"
+    );
+    assert!(
+        backups.join("0123456789abcdef.zip").exists(),
+        "reported, never removed"
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let list = server.admin().ok("/api/list_backups", json!({}));
+    let status_of = |id: &str| {
+        list.as_array()
+            .expect("a list")
+            .iter()
+            .find(|backup| backup["id"] == id)
+            .map(|backup| backup["status"].clone())
+    };
+    assert_eq!(status_of(&ids[0]), Some(json!("completed")));
+    assert_eq!(status_of(&ids[1]), Some(json!("damaged")));
+}

@@ -137,6 +137,25 @@ pub async fn check_all(engine: &Engine) -> Result<(usize, usize), DomainError> {
     Ok((checked, found))
 }
 
+/// The files in the store that no backup in the list names (left by a crash between storing
+/// a file and listing it, or by a deletion whose file could not be removed). They are
+/// reported, never removed here: such a file may be the only copy of a backup whose list
+/// entry was lost.
+///
+/// # Errors
+///
+/// A database or store error.
+pub async fn unlisted_files(engine: &Engine) -> Result<Vec<String>, DomainError> {
+    let listed: std::collections::HashSet<String> = super::list(&engine.db)
+        .await?
+        .into_iter()
+        .map(|backup| backup.id)
+        .collect();
+    let mut unlisted = engine.store.list().await?;
+    unlisted.retain(|id| !listed.contains(id));
+    Ok(unlisted)
+}
+
 /// Runs [`check_all`] every `interval`, the first time one interval after start-up (not to
 /// compete with it), until the returned task is aborted (at shutdown: it holds a handle of
 /// the database, which must be closed after it).
@@ -153,6 +172,15 @@ pub fn check_periodically(
                     tracing::error!(checked, damaged, "stored backups checked: some are damaged");
                 }
                 Err(error) => tracing::warn!(%error, "could not check the stored backups"),
+            }
+            match unlisted_files(&engine).await {
+                Ok(unlisted) if unlisted.is_empty() => {}
+                Ok(unlisted) => tracing::warn!(
+                    count = unlisted.len(),
+                    files = ?unlisted,
+                    "the store holds files that no backup names; `nsbackup store check` lists them"
+                ),
+                Err(error) => tracing::warn!(%error, "could not list the store's files"),
             }
         }
     })
