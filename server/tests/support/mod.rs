@@ -36,6 +36,16 @@ pub fn nsbackup() -> Command {
     command
 }
 
+/// The one line a command that was refused ends with, after checking that it was refused
+/// and that the line is nsbackup's own (`nsbackup: …`).
+pub fn refusal(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "refused: {stderr}");
+    let last = stderr.lines().last().unwrap_or_default().to_string();
+    assert!(last.starts_with("nsbackup: "), "{stderr}");
+    last
+}
+
 impl Server {
     /// Starts `nsbackup serve` on a free port with the given extra arguments and waits until
     /// it prints its address.
