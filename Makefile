@@ -57,7 +57,9 @@ build: tools
 test: tools test-tools lint test-rust test-wasm test-e2e
 	@echo "make test: all checks passed"
 
+# The tests that run nsbackup against a remote database start the SurrealDB server built here.
 test-rust:
+	cargo build -p surreal-server
 	cargo test -p app -p nsbackup --features app/ssr
 
 test-wasm:

@@ -1349,7 +1349,7 @@ async fn a_backup_reads_a_snapshot_that_later_edits_do_not_change() {
     let db = &setup.engine.db;
     sample(db, "ns").await;
     let count = "RETURN count(SELECT * FROM item)";
-    let tx = db.clone().begin().await.expect("begin");
+    let tx = db.session().begin().await.expect("begin");
     let before: Option<i64> = tx.query(count).await.expect("q").take(0).expect("t");
     item::create(
         db,

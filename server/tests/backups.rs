@@ -9,7 +9,8 @@ use std::time::Duration;
 use app::domain::backup::store::{BackupStore, S3Store};
 use serde_json::{Value, json};
 use support::Server;
-use support::s3::{KEY, SECRET, Seaweed, free_port};
+use support::free_port;
+use support::s3::{KEY, SECRET, Seaweed};
 
 /// How many backups the list holds.
 fn listed(admin: &support::Client<'_>) -> usize {

@@ -9,7 +9,8 @@ use std::io;
 use app::domain::backup::store::{BackupStore, ByteStream, LocalStore, S3Options, S3Store};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
-use support::s3::{KEY, Seaweed, free_port};
+use support::free_port;
+use support::s3::{KEY, Seaweed};
 
 async fn read_all(stream: ByteStream) -> Vec<u8> {
     let chunks: Vec<Bytes> = stream.try_collect().await.expect("the bytes");

@@ -11,8 +11,29 @@ use surrealdb::{IndexedResults, Surreal};
 
 use super::DomainError;
 
-/// The database handle used everywhere in the domain.
-pub type Db = Surreal<Any>;
+/// The database handle used everywhere in the domain. Its clones share one session of the
+/// database: a clone of the client itself opens a new session (over `ws://`, one more
+/// round of attach, sign-in and namespace selection on the server, sent through a bounded
+/// queue that drops what does not fit, after which that session's queries are refused with
+/// "Method not allowed"). A transaction that needs a session of its own makes one with
+/// [`Db::session`].
+#[derive(Clone, Debug)]
+pub struct Db(std::sync::Arc<Surreal<Any>>);
+
+impl Db {
+    /// A session of its own, for an interactive transaction (`begin` takes the client).
+    pub fn session(&self) -> Surreal<Any> {
+        Surreal::clone(&self.0)
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Surreal<Any>;
+
+    fn deref(&self) -> &Surreal<Any> {
+        &self.0
+    }
+}
 
 /// The SurrealDB namespace and database that hold nsbackup's data. (A SurrealDB namespace is
 /// storage; the product's namespaces are records inside this database.)
@@ -123,7 +144,7 @@ pub async fn connect(options: &DbOptions) -> Result<Db, DomainError> {
         .use_db(SURREAL_DATABASE)
         .await
         .map_err(|e| unavailable(e.to_string()))?;
-    Ok(db)
+    Ok(Db(std::sync::Arc::new(db)))
 }
 
 /// How often a slow opening of an embedded database says that it is still at work.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod s3;
+pub mod surreal;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -34,6 +35,14 @@ pub fn nsbackup() -> Command {
     // The default log filter, as a person running nsbackup sees it (the database engine
     // logs warnings only, so its shutdown does not follow nsbackup's last line).
     command
+}
+
+/// A port that is free on the loopback address now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// The one line a command that was refused ends with, after checking that it was refused

@@ -2,12 +2,13 @@
 //! `make test-tools` installs) on free loopback ports, with a bucket `backups`, stopped when
 //! dropped.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use app::domain::backup::store::{S3Options, S3Store};
+
+use super::free_port;
 
 /// A SeaweedFS server (`weed mini`) on free loopback ports with a bucket `backups`, stopped
 /// when dropped.
@@ -19,13 +20,6 @@ pub struct Seaweed {
 
 pub const KEY: &str = "nsbackup-test";
 pub const SECRET: &str = "nsbackup-test-secret";
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// The `weed` binary: `NSBACKUP_WEED`, or `weed` on the PATH (`make test-tools` puts it
 /// there).

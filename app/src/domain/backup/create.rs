@@ -181,7 +181,7 @@ pub async fn write_backup(
     progress: &dyn Progress,
 ) -> Result<(u64, String), DomainError> {
     let scratch = engine.store.scratch_path(id);
-    let tx = engine.db.clone().begin().await?;
+    let tx = engine.db.session().begin().await?;
     let result = snapshot_into(&tx, ns, &scratch, progress).await;
     if let Err(error) = tx.cancel().await {
         tracing::warn!(%error, "could not end a backup's read transaction");
