@@ -174,6 +174,26 @@ async fn open_s3(
     .map_err(StartupError::Input)
 }
 
+/// What every request reaches, as the configuration sets it up.
+fn services(
+    config: &Config,
+    db: Db,
+    store: std::sync::Arc<dyn domain::backup::store::BackupStore>,
+) -> Services {
+    let mut services = Services {
+        session_lifetime: config.session_lifetime,
+        ..Services::new(db, store)
+    };
+    services.backups.max_upload_bytes = config.max_upload_size;
+    services.backups.limits = domain::backup::archive::Limits {
+        max_entries: config.archive_max_entries,
+        max_entry_bytes: config.archive_max_entry_size,
+        max_total_bytes: config.archive_max_total_size,
+        max_ratio: config.archive_max_ratio,
+    };
+    services
+}
+
 /// `nsbackup store check`: every completed backup's file against what was written (damaged
 /// ones are listed as such), and the files that no backup names.
 ///
@@ -184,12 +204,7 @@ async fn open_s3(
 pub async fn check_store(config: &Config) -> Result<(), StartupError> {
     let store = open_store(config).await?;
     with_database(config, |db| async move {
-        let engine = domain::backup::Engine {
-            db,
-            store,
-            limits: domain::backup::archive::Limits::default(),
-            max_upload_bytes: domain::backup::Engine::DEFAULT_MAX_UPLOAD,
-        };
+        let engine = services(config, db, store).backups;
         let (checked, damaged) = domain::backup::verify::check_all(&engine).await?;
         println!("Checked {checked} backup file(s): {damaged} damaged (listed as damaged)");
         let unlisted = domain::backup::verify::unlisted_files(&engine).await?;
@@ -297,17 +312,7 @@ async fn serve_with(
     }
     domain::sessions::sweep(&db).await?;
     create_first_admin(config, &db).await?;
-    let mut services = Services {
-        session_lifetime: config.session_lifetime,
-        ..Services::new(db, store)
-    };
-    services.backups.max_upload_bytes = config.max_upload_size;
-    services.backups.limits = domain::backup::archive::Limits {
-        max_entries: config.archive_max_entries,
-        max_entry_bytes: config.archive_max_entry_size,
-        max_total_bytes: config.archive_max_total_size,
-        max_ratio: config.archive_max_ratio,
-    };
+    let services = services(config, db, store);
     domain::backup::recover(&services.backups).await?;
     let checker = config
         .verify_interval

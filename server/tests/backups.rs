@@ -331,13 +331,7 @@ fn an_installation_moves_its_backups_into_s3_and_starts_with_s3_only_once_none_i
     // A backup made while the files were kept on the local disk.
     let server = Server::start(dir.path(), &["--demo"]);
     let admin = server.admin();
-    let started = admin.ok(
-        "/api/create_backup",
-        json!({ "namespace": "demo", "name": "Before S3" }),
-    );
-    let id = started[0]["id"].as_str().expect("id").to_string();
-    let job = admin.wait_for_job(started[1]["id"].as_str().expect("job"));
-    assert_eq!(job["status"], "succeeded", "{job}");
+    let id = admin.backup("demo", "Before S3");
     let download = format!("/api/backups/download?id={id}");
     let (status, _, original) = admin.exchange("GET", &download, &[], None);
     assert_eq!(status, 200);
@@ -388,12 +382,7 @@ fn an_installation_moves_its_backups_into_s3_and_starts_with_s3_only_once_none_i
     let (status, _, from_s3) = admin.exchange("GET", &download, &[], None);
     assert_eq!(status, 200);
     assert!(from_s3 == original, "the same bytes");
-    let job = admin.ok(
-        "/api/restore_backup",
-        json!({ "id": id, "namespace": "restored" }),
-    );
-    let job = admin.wait_for_job(job["id"].as_str().expect("job"));
-    assert_eq!(job["status"], "succeeded", "{job}");
+    admin.restore(&id, "restored");
 }
 
 #[test]
@@ -401,16 +390,10 @@ fn the_store_check_lists_damaged_backups_as_such_and_names_files_that_no_backup_
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--demo"]);
     let admin = server.admin();
-    let mut ids = Vec::new();
-    for name in ["Good", "Will rot"] {
-        let started = admin.ok(
-            "/api/create_backup",
-            json!({ "namespace": "demo", "name": name }),
-        );
-        let job = admin.wait_for_job(started[1]["id"].as_str().expect("job"));
-        assert_eq!(job["status"], "succeeded", "{job}");
-        ids.push(started[0]["id"].as_str().expect("id").to_string());
-    }
+    let ids = [
+        admin.backup("demo", "Good"),
+        admin.backup("demo", "Will rot"),
+    ];
     drop(admin);
     server.stop();
 

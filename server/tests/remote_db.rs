@@ -25,19 +25,8 @@ fn the_data_lives_in_the_surrealdb_server_and_another_nsbackup_finds_it_there() 
     let first_dir = tempfile::tempdir().expect("temp dir");
     let first = Server::start(first_dir.path(), &args);
     let admin = first.admin();
-    let started = admin.ok(
-        "/api/create_backup",
-        json!({ "namespace": "demo", "name": "In the server" }),
-    );
-    let job = admin.wait_for_job(started[1]["id"].as_str().expect("job"));
-    assert_eq!(job["status"], "succeeded", "{job}");
-    let id = started[0]["id"].as_str().expect("id").to_string();
-    let job = admin.ok(
-        "/api/restore_backup",
-        json!({ "id": id, "namespace": "copy" }),
-    );
-    let job = admin.wait_for_job(job["id"].as_str().expect("job"));
-    assert_eq!(job["status"], "succeeded", "{job}");
+    let id = admin.backup("demo", "In the server");
+    admin.restore(&id, "copy");
     let demo = admin.ok("/api/get_namespace_tree", json!({ "namespace": "demo" }));
     let copy = admin.ok("/api/get_namespace_tree", json!({ "namespace": "copy" }));
     assert_eq!(demo["folders"], copy["folders"]);

@@ -42,13 +42,7 @@ fn replicas_share_the_list_the_files_and_the_namespace_locks() {
     let (on_a, on_b, on_c) = (a.admin(), b.admin(), c.admin());
 
     // Made on A: listed on B and C, the same bytes from B, restored from C, seen on A.
-    let started = on_a.ok(
-        "/api/create_backup",
-        json!({ "namespace": "demo", "name": "Made on A" }),
-    );
-    let id = started[0]["id"].as_str().expect("id").to_string();
-    let job = on_a.wait_for_job(started[1]["id"].as_str().expect("job"));
-    assert_eq!(job["status"], "succeeded", "{job}");
+    let id = on_a.backup("demo", "Made on A");
     for other in [&on_b, &on_c] {
         let list = other.ok("/api/list_backups", json!({}));
         assert_eq!(list[0]["id"], id.as_str(), "{list}");
@@ -58,12 +52,7 @@ fn replicas_share_the_list_the_files_and_the_namespace_locks() {
     let (status_b, _, from_b) = on_b.exchange("GET", &download, &[], None);
     assert_eq!((status, status_b), (200, 200));
     assert!(from_a == from_b, "the same bytes from either replica");
-    let job = on_c.ok(
-        "/api/restore_backup",
-        json!({ "id": id, "namespace": "copy" }),
-    );
-    let job = on_c.wait_for_job(job["id"].as_str().expect("job"));
-    assert_eq!(job["status"], "succeeded", "{job}");
+    on_c.restore(&id, "copy");
     let demo = on_a.ok("/api/get_namespace_tree", json!({ "namespace": "demo" }));
     let copy = on_a.ok("/api/get_namespace_tree", json!({ "namespace": "copy" }));
     assert_eq!(demo["folders"], copy["folders"]);

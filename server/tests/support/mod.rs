@@ -266,6 +266,27 @@ impl Client<'_> {
         panic!("job {id} did not finish");
     }
 
+    /// Backs up `namespace` as `name` and waits until the backup succeeded; its id.
+    pub fn backup(&self, namespace: &str, name: &str) -> String {
+        let started = self.ok(
+            "/api/create_backup",
+            serde_json::json!({ "namespace": namespace, "name": name }),
+        );
+        let job = self.wait_for_job(started[1]["id"].as_str().expect("a job"));
+        assert_eq!(job["status"], "succeeded", "{job}");
+        started[0]["id"].as_str().expect("an id").to_string()
+    }
+
+    /// Restores backup `id` into `namespace` and waits until the restore succeeded.
+    pub fn restore(&self, id: &str, namespace: &str) {
+        let job = self.ok(
+            "/api/restore_backup",
+            serde_json::json!({ "id": id, "namespace": namespace }),
+        );
+        let job = self.wait_for_job(job["id"].as_str().expect("a job"));
+        assert_eq!(job["status"], "succeeded", "{job}");
+    }
+
     /// A GET; returns the status code and the body.
     pub fn get(&self, path: &str) -> (u16, String) {
         let response = self.send("GET", path, &[], None);

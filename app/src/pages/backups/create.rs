@@ -10,16 +10,11 @@ async fn run_backup(console: Console, namespace: String, name: String) {
             console.toasts.info("Backup process started");
             console.refresh();
             let ended = console.follow("Creating backup...".into(), job).await;
-            if ended.status == JobStatus::Succeeded {
-                console
-                    .toasts
-                    .success("Backup process finished successfully");
-            } else {
-                console.toasts.error(format!(
-                    "The backup failed: {}",
-                    ended.error.unwrap_or_default()
-                ));
-            }
+            console.tell_end(
+                &ended,
+                "Backup process finished successfully".into(),
+                "The backup failed",
+            );
         }
         Err(error) => console.toasts.error(error.to_string()),
     }

@@ -61,6 +61,21 @@ impl Console {
         self.version.update(|v| *v += 1);
     }
 
+    /// Says how a followed job ended: `success`, or `failed` with the job's reason. Whether
+    /// it succeeded.
+    fn tell_end(&self, ended: &JobInfo, success: String, failed: &str) -> bool {
+        if ended.status == JobStatus::Succeeded {
+            self.toasts.success(success);
+            true
+        } else {
+            self.toasts.error(format!(
+                "{failed}: {}",
+                ended.error.clone().unwrap_or_default()
+            ));
+            false
+        }
+    }
+
     /// Follows a job until it ends, with a notification saying `message` and, below it, what
     /// the job does and how far it is ("writing items — 40%"); returns how it ended.
     async fn follow(self, message: String, mut job: JobInfo) -> JobInfo {

@@ -14,19 +14,14 @@ async fn run_restore(console: Console, backup: BackupInfo, target: String) {
                 backup.name
             );
             let ended = console.follow(message, job).await;
-            if ended.status == JobStatus::Succeeded {
-                console.toasts.success(format!(
-                    "Backup {} restored into namespace {target}. Check the permissions of its folders.",
-                    backup.name
-                ));
+            let success = format!(
+                "Backup {} restored into namespace {target}. Check the permissions of its folders.",
+                backup.name
+            );
+            if console.tell_end(&ended, success, "The restore failed") {
                 console.restored.set(Some(target));
                 console.selected.set(None);
                 console.section.set(Section::Closed);
-            } else {
-                console.toasts.error(format!(
-                    "The restore failed: {}",
-                    ended.error.unwrap_or_default()
-                ));
             }
         }
         Err(error) => console.toasts.error(error.to_string()),

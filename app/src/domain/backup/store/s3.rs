@@ -131,16 +131,13 @@ impl S3Store {
             scratch: scratch.to_path_buf(),
             url: options.url.clone(),
         };
-        store
-            .bucket
-            .list_with_delimiter(Some(&store.prefix))
-            .await
-            .map_err(|e| {
-                format!(
-                    "the S3 bucket of `{}` cannot be reached or listed: {e}. Check that the bucket exists, the endpoint and region are right, and the credentials may list it",
-                    options.url
-                )
-            })?;
+        // One page of the listing is enough to know that the bucket answers.
+        if let Some(Err(error)) = store.bucket.list(Some(&store.prefix)).next().await {
+            return Err(format!(
+                "the S3 bucket of `{}` cannot be reached or listed: {error}. Check that the bucket exists, the endpoint and region are right, and the credentials may list it",
+                options.url
+            ));
+        }
         Ok(store)
     }
 
