@@ -10,15 +10,7 @@ use support::surreal::Surreal;
 #[test]
 fn the_data_lives_in_the_surrealdb_server_and_another_nsbackup_finds_it_there() {
     let database = Surreal::start();
-    let args = [
-        "--db",
-        database.url.as_str(),
-        "--db-user",
-        "root",
-        "--db-password",
-        "root",
-        "--demo",
-    ];
+    let args = [&database.options()[..], &["--demo"]].concat();
 
     // The first nsbackup creates its namespace and database in the server, migrates them,
     // and backs up and restores there.

@@ -16,17 +16,15 @@ fn replicas_share_the_list_the_files_and_the_namespace_locks() {
     let s3 = runtime.block_on(Seaweed::start());
     let database = Surreal::start();
     let shared = [
-        "--db",
-        database.url.as_str(),
-        "--db-user",
-        "root",
-        "--db-password",
-        "root",
-        "--store",
-        "s3://backups/replicas",
-        "--s3-endpoint",
-        s3.endpoint.as_str(),
-    ];
+        &database.options()[..],
+        &[
+            "--store",
+            "s3://backups/replicas",
+            "--s3-endpoint",
+            s3.endpoint.as_str(),
+        ],
+    ]
+    .concat();
     let env = [
         ("AWS_ACCESS_KEY_ID", KEY),
         ("AWS_SECRET_ACCESS_KEY", SECRET),

@@ -37,6 +37,18 @@ fn binary() -> PathBuf {
 }
 
 impl Surreal {
+    /// The options that point nsbackup at this server.
+    pub fn options(&self) -> [&str; 6] {
+        [
+            "--db",
+            self.url.as_str(),
+            "--db-user",
+            "root",
+            "--db-password",
+            "root",
+        ]
+    }
+
     pub fn start() -> Self {
         let port = free_port();
         let child = Command::new(binary())
