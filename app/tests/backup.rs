@@ -32,12 +32,7 @@ async fn setup() -> Setup {
     let store = LocalStore::open(&dir.path().join("backups")).expect("store");
     Setup {
         files: store.clone(),
-        engine: Engine {
-            db,
-            store: Arc::new(store),
-            limits: Limits::default(),
-            max_upload_bytes: Engine::DEFAULT_MAX_UPLOAD,
-        },
+        engine: Engine::new(db, Arc::new(store)),
         dir,
     }
 }
@@ -357,9 +352,16 @@ async fn a_job_holds_its_namespace_and_a_backup_in_use_cannot_be_deleted() {
     sample(db, "ns").await;
     let id = backup_of(&setup, "ns", "base").await;
     // A job on the namespace (as a running one holds it).
-    jobs::start(db, "held", app::types::JobKind::Restore, "ns", &id, "admin")
-        .await
-        .expect("lock");
+    jobs::start(
+        &setup.engine,
+        "held",
+        app::types::JobKind::Restore,
+        "ns",
+        &id,
+        "admin",
+    )
+    .await
+    .expect("lock");
     let refused = backup::create(&setup.engine, "ns", "second", "admin").await;
     assert!(
         matches!(refused, Err(DomainError::Conflict(_))),
@@ -370,7 +372,9 @@ async fn a_job_holds_its_namespace_and_a_backup_in_use_cannot_be_deleted() {
         matches!(&refused, Err(DomainError::Conflict(m)) if m.contains("right now")),
         "{refused:?}"
     );
-    jobs::finish(db, "held", None).await.expect("finish");
+    jobs::finish(&setup.engine, "held", None)
+        .await
+        .expect("finish");
     backup::delete(&setup.engine, &id, "admin")
         .await
         .expect("deleted");
@@ -387,7 +391,7 @@ async fn jobs_on_different_namespaces_run_side_by_side() {
     let base = backup_of(&setup, "one", "base").await;
     // The namespace "one" is held by a job; the others are free.
     jobs::start(
-        db,
+        &setup.engine,
         "held",
         app::types::JobKind::Restore,
         "one",
@@ -407,7 +411,9 @@ async fn jobs_on_different_namespaces_run_side_by_side() {
         assert_eq!(ended.status, JobStatus::Succeeded, "{ended:?}");
     }
     assert_eq!(snapshot(db, "three").await, snapshot(db, "one").await);
-    jobs::finish(db, "held", None).await.expect("finish");
+    jobs::finish(&setup.engine, "held", None)
+        .await
+        .expect("finish");
 }
 
 #[tokio::test]
@@ -450,7 +456,7 @@ async fn an_interrupted_job_is_failed_at_start_up_and_leaves_nothing_behind() {
     let db = &setup.engine.db;
     sample(db, "ns").await;
     jobs::start(
-        db,
+        &setup.engine,
         "crashed",
         app::types::JobKind::Backup,
         "ns",

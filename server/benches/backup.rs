@@ -15,7 +15,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::domain::backup::archive::Limits;
 use app::domain::backup::store::LocalStore;
 use app::domain::backup::{self, Engine, jobs};
 use app::domain::content::item;
@@ -218,12 +217,10 @@ async fn seeded(items: usize) -> (tempfile::TempDir, Db, Engine) {
         .await
         .and_then(|r| r.check())
         .expect("item_like");
-    let engine = Engine {
-        db: db.clone(),
-        store: Arc::new(LocalStore::open(&dir.path().join("backups")).expect("store")),
-        limits: Limits::default(),
-        max_upload_bytes: Engine::DEFAULT_MAX_UPLOAD,
-    };
+    let engine = Engine::new(
+        db.clone(),
+        Arc::new(LocalStore::open(&dir.path().join("backups")).expect("store")),
+    );
     eprintln!("bench: seeding {items} items");
     let options = SeedOptions {
         namespace: "bench".into(),

@@ -222,6 +222,17 @@ pub struct Config {
     #[arg(long, env = "NSBACKUP_SESSION_LIFETIME", default_value = "12h", value_name = "DURATION", value_parser = parse_duration, global = true)]
     pub session_lifetime: std::time::Duration,
 
+    /// This server's name among the replicas that share a database, as job messages and the
+    /// log name it. When not given, the name kept in `<data-dir>/replica` (made from the host
+    /// name the first time), so that after a restart the server knows its own jobs.
+    #[arg(long, env = "NSBACKUP_REPLICA", value_name = "NAME", global = true)]
+    pub replica: Option<String>,
+
+    /// How long a running backup or restore stays this server's without a renewal: when a
+    /// server dies, another ends its jobs (as failed) within about twice this long.
+    #[arg(long, env = "NSBACKUP_JOB_LEASE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub job_lease: std::time::Duration,
+
     /// How often every stored backup's file is checked against the size and SHA-256 it was
     /// written with (damaged ones are listed as such): a duration such as `24h`, or `off`.
     #[arg(long, env = "NSBACKUP_VERIFY_INTERVAL", default_value = "24h", value_name = "DURATION", value_parser = parse_interval, global = true)]
@@ -283,7 +294,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     };
     if number == 0 {
         return Err(format!(
-            "`{text}` is too short: a session must last at least a second"
+            "`{text}` is too short: it must be at least a second"
         ));
     }
     Ok(std::time::Duration::from_secs(

@@ -312,8 +312,12 @@ async fn serve_with(
     }
     domain::sessions::sweep(&db).await?;
     create_first_admin(config, &db).await?;
-    let services = services(config, db, store);
+    let mut services = services(config, db, store);
+    services.backups.replica =
+        domain::backup::Replica::new(&replica_name(config)?, config.job_lease);
+    tracing::info!(replica = %services.backups.replica.id, "this server's name among replicas");
     domain::backup::recover(&services.backups).await?;
+    let leases = domain::backup::keep_leases(services.backups.clone());
     let checker = config
         .verify_interval
         .0
@@ -340,9 +344,9 @@ async fn serve_with(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)?;
-    if let Some(checker) = checker {
-        checker.abort();
-        let _ = checker.await;
+    for task in checker.into_iter().chain([leases]) {
+        task.abort();
+        let _ = task.await;
     }
     namespace::stop_background_sweep().await;
     tracing::info!("nsbackup stopped");
@@ -457,6 +461,49 @@ where
     result
 }
 
+/// The file in the data directory that keeps this server's replica name.
+const REPLICA_FILE: &str = "replica";
+
+/// This server's name among replicas: `--replica`, else the one kept in the data directory,
+/// else a new one made from the host name (and kept).
+fn replica_name(config: &Config) -> Result<String, StartupError> {
+    let valid = |name: &str| {
+        !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    if let Some(name) = &config.replica {
+        return if valid(name) {
+            Ok(name.clone())
+        } else {
+            Err(StartupError::Input(format!(
+                "the replica name `{name}` is not usable: write 1 to 64 letters, digits, `-`, `_` or `.`"
+            )))
+        };
+    }
+    let path = config.data_dir.join(REPLICA_FILE);
+    let fail = |e: std::io::Error| StartupError::DataDir {
+        path: path.clone(),
+        reason: e.to_string(),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(kept) if valid(kept.trim()) => return Ok(kept.trim().to_string()),
+        Ok(_) => {
+            return Err(StartupError::Input(format!(
+                "{} does not hold a usable replica name; remove it (a new one is made) or give --replica",
+                path.display()
+            )));
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(fail(error)),
+    }
+    let name = domain::backup::Replica::fresh_name();
+    std::fs::write(&path, format!("{name}\n")).map_err(fail)?;
+    Ok(name)
+}
+
 /// Creates the data directory when missing and proves that it is writable, so that a bad
 /// directory fails at start-up rather than at the first backup.
 fn prepare_data_dir(path: &Path) -> Result<(), StartupError> {
@@ -540,5 +587,29 @@ mod tests {
         std::fs::write(&file, b"x").expect("write");
         let error = prepare_data_dir(&file.join("data")).expect_err("must fail");
         assert!(error.to_string().contains("cannot be used"), "{error}");
+    }
+
+    #[test]
+    fn a_replica_keeps_its_name_across_restarts_unless_one_is_given() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().to_string_lossy().into_owned();
+        let config = |extra: &[&str]| {
+            let args = [&["nsbackup", "--data-dir", &data][..], extra].concat();
+            crate::config::Cli::try_parse_from(args)
+                .expect("parses")
+                .config
+        };
+        let first = replica_name(&config(&[])).expect("a name");
+        assert_eq!(replica_name(&config(&[])).expect("a name"), first);
+        assert_eq!(
+            replica_name(&config(&["--replica", "eu-1"])).expect("given"),
+            "eu-1"
+        );
+        let refused = replica_name(&config(&["--replica", "two words"])).expect_err("refused");
+        assert!(refused.to_string().contains("not usable"), "{refused}");
+        std::fs::write(dir.path().join(REPLICA_FILE), "\n").expect("write");
+        let refused = replica_name(&config(&[])).expect_err("refused");
+        assert!(refused.to_string().contains("--replica"), "{refused}");
     }
 }

@@ -4,8 +4,10 @@
 mod support;
 
 use std::sync::Barrier;
+use std::time::{Duration, Instant};
 
-use serde_json::json;
+use app::domain::backup::store::{BackupStore, S3Store};
+use serde_json::{Value, json};
 use support::Server;
 use support::s3::{KEY, SECRET, Seaweed};
 use support::surreal::Surreal;
@@ -92,4 +94,148 @@ fn replicas_share_the_list_the_files_and_the_namespace_locks() {
         .filter(|backup| backup["namespace"] == "race")
         .count();
     assert_eq!(racing, 1, "{list}");
+}
+
+/// Waits until job `id` (followed through `client`) has ended, for at most `limit`.
+fn ended_within(client: &support::Client<'_>, id: &str, limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let job = client.ok("/api/get_job", json!({ "id": id }));
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "job {id} was not ended: {job}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let s3 = runtime.block_on(Seaweed::start());
+    let database = Surreal::start();
+    let shared = [
+        &database.options()[..],
+        &[
+            "--store",
+            "s3://backups/killed",
+            "--s3-endpoint",
+            s3.endpoint.as_str(),
+            "--job-lease",
+            "2s",
+        ],
+    ]
+    .concat();
+    let credentials = [
+        ("AWS_ACCESS_KEY_ID", KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ];
+    let dirs: Vec<_> = (0..3)
+        .map(|_| tempfile::tempdir().expect("temp dir"))
+        .collect();
+    // Replica A holds four jobs at four points, then dies; B and C carry on.
+    let pauses = [(
+        "NSBACKUP_TEST_PAUSE",
+        "backup:writing@writing,backup:committed@stored,restore:writing@restoring,restore:switched@switched",
+    )];
+    let a = Server::start_with_env(
+        dirs[0].path(),
+        &[&shared[..], &["--demo", "--replica", "replica-a"]].concat(),
+        &[&credentials[..], &pauses[..]].concat(),
+    );
+    let b = Server::start_with_env(dirs[1].path(), &shared, &credentials);
+    let (on_a, on_b) = (a.admin(), b.admin());
+    let demo = on_b.backup("demo", "Demo");
+    for ns in ["writing", "stored", "restoring"] {
+        on_b.ok("/api/create_namespace", json!({ "name": ns, "title": "" }));
+        on_b.ok(
+            "/api/create_folder",
+            json!({ "namespace": ns, "parent": null, "name": "Before" }),
+        );
+    }
+    let before = on_b.state("restoring");
+    let started_backup = |ns: &str| -> (String, String) {
+        let started = on_a.ok(
+            "/api/create_backup",
+            json!({ "namespace": ns, "name": format!("Of {ns}") }),
+        );
+        let id = |v: &Value| v["id"].as_str().expect("an id").to_string();
+        (id(&started[0]), id(&started[1]))
+    };
+    let started_restore = |ns: &str| -> String {
+        let job = on_a.ok(
+            "/api/restore_backup",
+            json!({ "id": demo, "namespace": ns }),
+        );
+        job["id"].as_str().expect("a job").to_string()
+    };
+    let (writing, writing_job) = started_backup("writing");
+    let (stored, stored_job) = started_backup("stored");
+    let restoring_job = started_restore("restoring");
+    let switched_job = started_restore("switched");
+    for _ in 0..4 {
+        assert!(
+            a.wait_for_log("pausing here for a test", Duration::from_secs(60)),
+            "A's jobs reached their points"
+        );
+    }
+
+    // A replica that starts now leaves A's live jobs alone.
+    let c = Server::start_with_env(dirs[2].path(), &shared, &credentials);
+    let on_c = c.admin();
+    for job in [&writing_job, &stored_job, &restoring_job] {
+        let running = on_c.ok("/api/get_job", json!({ "id": job }));
+        assert_eq!(running["status"], "running", "{running}");
+    }
+    let bucket = runtime
+        .block_on(S3Store::open(
+            &s3.options("s3://backups/killed"),
+            dirs[2].path(),
+        ))
+        .expect("the bucket");
+    let stored_size = runtime.block_on(bucket.size(&stored)).expect("size");
+    assert!(
+        stored_size.is_some(),
+        "the backup held after storing its file is in the bucket"
+    );
+
+    drop(on_a);
+    a.kill();
+    let lease = Duration::from_secs(2);
+    for job in [&writing_job, &stored_job, &restoring_job] {
+        let ended = ended_within(&on_b, job, 10 * lease);
+        assert_eq!(ended["status"], "failed", "{ended}");
+        let reason = ended["error"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("the server running it (replica-a) stopped"),
+            "{reason}"
+        );
+    }
+    // The restore that had switched the namespace before A died succeeded: it is whole.
+    let switched = ended_within(&on_b, &switched_job, 10 * lease);
+    assert_eq!(switched["status"], "succeeded", "{switched}");
+    assert_eq!(on_c.state("switched"), on_c.state("demo"));
+    // The restore that A was writing changed nothing.
+    assert_eq!(on_c.state("restoring"), before);
+    // Neither backup is listed as anything but failed, and no file of theirs is left.
+    let list = on_c.ok("/api/list_backups", json!({}));
+    for id in [&writing, &stored] {
+        let listed = list
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|backup| backup["id"] == id.as_str())
+            .cloned()
+            .expect("listed");
+        assert_eq!(listed["status"], "failed", "{listed}");
+        assert_eq!(
+            runtime.block_on(bucket.size(id)).expect("size"),
+            None,
+            "no file of {id} in the bucket"
+        );
+    }
+    // The namespaces are free again.
+    on_c.backup("writing", "After");
+    on_b.restore(&demo, "restoring");
+    assert_eq!(on_c.state("restoring"), on_c.state("demo"));
 }

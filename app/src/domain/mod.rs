@@ -36,12 +36,7 @@ impl Services {
     /// Assembles the services around an open, migrated database and a backup store.
     pub fn new(db: Db, store: std::sync::Arc<dyn backup::store::BackupStore>) -> Self {
         Self {
-            backups: backup::Engine {
-                db: db.clone(),
-                store,
-                limits: backup::archive::Limits::default(),
-                max_upload_bytes: backup::Engine::DEFAULT_MAX_UPLOAD,
-            },
+            backups: backup::Engine::new(db.clone(), store),
             db,
             session_lifetime: Self::DEFAULT_SESSION_LIFETIME,
         }

@@ -254,6 +254,54 @@ impl Client<'_> {
         serde_json::from_str(&answer).expect("json")
     }
 
+    /// Everything a namespace holds, by path, without ids: comparable across namespaces.
+    pub fn state(&self, ns: &str) -> serde_json::Value {
+        let tree = self.ok(
+            "/api/get_namespace_tree",
+            serde_json::json!({ "namespace": ns }),
+        );
+        let folders = tree["folders"].as_array().cloned().unwrap_or_default();
+        let name_of = |id: &serde_json::Value| -> String {
+            folders
+                .iter()
+                .find(|f| &f["id"] == id)
+                .map(|f| f["name"].as_str().unwrap_or_default().to_string())
+                .unwrap_or_default()
+        };
+        let mut out = serde_json::Map::new();
+        let mut containers = vec![serde_json::Value::Null];
+        containers.extend(folders.iter().map(|f| f["id"].clone()));
+        for container in containers {
+            let items = self.ok(
+                "/api/list_items",
+                serde_json::json!({ "namespace": ns, "folder": container }),
+            );
+            let label = if container.is_null() {
+                "(top)".to_string()
+            } else {
+                name_of(&container)
+            };
+            let summary: Vec<serde_json::Value> = items
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|i| serde_json::json!([i["name"], i["kind"], i["size"], i["revision"]]))
+                .collect();
+            out.insert(
+                format!("items in {label}"),
+                serde_json::Value::Array(summary),
+            );
+        }
+        for folder in &folders {
+            out.insert(
+                format!("folder {}", folder["name"].as_str().unwrap_or_default()),
+                serde_json::json!([name_of(&folder["parent"]), folder["permissions"]]),
+            );
+        }
+        serde_json::Value::Object(out)
+    }
+
     /// Follows job `id` until it has ended; returns it.
     pub fn wait_for_job(&self, id: &str) -> serde_json::Value {
         for _ in 0..600 {

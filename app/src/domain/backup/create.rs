@@ -14,7 +14,7 @@ use super::archive::{
 use super::catalog::{check_name, get};
 use super::engine::new_id;
 use super::faults::pause_point;
-use super::jobs::{self, FINISH, job_error};
+use super::jobs::{self, FINISH, OWNED, job_error};
 use super::progress::{JobProgress, Progress};
 use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
@@ -59,7 +59,7 @@ pub(super) async fn start_backup(
     let name = check_name(name)?;
     namespaces::get(&engine.db, ns).await?;
     let id = new_id();
-    let job = jobs::start(&engine.db, &id, JobKind::Backup, ns, &id, actor).await?;
+    let job = jobs::start(engine, &id, JobKind::Backup, ns, &id, actor).await?;
     let created = engine
         .db
         .query(
@@ -75,7 +75,7 @@ pub(super) async fn start_backup(
         .await
         .and_then(|response| response.check());
     if let Err(error) = created {
-        let _ = jobs::finish(&engine.db, &id, Some("could not be listed")).await;
+        let _ = jobs::finish(engine, &id, Some("could not be listed")).await;
         return Err(error.into());
     }
     let backup = get(&engine.db, &id).await?;
@@ -118,9 +118,12 @@ pub(super) async fn conclude_backup(
         Err(_) => (None, None),
     };
     let job_error = result.as_ref().err().map(job_error);
+    // Only while the job is still this replica's: one whose lease expired was ended by
+    // another replica, which listed the backup as failed.
     let concluded = db
         .query(format!(
             "BEGIN TRANSACTION;
+             {OWNED}
              UPDATE type::record('backup', $id) SET
                  status = IF $error = NONE {{ 'completed' }} ELSE {{ 'failed' }},
                  size = $size, sha256 = $sha, error = $error;
@@ -131,11 +134,28 @@ pub(super) async fn conclude_backup(
         .bind(("size", size))
         .bind(("sha", sha))
         .bind(("error", job_error))
+        .bind(("replica", engine.replica.id.to_string()))
         .await
         .and_then(check_transaction);
-    if let Err(error) = concluded {
-        tracing::error!(%error, backup = id, "could not record a backup's outcome; the next start does");
-    }
+    let (outcome, detail) = match concluded {
+        Ok(_) => (outcome, detail),
+        Err(error) if jobs::is_taken_over(&error) => {
+            tracing::warn!(
+                backup = id,
+                "a backup's job was ended by another server while this one wrote it (its lease had expired); its file is removed"
+            );
+            if result.is_ok()
+                && let Err(error) = engine.store.delete(id).await
+            {
+                tracing::warn!(%error, backup = id, "could not remove the file of a backup that was not listed; `nsbackup store check` reports it");
+            }
+            (Outcome::Failed, format!("{name}: {}", jobs::TAKEN_OVER))
+        }
+        Err(error) => {
+            tracing::error!(%error, backup = id, "could not record a backup's outcome; the next start does");
+            (outcome, detail)
+        }
+    };
     let event = audit::Event {
         actor,
         action: AuditAction::BackupCreate,

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use super::archive::{ArchiveError, Limits};
+use super::jobs::Replica;
 use super::store::BackupStore;
 use crate::domain::{Db, DomainError};
 
-/// What the backup engine needs: the database, the file store and the archive caps.
+/// What the backup engine needs: the database, the file store, the archive caps and who
+/// runs its jobs.
 #[derive(Clone, Debug)]
 pub struct Engine {
     pub db: Db,
@@ -14,11 +16,24 @@ pub struct Engine {
     pub limits: Limits,
     /// The largest file accepted for upload, in bytes.
     pub max_upload_bytes: u64,
+    /// This process among the replicas: the jobs it starts are its own.
+    pub replica: Replica,
 }
 
 impl Engine {
     /// The default of [`Engine::max_upload_bytes`]: 2 GiB.
     pub const DEFAULT_MAX_UPLOAD: u64 = 2 << 30;
+
+    /// An engine on `db` and `store` with the default caps, as a replica of its own name.
+    pub fn new(db: Db, store: Arc<dyn BackupStore>) -> Self {
+        Self {
+            db,
+            store,
+            limits: Limits::default(),
+            max_upload_bytes: Self::DEFAULT_MAX_UPLOAD,
+            replica: Replica::default(),
+        }
+    }
 }
 
 /// A new id for a backup or a job: time-ordered, never anything a user typed.

@@ -1,9 +1,90 @@
 //! Durable jobs (a backup being written, a restore being applied) with their progress, and
 //! the lock that allows one job per namespace at a time.
+//!
+//! A job belongs to the [`Replica`] (the nsbackup process) that runs it, for as long as its
+//! lease lasts; the replica renews the leases of its jobs while it lives ([`renew`]). A job
+//! whose lease has expired — its replica died — is ended by whichever replica sees it first
+//! ([`take_over`]); a live job of another replica is never touched. What a job commits at its
+//! end is fenced: it commits only while the job is still the replica's own, so a replica
+//! that was presumed dead cannot complete a job that another has ended meanwhile.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::super::db::{check_transaction, retry_conflicts, take_json};
 use super::super::{Db, DomainError};
+use super::Engine;
 use crate::types::{JobInfo, JobKind};
+
+/// This process among the replicas that share a database: its name, and how long a job
+/// stays its own without a renewal.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    /// The replica's name (kept in its data directory, so that a restart knows its jobs).
+    pub id: Arc<str>,
+    /// How long a job stays this replica's without a renewal; leases are renewed every
+    /// third of it, and expired ones are looked for once in each.
+    pub lease: Duration,
+}
+
+impl Replica {
+    /// The default of [`Replica::lease`].
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+    /// Replica `id` with leases of `lease`.
+    pub fn new(id: &str, lease: Duration) -> Self {
+        Self {
+            id: Arc::from(id),
+            lease,
+        }
+    }
+
+    /// A new replica name: the host's name and a random suffix (`db-host-3f9a1c`).
+    pub fn fresh_name() -> String {
+        let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(40)
+            .collect();
+        let host = if host.is_empty() {
+            "nsbackup".to_string()
+        } else {
+            host
+        };
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        format!("{host}-{}", &suffix[..6])
+    }
+
+    /// The lease as the database writes durations.
+    fn lease_text(&self) -> String {
+        format!("{}ms", self.lease.as_millis().max(1))
+    }
+}
+
+impl Default for Replica {
+    /// A replica with a fresh name and the default lease.
+    fn default() -> Self {
+        Self::new(&Self::fresh_name(), Self::DEFAULT_LEASE)
+    }
+}
+
+/// The condition under which job `$id` is still replica `$replica`'s to end. The statements
+/// that end a job check it first ([`OWNED`]).
+const LIVE: &str = "status IN ['queued', 'running'] AND replica = $replica";
+
+/// Fails the transaction it opens with [`TAKEN_OVER`] unless job `$id` is still live and
+/// replica `$replica`'s own.
+pub(super) const OWNED: &str = "
+    IF !(type::record('job', $id).status IN ['queued', 'running'])
+        OR type::record('job', $id).replica != $replica {
+        THROW 'taken over';
+    };";
+
+/// What a job's replica is told when its job was ended by another replica meanwhile.
+pub const TAKEN_OVER: &str =
+    "this server's lease on the job expired and another server ended it; nothing of it was kept";
 
 const SELECT: &str = "record::id(id) AS id, kind, namespace, backup, status, phase, done, total, error, started_by, created_at, finished_at";
 
@@ -14,7 +95,7 @@ const SELECT: &str = "record::id(id) AS id, kind, namespace, backup, status, pha
 ///
 /// [`DomainError::Conflict`] when a job holds the namespace already.
 pub async fn start(
-    db: &Db,
+    engine: &Engine,
     id: &str,
     kind: JobKind,
     namespace: &str,
@@ -25,6 +106,7 @@ pub async fn start(
         JobKind::Backup => "backup",
         JobKind::Restore => "restore",
     };
+    let db = &engine.db;
     let result = retry_conflicts(|| async {
         db
         .query(
@@ -32,7 +114,8 @@ pub async fn start(
              CREATE type::record('namespace_lock', $namespace) CONTENT { job: $id, created_at: time::now() };
              CREATE type::record('job', $id) CONTENT {
                  kind: $kind, namespace: $namespace, backup: $backup, status: 'queued', phase: 'waiting to start',
-                 done: 0, total: 0, error: NONE, started_by: $actor, created_at: time::now(), finished_at: NONE
+                 done: 0, total: 0, error: NONE, started_by: $actor, created_at: time::now(), finished_at: NONE,
+                 replica: $replica, lease_until: time::now() + type::duration($lease)
              };
              COMMIT TRANSACTION;",
         )
@@ -41,6 +124,8 @@ pub async fn start(
         .bind(("namespace", namespace.to_string()))
         .bind(("backup", backup.to_string()))
         .bind(("actor", actor.to_string()))
+        .bind(("replica", engine.replica.id.to_string()))
+        .bind(("lease", engine.replica.lease_text()))
         .await
         .and_then(check_transaction)
     })
@@ -131,18 +216,27 @@ pub async fn progress(
     Ok(())
 }
 
-/// Ends a job (`error`: `None` for success) and releases its namespace.
+/// Ends a job of this replica (`error`: `None` for success) and releases its namespace; a
+/// job that has ended already (or was taken over) stays as it is.
 ///
 /// # Errors
 ///
 /// A database error.
-pub async fn finish(db: &Db, id: &str, error: Option<&str>) -> Result<(), DomainError> {
-    db.query(format!("BEGIN TRANSACTION; {FINISH} COMMIT TRANSACTION;"))
+pub async fn finish(engine: &Engine, id: &str, error: Option<&str>) -> Result<(), DomainError> {
+    engine
+        .db
+        .query(format!("BEGIN TRANSACTION; {FINISH} COMMIT TRANSACTION;"))
         .bind(("id", id.to_string()))
         .bind(("error", error.map(str::to_string)))
+        .bind(("replica", engine.replica.id.to_string()))
         .await
         .and_then(check_transaction)?;
     Ok(())
+}
+
+/// Whether `error` is the refusal of [`OWNED`]: the job was taken over.
+pub(super) fn is_taken_over(error: &surrealdb::Error) -> bool {
+    crate::domain::db::is_thrown(error, "taken over")
 }
 
 /// What a failed job says: the reason when it is the user's to act on; for the server's own
@@ -157,15 +251,16 @@ pub(super) fn job_error(error: &DomainError) -> String {
     }
 }
 
-/// The statements that end job `$id` with `$error` (`NONE`: it succeeded) and free its
-/// namespace; [`finish`] runs them alone, others in a transaction with more (the list and
-/// the job change together).
+/// The statements that end job `$id` of replica `$replica` with `$error` (`NONE`: it
+/// succeeded) and free its namespace; [`finish`] runs them alone, others in a transaction
+/// with more (the list and the job change together), after [`OWNED`].
 pub(super) const FINISH: &str = "
     UPDATE type::record('job', $id) SET
         status = IF $error = NONE { 'succeeded' } ELSE { 'failed' },
         phase = IF $error = NONE { 'finished' } ELSE { 'failed' },
-        error = $error, finished_at = time::now();
-    DELETE namespace_lock WHERE job = $id;";
+        error = $error, finished_at = time::now()
+    WHERE status IN ['queued', 'running'] AND replica = $replica;
+    DELETE namespace_lock WHERE job = $id AND !(type::record('job', $id).status IN ['queued', 'running']);";
 
 /// Whether a job that has not ended uses backup `backup`.
 ///
@@ -181,25 +276,74 @@ pub async fn backup_in_use(db: &Db, backup: &str) -> Result<bool, DomainError> {
     Ok(count.unwrap_or(0) > 0)
 }
 
-/// The message a job interrupted by a restart ends with.
+/// The message a job interrupted by a restart of its own replica ends with.
 pub const INTERRUPTED: &str = "interrupted by a restart";
 
-/// Start-up: jobs that were running when the process died are marked failed, and their
-/// locks released.
+/// Renews the leases of this replica's jobs.
 ///
 /// # Errors
 ///
 /// A database error.
-pub async fn recover(db: &Db) -> Result<(), DomainError> {
-    db.query(
-        "BEGIN TRANSACTION;
-         UPDATE job SET status = 'failed', phase = 'failed', error = $why, finished_at = time::now()
-             WHERE status IN ['queued', 'running'];
-         DELETE namespace_lock;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("why", INTERRUPTED))
-    .await
-    .and_then(check_transaction)?;
+pub async fn renew(engine: &Engine) -> Result<(), DomainError> {
+    retry_conflicts(|| async {
+        engine
+            .db
+            .query(format!(
+                "UPDATE job SET lease_until = time::now() + type::duration($lease) WHERE {LIVE}"
+            ))
+            .bind(("replica", engine.replica.id.to_string()))
+            .bind(("lease", engine.replica.lease_text()))
+            .await?
+            .check()
+    })
+    .await?;
     Ok(())
+}
+
+/// A job that [`take_over`] ended.
+#[derive(Debug, serde::Deserialize)]
+pub struct Ended {
+    pub id: String,
+    pub kind: JobKind,
+    pub backup: String,
+    pub replica: Option<String>,
+}
+
+/// Ends, as failed, the jobs that no replica runs any more: those whose lease has expired,
+/// and — at start-up (`restarted`), when this replica runs nothing yet — this replica's own
+/// from before the restart (and jobs of versions without leases). Each is ended by exactly
+/// one replica, however many look at once. Returns them.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn take_over(engine: &Engine, restarted: bool) -> Result<Vec<Ended>, DomainError> {
+    let ended = retry_conflicts(|| async {
+        let mut response = engine
+            .db
+            .query(
+                "UPDATE job SET status = 'failed', phase = 'failed', finished_at = time::now(),
+                     error = IF $restarted AND (replica = $replica OR replica = NONE) { $interrupted }
+                         ELSE { string::concat('the server running it (', replica ?? 'another server', ') stopped before it ended; start it again') }
+                 WHERE status IN ['queued', 'running']
+                     AND (lease_until = NONE OR lease_until < time::now()
+                         OR ($restarted AND replica = $replica))
+                 RETURN record::id(id) AS id, kind, backup, replica",
+            )
+            .bind(("replica", engine.replica.id.to_string()))
+            .bind(("restarted", restarted))
+            .bind(("interrupted", INTERRUPTED))
+            .await?;
+        response.take::<surrealdb::types::Value>(0)
+    })
+    .await?;
+    let ended: Vec<Ended> = serde_json::from_value(ended.into_json_value())
+        .map_err(|error| DomainError::Corrupt(error.to_string()))?;
+    // Locks of jobs that are over, whoever ended them (and however they ended).
+    engine
+        .db
+        .query("DELETE namespace_lock WHERE !(type::record('job', job).status IN ['queued', 'running'])")
+        .await?
+        .check()?;
+    Ok(ended)
 }

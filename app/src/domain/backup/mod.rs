@@ -9,7 +9,8 @@
 //! - [`download`](mod@download): a completed, intact backup, checked while it streams;
 //! - [`restore`](mod@restore): checked completely, written into an invisible generation
 //!   ([`generation`]), migrated, switched to in one small transaction;
-//! - [`recover`](mod@recover): what a crash left, put right at start-up;
+//! - [`recover`](mod@recover): what a crash left, put right at start-up, and the leases
+//!   of jobs: renewed while their replica lives, ended by another when it dies;
 //! - [`verify`]: stored files checked against what was written;
 //! - [`jobs`], [`progress`], [`store`], [`archive`]: durable jobs and how far they are, the
 //!   file store, the archive format;
@@ -34,6 +35,7 @@ pub use self::catalog::{check_name, delete, download_name, get, list, upload_nam
 pub use self::create::{create, write_backup};
 pub use self::download::{Body, Download, Wanted, download};
 pub use self::engine::Engine;
-pub use self::recover::recover;
+pub use self::jobs::Replica;
+pub use self::recover::{keep_leases, recover};
 pub use self::restore::{SNAPSHOT_RETENTION, restore};
 pub use self::upload::{Received, receive, upload};

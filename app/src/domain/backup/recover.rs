@@ -1,5 +1,6 @@
-//! Start-up recovery: backups whose file was complete, interrupted jobs, half-written
-//! generations, scratch files.
+//! Recovery: at start-up, what a crash of this replica left; while it runs, the jobs of
+//! replicas that died (their leases expired) — backups whose file was complete, interrupted
+//! jobs, half-written generations, scratch files.
 
 use super::Engine;
 use super::archive::{self};
@@ -9,13 +10,19 @@ use crate::domain::DomainError;
 use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
 
-/// Backups that a crash interrupted after their file was moved into place but before they
-/// were listed as completed: each file is checked as an upload is; a sound one is listed as
-/// the completed backup (its job succeeded), anything else is removed and the backup fails.
+/// Backups of this replica that its crash interrupted after their file was moved into place
+/// but before they were listed as completed: each file is checked as an upload is; a sound
+/// one is listed as the completed backup (its job succeeded), anything else is removed and
+/// the backup fails. (At start-up only: then this replica's jobs are certainly not running.)
 pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), DomainError> {
     let db = &engine.db;
     let mut response = db
-        .query("SELECT VALUE record::id(id) FROM backup WHERE status = 'in_progress'")
+        .query(
+            "SELECT VALUE record::id(id) FROM backup WHERE status = 'in_progress'
+                 AND type::record('job', record::id(id)).status IN ['queued', 'running']
+                 AND (type::record('job', record::id(id)).replica ?? $replica) = $replica",
+        )
+        .bind(("replica", engine.replica.id.to_string()))
         .await?;
     let interrupted: Vec<String> = take_json(&mut response, 0)?;
     for id in interrupted {
@@ -43,6 +50,7 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
                 .bind(("size", i64::try_from(size).unwrap_or(i64::MAX)))
                 .bind(("sha", sha))
                 .bind(("error", None::<String>))
+                .bind(("replica", engine.replica.id.to_string()))
                 .await
                 .and_then(check_transaction)?;
                 tracing::info!(
@@ -63,9 +71,10 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
     Ok(())
 }
 
-/// Start-up: jobs that a crash interrupted are marked failed, backups they were writing are
-/// listed as failed, half-written generations and scratch files go, and safety snapshots
-/// older than [`SNAPSHOT_RETENTION`] are removed.
+/// Start-up: this replica's jobs that a crash interrupted, and jobs of other replicas whose
+/// leases have expired, are failed, the backups they were writing are listed as failed,
+/// half-written generations and scratch files go, and safety snapshots older than
+/// [`SNAPSHOT_RETENTION`] are removed. Live jobs of other replicas are left alone.
 ///
 /// # Errors
 ///
@@ -73,25 +82,13 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
 pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     let db = &engine.db;
     recover_finished_files(engine).await?;
-    jobs::recover(db).await?;
+    let ended = jobs::take_over(engine, true).await?;
+    settle(engine, &ended).await?;
     db.query(
-        "UPDATE backup SET status = 'failed', error = $why WHERE status = 'in_progress';
-         UPDATE generation SET state = 'retired', retired_at = time::now() WHERE state = 'restoring';
-         UPDATE generation SET state = 'retired', retired_at = time::now()
+        "UPDATE generation SET state = 'retired', retired_at = time::now()
              WHERE state = 'snapshot' AND replaced_at < time::now() - type::duration($keep);",
     )
-    .bind(("why", jobs::INTERRUPTED))
     .bind(("keep", SNAPSHOT_RETENTION))
-    .await?
-    .check()?;
-    // A backup recorded as completed whose job was not ended before the crash: the job
-    // succeeded (the list and the job never disagree).
-    db.query(
-        "UPDATE job SET status = 'succeeded', phase = 'finished', error = NONE
-         WHERE kind = 'backup' AND status = 'failed' AND error = $why
-             AND type::record('backup', backup).status = 'completed'",
-    )
-    .bind(("why", jobs::INTERRUPTED))
     .await?
     .check()?;
     let removed = engine.store.sweep_scratch().await?;
@@ -103,4 +100,83 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     }
     namespaces::sweep_in_background(db);
     Ok(())
+}
+
+/// After jobs were ended by [`jobs::take_over`]: the backups they were writing are listed as
+/// failed with their job's reason, and whatever of their files reached the store is removed;
+/// the generations their restores were writing are retired (and swept in the background).
+/// Safe to run at any moment: only what belongs to no live job is touched.
+async fn settle(engine: &Engine, ended: &[jobs::Ended]) -> Result<(), DomainError> {
+    let db = &engine.db;
+    for job in ended {
+        tracing::warn!(
+            job = job.id,
+            kind = ?job.kind,
+            replica = job.replica.as_deref().unwrap_or("unknown"),
+            "ended a job that no server runs any more"
+        );
+    }
+    let mut response = db
+        .query(
+            "UPDATE backup SET status = 'failed',
+                 error = type::record('job', record::id(id)).error ?? $why
+             WHERE status = 'in_progress'
+                 AND !(type::record('job', record::id(id)).status IN ['queued', 'running'])
+             RETURN VALUE record::id(id);
+             UPDATE generation SET state = 'retired', retired_at = time::now()
+             WHERE state = 'restoring'
+                 AND (job = NONE OR !(type::record('job', job).status IN ['queued', 'running']))
+             RETURN VALUE record::id(id);",
+        )
+        .bind(("why", jobs::INTERRUPTED))
+        .await?;
+    let failed: Vec<String> = take_json(&mut response, 0)?;
+    let retired: Vec<String> = take_json(&mut response, 1)?;
+    for id in &failed {
+        // A file that reached the store before its replica died is not a listed backup.
+        if let Err(error) = engine.store.delete(id).await {
+            tracing::warn!(%error, backup = id, "could not remove the file of a failed backup; `nsbackup store check` reports it");
+        }
+    }
+    // A backup recorded as completed whose job was not ended before the crash: the job
+    // succeeded (the list and the job never disagree).
+    db.query(
+        "UPDATE job SET status = 'succeeded', phase = 'finished', error = NONE
+         WHERE kind = 'backup' AND status = 'failed' AND error = $why
+             AND type::record('backup', backup).status = 'completed'",
+    )
+    .bind(("why", jobs::INTERRUPTED))
+    .await?
+    .check()?;
+    if !retired.is_empty() {
+        namespaces::sweep_in_background(db);
+    }
+    Ok(())
+}
+
+/// While this replica runs: renews the leases of its jobs every third of a lease, and once a
+/// lease ends the jobs of replicas that stopped renewing theirs (they died), until the
+/// returned task is aborted (at shutdown).
+pub fn keep_leases(engine: Engine) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let tick = engine.replica.lease / 3;
+        let mut round: u32 = 0;
+        loop {
+            tokio::time::sleep(tick).await;
+            if let Err(error) = jobs::renew(&engine).await {
+                tracing::warn!(%error, replica = %engine.replica.id, "could not renew the leases of this server's jobs");
+            }
+            round = round.wrapping_add(1);
+            if !round.is_multiple_of(3) {
+                continue;
+            }
+            let swept = match jobs::take_over(&engine, false).await {
+                Ok(ended) => settle(&engine, &ended).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = swept {
+                tracing::warn!(%error, "could not look for jobs whose server stopped");
+            }
+        }
+    })
 }

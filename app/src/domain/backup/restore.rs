@@ -9,7 +9,7 @@ use crate::types::AuditAction;
 use std::sync::Arc;
 
 use super::engine::new_id;
-use super::jobs::{self, job_error};
+use super::jobs::{self, FINISH, OWNED, job_error};
 use super::progress::{JobProgress, Progress};
 use super::{Engine, verify};
 use crate::domain::content::{namespace as namespaces, new_generation_id};
@@ -66,7 +66,7 @@ pub(super) async fn start_restore(
         )));
     }
     let job_id = new_id();
-    let job = jobs::start(&engine.db, &job_id, JobKind::Restore, target, id, actor).await?;
+    let job = jobs::start(engine, &job_id, JobKind::Restore, target, id, actor).await?;
     let task_engine = engine.clone();
     let (task_job, task_target, task_actor) =
         (job_id.clone(), target.to_string(), actor.to_string());
@@ -74,7 +74,7 @@ pub(super) async fn start_restore(
     tokio::spawn(async move {
         let result = apply_restore(&task_engine, &task_job, &backup_id, &task_target).await;
         let error = result.as_ref().err().map(job_error);
-        if let Err(e) = jobs::finish(&task_engine.db, &task_job, error.as_deref()).await {
+        if let Err(e) = jobs::finish(&task_engine, &task_job, error.as_deref()).await {
             tracing::error!(error = %e, job = task_job, "could not end a job");
         }
         let event = audit::Event {
@@ -122,9 +122,10 @@ pub(super) async fn apply_restore(
 
     // Nothing was written until here. Now the content goes into a generation nobody sees.
     let generation = new_generation_id();
-    db.query("CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'restoring', origin: $backup, created_at: time::now() }")
+    db.query("CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'restoring', origin: $backup, job: $job, created_at: time::now() }")
         .bind(("gen", generation.clone()))
         .bind(("backup", backup_id.to_string()))
+        .bind(("job", job.to_string()))
         .await?
         .check()?;
     let written = write_generation(engine, &progress, target, &path, &generation, total).await;
@@ -139,7 +140,7 @@ pub(super) async fn apply_restore(
         Ok(()) => {
             progress.report("switching", total, total).await?;
             pause_point("restore:switching", target).await;
-            let switched = switch(db, target, &generation, &checked.namespace.title, job).await;
+            let switched = switch(engine, target, &generation, &checked.namespace.title, job).await;
             if switched.is_ok() {
                 pause_point("restore:switched", target).await;
             }
@@ -182,34 +183,46 @@ pub(super) async fn migrate_restored(
     Ok(())
 }
 
-/// Points namespace `target` at `generation` in one small transaction; the previous
-/// generation is kept as the safety snapshot. A missing namespace is created.
+/// Points namespace `target` at `generation` and ends restore job `job` as succeeded, in
+/// one small transaction, while the job is still this replica's; the previous generation is
+/// kept as the safety snapshot. A missing namespace is created.
 pub(super) async fn switch(
-    db: &Db,
+    engine: &Engine,
     target: &str,
     generation: &str,
     title: &str,
     job: &str,
 ) -> Result<(), DomainError> {
-    db.query(
+    let switched = engine.db.query(format!(
         "BEGIN TRANSACTION;
+         {OWNED}
          LET $old = type::record('namespace', $ns).generation;
-         IF $old != NONE {
+         IF $old != NONE {{
              UPDATE type::record('generation', $old) SET state = 'snapshot', replaced_at = time::now(), replaced_by = $job;
              UPDATE type::record('namespace', $ns) SET generation = $gen;
-         } ELSE {
-             CREATE type::record('namespace', $ns) CONTENT { name: $ns, title: $title, created_at: time::now(), generation: $gen };
-         };
+         }} ELSE {{
+             CREATE type::record('namespace', $ns) CONTENT {{ name: $ns, title: $title, created_at: time::now(), generation: $gen }};
+         }};
          UPDATE type::record('generation', $gen) SET state = 'active', namespace = $ns;
+         {FINISH}
          COMMIT TRANSACTION;",
-    )
+    ))
     .bind(("ns", target.to_string()))
     .bind(("gen", generation.to_string()))
     .bind(("title", title.to_string()))
     .bind(("job", job.to_string()))
+    .bind(("id", job.to_string()))
+    .bind(("error", None::<String>))
+    .bind(("replica", engine.replica.id.to_string()))
     .await
-    .and_then(check_transaction)?;
-    Ok(())
+    .and_then(check_transaction);
+    match switched {
+        Ok(_) => Ok(()),
+        Err(error) if jobs::is_taken_over(&error) => {
+            Err(DomainError::Conflict(jobs::TAKEN_OVER.to_string()))
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// How long the content a restore replaced is kept (for an undo) before a sweep removes it.
