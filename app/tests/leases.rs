@@ -53,6 +53,9 @@ impl BackupStore for Replicated {
     fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>> {
         self.shared.size(id)
     }
+    fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>> {
+        self.shared.modified(id)
+    }
     fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream> {
         self.shared.get(id, range)
     }

@@ -195,7 +195,9 @@ fn services(
 }
 
 /// `nsbackup store check`: every completed backup's file against what was written (damaged
-/// ones are listed as such), and the files that no backup names.
+/// ones are listed as such), the files of deleted backups that could not be removed yet
+/// (tried again), and the files that no backup names (after a day: sound backups listed
+/// again, the rest removed).
 ///
 /// # Errors
 ///
@@ -207,14 +209,45 @@ pub async fn check_store(config: &Config) -> Result<(), StartupError> {
         let engine = services(config, db, store).backups;
         let (checked, damaged) = domain::backup::verify::check_all(&engine).await?;
         println!("Checked {checked} backup file(s): {damaged} damaged (listed as damaged)");
-        let unlisted = domain::backup::verify::unlisted_files(&engine).await?;
-        println!("{} file(s) in the store that no backup names", unlisted.len());
-        for id in &unlisted {
-            println!("  {id}.zip");
+        domain::backup::retry_deletions(&engine).await?;
+        let pending = domain::backup::pending_deletions(&engine.db).await?;
+        println!(
+            "{} deleted backup(s) whose file could not be removed from the store yet",
+            pending.len()
+        );
+        for deletion in &pending {
+            println!(
+                "  {}.zip ({}): tried {} time(s): {}",
+                deletion.id,
+                deletion.name,
+                deletion.attempts,
+                deletion.error.as_deref().unwrap_or("no reason recorded")
+            );
         }
-        if damaged + unlisted.len() > 0 {
+        use domain::backup::verify::{UNNAMED_GRACE, Unnamed, settle_unnamed};
+        let unnamed = settle_unnamed(&engine, UNNAMED_GRACE).await?;
+        println!("{} file(s) in the store that no backup names", unnamed.len());
+        let mut waiting = 0;
+        for file in &unnamed {
+            match file {
+                Unnamed::Waiting { id, age } => {
+                    waiting += 1;
+                    println!(
+                        "  {id}.zip: stored {} minute(s) ago; after a day it is listed again if it is a sound backup, or removed",
+                        age.as_secs() / 60
+                    );
+                }
+                Unnamed::Listed { id, namespace } => {
+                    println!("  {id}.zip: a sound backup of namespace {namespace}: listed again");
+                }
+                Unnamed::Removed { id, reason } => {
+                    println!("  {id}.zip: not a sound backup ({reason}): removed");
+                }
+            }
+        }
+        if damaged + pending.len() + waiting > 0 {
             return Err(StartupError::Input(
-                "the store check found problems (above): delete damaged backups or upload intact copies; an unnamed file can be uploaded to list it again, or removed".into(),
+                "the store check found problems (above): delete damaged backups or upload intact copies; check that the store accepts deletions; an unnamed file can be uploaded to list it now".into(),
             ));
         }
         Ok(())

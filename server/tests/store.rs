@@ -32,6 +32,19 @@ async fn keeps_the_contract(store: &dyn BackupStore) {
     store.put_file("b1", &scratch).await.expect("put");
     assert!(!scratch.exists(), "the scratch file is used up");
     assert_eq!(store.size("b1").await.expect("size"), Some(300_000));
+    let stored = store
+        .modified("b1")
+        .await
+        .expect("modified")
+        .expect("a time");
+    let age = std::time::SystemTime::now()
+        .duration_since(stored)
+        .unwrap_or_default();
+    assert!(
+        age < std::time::Duration::from_secs(60),
+        "stored just now: {age:?}"
+    );
+    assert_eq!(store.modified("none").await.expect("modified"), None);
     assert_eq!(
         read_all(store.get("b1", None).await.expect("get")).await,
         bytes

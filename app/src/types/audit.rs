@@ -34,11 +34,12 @@ pub enum AuditAction {
     BackupDelete,
     BackupRestore,
     BackupDamaged,
+    BackupFound,
 }
 
 impl AuditAction {
     /// Every action, in the order the audit page suggests them.
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::RequestRefused,
@@ -67,6 +68,7 @@ impl AuditAction {
         AuditAction::BackupDelete,
         AuditAction::BackupRestore,
         AuditAction::BackupDamaged,
+        AuditAction::BackupFound,
     ];
 
     /// The stored and shown name: `sign-in`, `backup restore`, …
@@ -100,6 +102,7 @@ impl AuditAction {
             AuditAction::BackupDelete => "backup delete",
             AuditAction::BackupRestore => "backup restore",
             AuditAction::BackupDamaged => "backup damaged",
+            AuditAction::BackupFound => "backup found",
         }
     }
 }

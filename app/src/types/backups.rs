@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum BackupOrigin {
     Created,
     Uploaded,
+    /// A sound backup file found in the store that no entry named (the list had lost it):
+    /// listed again.
+    Found,
 }
 
 /// Where a backup stands.

@@ -52,7 +52,7 @@ pub fn download_name(backup: &BackupInfo) -> String {
 pub async fn list(db: &Db) -> Result<Vec<BackupInfo>, DomainError> {
     let mut response = db
         .query(format!(
-            "SELECT {SELECT} FROM backup ORDER BY created_at DESC, id DESC"
+            "SELECT {SELECT} FROM backup WHERE status != 'deleting' ORDER BY created_at DESC, id DESC"
         ))
         .await?;
     take_json(&mut response, 0)
@@ -69,7 +69,7 @@ pub async fn get(db: &Db, id: &str) -> Result<BackupInfo, DomainError> {
     }
     let mut response = db
         .query(format!(
-            "SELECT {SELECT} FROM ONLY type::record('backup', $id)"
+            "SELECT {SELECT} FROM ONLY type::record('backup', $id) WHERE status != 'deleting'"
         ))
         .bind(("id", id.to_string()))
         .await?;
@@ -77,7 +77,10 @@ pub async fn get(db: &Db, id: &str) -> Result<BackupInfo, DomainError> {
     backup.ok_or_else(not_found)
 }
 
-/// Deletes a backup's file and entry.
+/// Deletes a backup: it leaves the list at once, and its entry goes once its file is gone
+/// from the store. A file that cannot be removed now (the store does not answer) keeps its
+/// entry, hidden and marked `deleting` with the reason, and is removed by a later attempt
+/// ([`retry_deletions`]); the audit log and the server log say so.
 ///
 /// # Errors
 ///
@@ -92,28 +95,109 @@ pub async fn delete(engine: &Engine, id: &str, actor: &str) -> Result<BackupInfo
                 backup.name
             )));
         }
+        // Out of the list first: a hidden entry whose file is still there is harmless and
+        // retried; a listed backup without its file is not.
         engine
             .db
-            .query("DELETE type::record('backup', $id)")
+            .query("UPDATE type::record('backup', $id) SET status = 'deleting', deleted_at = time::now(), delete_attempts = 0")
             .bind(("id", id.to_string()))
             .await?
             .check()?;
-        // The entry goes first: a file without an entry is harmless, the reverse is not.
-        if let Err(error) = engine.store.delete(id).await {
-            tracing::warn!(%error, backup = id, "could not remove a deleted backup's file");
-        }
-        Ok(())
+        Ok(remove_file(engine, id).await)
     }
     .await;
-    let name = backup.name.clone();
-    let result = result.map(|()| backup.clone());
+    let detail = match &result {
+        Ok(Err(reason)) => format!(
+            "{}; its file could not be removed from the store yet ({reason}): removal is retried",
+            backup.name
+        ),
+        _ => backup.name.clone(),
+    };
+    let result = result.map(|_| backup.clone());
     audit::audited(
         &engine.db,
         actor,
         AuditAction::BackupDelete,
         &backup.namespace,
-        &name,
+        &detail,
         result,
     )
     .await
+}
+
+/// Removes the file of backup `id` (which is `deleting`), then its entry. When the store
+/// refuses, the entry stays with the reason and one more attempt counted; returns the
+/// reason then.
+async fn remove_file(engine: &Engine, id: &str) -> Result<(), String> {
+    let removed = match engine.store.delete(id).await {
+        Ok(()) => engine
+            .db
+            .query("DELETE type::record('backup', $id) WHERE status = 'deleting'")
+            .bind(("id", id.to_string()))
+            .await
+            .and_then(|response| response.check())
+            .map(|_| ())
+            .map_err(|error| error.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    if let Err(reason) = &removed {
+        tracing::warn!(
+            backup = id,
+            reason,
+            "could not remove a deleted backup's file; it is tried again"
+        );
+        let _ = engine
+            .db
+            .query(
+                "UPDATE type::record('backup', $id) SET delete_error = $reason,
+                     delete_attempts = (delete_attempts ?? 0) + 1
+                 WHERE status = 'deleting'",
+            )
+            .bind(("id", id.to_string()))
+            .bind(("reason", reason.clone()))
+            .await;
+    }
+    removed
+}
+
+/// A deleted backup whose file is still in the store.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct PendingDeletion {
+    pub id: String,
+    pub name: String,
+    pub attempts: u64,
+    pub error: Option<String>,
+}
+
+/// The deleted backups whose files could not be removed yet.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn pending_deletions(db: &Db) -> Result<Vec<PendingDeletion>, DomainError> {
+    let mut response = db
+        .query(
+            "SELECT record::id(id) AS id, name, delete_attempts ?? 0 AS attempts, delete_error AS error
+             FROM backup WHERE status = 'deleting' ORDER BY deleted_at LIMIT 1000",
+        )
+        .await?;
+    take_json(&mut response, 0)
+}
+
+/// Tries again to remove the files of deleted backups (at start-up and once a job lease
+/// while the server runs). Returns how many are still pending.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn retry_deletions(engine: &Engine) -> Result<usize, DomainError> {
+    let mut pending = 0;
+    for deletion in pending_deletions(&engine.db).await? {
+        if remove_file(engine, &deletion.id).await.is_err() {
+            pending += 1;
+        } else {
+            tracing::info!(backup = deletion.id, "removed a deleted backup's file");
+        }
+    }
+    Ok(pending)
 }

@@ -31,7 +31,10 @@ pub mod store;
 mod upload;
 pub mod verify;
 
-pub use self::catalog::{check_name, delete, download_name, get, list, upload_name};
+pub use self::catalog::{
+    PendingDeletion, check_name, delete, download_name, get, list, pending_deletions,
+    retry_deletions, upload_name,
+};
 pub use self::create::{create, write_backup};
 pub use self::download::{Body, Download, Wanted, download};
 pub use self::engine::Engine;

@@ -91,6 +91,13 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     .bind(("keep", SNAPSHOT_RETENTION))
     .await?
     .check()?;
+    let pending = super::retry_deletions(engine).await?;
+    if pending > 0 {
+        tracing::warn!(
+            pending,
+            "files of deleted backups could not be removed from the store yet; they are tried again"
+        );
+    }
     let removed = engine.store.sweep_scratch().await?;
     if removed > 0 {
         tracing::info!(
@@ -155,8 +162,8 @@ async fn settle(engine: &Engine, ended: &[jobs::Ended]) -> Result<(), DomainErro
 }
 
 /// While this replica runs: renews the leases of its jobs every third of a lease, and once a
-/// lease ends the jobs of replicas that stopped renewing theirs (they died), until the
-/// returned task is aborted (at shutdown).
+/// lease ends the jobs of replicas that stopped renewing theirs (they died) and retries
+/// removing the files of deleted backups, until the returned task is aborted (at shutdown).
 pub fn keep_leases(engine: Engine) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let tick = engine.replica.lease / 3;
@@ -176,6 +183,9 @@ pub fn keep_leases(engine: Engine) -> tokio::task::JoinHandle<()> {
             };
             if let Err(error) = swept {
                 tracing::warn!(%error, "could not look for jobs whose server stopped");
+            }
+            if let Err(error) = super::retry_deletions(&engine).await {
+                tracing::warn!(%error, "could not retry removing the files of deleted backups");
             }
         }
     })

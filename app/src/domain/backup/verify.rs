@@ -8,6 +8,7 @@ use crate::types::AuditAction;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use super::archive;
 use super::{Engine, get};
 use crate::domain::{DomainError, audit};
 use crate::types::{BackupInfo, BackupStatus, Outcome};
@@ -137,23 +138,167 @@ pub async fn check_all(engine: &Engine) -> Result<(usize, usize), DomainError> {
     Ok((checked, found))
 }
 
-/// The files in the store that no backup in the list names (left by a crash between storing
-/// a file and listing it, or by a deletion whose file could not be removed). They are
-/// reported, never removed here: such a file may be the only copy of a backup whose list
-/// entry was lost.
+/// The files in the store that no backup entry names (in any state): left by a database
+/// that lost entries (restored from an older copy of itself, say), or copied into the store
+/// by hand. [`settle_unnamed`] deals with them once they are older than a grace period.
 ///
 /// # Errors
 ///
 /// A database or store error.
 pub async fn unlisted_files(engine: &Engine) -> Result<Vec<String>, DomainError> {
-    let listed: std::collections::HashSet<String> = super::list(&engine.db)
-        .await?
-        .into_iter()
-        .map(|backup| backup.id)
-        .collect();
+    let mut response = engine
+        .db
+        .query("SELECT VALUE record::id(id) FROM backup")
+        .await?;
+    let named: std::collections::HashSet<String> =
+        crate::domain::db::take_json::<Vec<String>>(&mut response, 0)?
+            .into_iter()
+            .collect();
     let mut unlisted = engine.store.list().await?;
-    unlisted.retain(|id| !listed.contains(id));
+    unlisted.retain(|id| !named.contains(id));
     Ok(unlisted)
+}
+
+/// How long a file that no backup names is left alone before [`settle_unnamed`] acts on it:
+/// longer than any backup or upload takes between storing its file and listing it.
+pub const UNNAMED_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// What [`settle_unnamed`] did with a file that no backup names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unnamed {
+    /// Younger than the grace period: reported, left alone.
+    Waiting {
+        id: String,
+        age: std::time::Duration,
+    },
+    /// A sound backup: listed again (origin "found"), so nothing is lost.
+    Listed { id: String, namespace: String },
+    /// Not a sound backup (why): removed.
+    Removed { id: String, reason: String },
+}
+
+/// Files that no backup names, older than `grace`: a sound backup file is listed again as
+/// a backup found in the store (it may be the only copy of a backup whose entry was lost);
+/// anything else is removed. Both are written to the audit log. Younger files are only
+/// reported. Several replicas may run this at once: each file is listed once.
+///
+/// # Errors
+///
+/// A database or store error (a file that cannot be read now is left for the next time).
+pub async fn settle_unnamed(
+    engine: &Engine,
+    grace: std::time::Duration,
+) -> Result<Vec<Unnamed>, DomainError> {
+    let mut settled = Vec::new();
+    for id in unlisted_files(engine).await? {
+        let Some(stored) = engine.store.modified(&id).await? else {
+            continue;
+        };
+        let age = std::time::SystemTime::now()
+            .duration_since(stored)
+            .unwrap_or_default();
+        if age < grace {
+            settled.push(Unnamed::Waiting { id, age });
+            continue;
+        }
+        let local = engine.store.local_file(&id).await?;
+        let path = local.path().to_path_buf();
+        let limits = engine.limits;
+        let checked = tokio::task::spawn_blocking(move || {
+            let checked = archive::read(&path, limits, &mut archive::CheckOnly)?;
+            let (sha, size) = archive::file_digest(&path)?;
+            Ok::<_, archive::ArchiveError>((checked, sha, size))
+        })
+        .await
+        .map_err(DomainError::stopped(
+            "the check of a file found in the store",
+        ))?;
+        drop(local);
+        match checked {
+            Ok((checked, sha, size)) => {
+                if let Some(outcome) = list_found(engine, &id, &checked, &sha, size).await? {
+                    settled.push(outcome);
+                }
+            }
+            Err(archive::ArchiveError::Io(error)) => {
+                tracing::warn!(%error, file = id, "could not read a file that no backup names; it is looked at again next time");
+            }
+            Err(refused) => {
+                let reason = refused.to_string();
+                engine.store.delete(&id).await?;
+                tracing::warn!(
+                    file = id,
+                    reason,
+                    "removed a file that no backup names and that is not a sound backup"
+                );
+                let detail = format!("{id}.zip: not a sound backup ({reason}); removed");
+                let event = audit::Event {
+                    actor: "(server)",
+                    action: AuditAction::BackupFound,
+                    target: "",
+                    outcome: Outcome::Failed,
+                    detail: &detail,
+                };
+                audit::record_or_log(&engine.db, event).await;
+                settled.push(Unnamed::Removed { id, reason });
+            }
+        }
+    }
+    Ok(settled)
+}
+
+/// Lists the sound file `id` found in the store as a backup; `None` when another replica
+/// listed it first.
+async fn list_found(
+    engine: &Engine,
+    id: &str,
+    checked: &archive::Checked,
+    sha: &str,
+    size: u64,
+) -> Result<Option<Unnamed>, DomainError> {
+    let namespace = checked.namespace.name.clone();
+    let created = engine
+        .db
+        .query(
+            "CREATE type::record('backup', $id) CONTENT {
+                 name: 'Found in the store', namespace: $ns, created_at: <datetime>$created,
+                 status: 'completed', origin: 'found', size: $size, sha256: $sha, error: NONE,
+                 created_by: '(server)'
+             }",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("ns", namespace.clone()))
+        .bind(("created", checked.manifest.created_at.to_rfc3339()))
+        .bind(("size", i64::try_from(size).unwrap_or(i64::MAX)))
+        .bind(("sha", sha.to_string()))
+        .await
+        .and_then(|response| response.check());
+    match created {
+        Ok(_) => {}
+        Err(error) if crate::domain::db::is_duplicate(&error) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    }
+    tracing::warn!(
+        file = id,
+        namespace,
+        "listed a backup file that no entry named"
+    );
+    let detail = format!(
+        "{id}.zip, a backup of {namespace} made {}: listed again",
+        checked.manifest.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    let event = audit::Event {
+        actor: "(server)",
+        action: AuditAction::BackupFound,
+        target: &namespace,
+        outcome: Outcome::Succeeded,
+        detail: &detail,
+    };
+    audit::record_or_log(&engine.db, event).await;
+    Ok(Some(Unnamed::Listed {
+        id: id.to_string(),
+        namespace,
+    }))
 }
 
 /// Runs [`check_all`] every `interval`, the first time one interval after start-up (not to
@@ -173,14 +318,24 @@ pub fn check_periodically(
                 }
                 Err(error) => tracing::warn!(%error, "could not check the stored backups"),
             }
-            match unlisted_files(&engine).await {
-                Ok(unlisted) if unlisted.is_empty() => {}
-                Ok(unlisted) => tracing::warn!(
-                    count = unlisted.len(),
-                    files = ?unlisted,
-                    "the store holds files that no backup names; `nsbackup store check` lists them"
-                ),
-                Err(error) => tracing::warn!(%error, "could not list the store's files"),
+            match settle_unnamed(&engine, UNNAMED_GRACE).await {
+                Ok(settled) => {
+                    let waiting: Vec<&str> = settled
+                        .iter()
+                        .filter_map(|unnamed| match unnamed {
+                            Unnamed::Waiting { id, .. } => Some(id.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    if !waiting.is_empty() {
+                        tracing::warn!(
+                            count = waiting.len(),
+                            files = ?waiting,
+                            "the store holds files that no backup names; after a day, sound backups among them are listed again and the rest removed"
+                        );
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "could not look at the store's unnamed files"),
             }
         }
     })

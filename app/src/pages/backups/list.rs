@@ -71,6 +71,7 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
     let origin = match backup.origin {
         crate::types::BackupOrigin::Created => "",
         crate::types::BackupOrigin::Uploaded => " (uploaded)",
+        crate::types::BackupOrigin::Found => " (found in the store)",
     };
     let select_click = select.clone();
     let name = backup.name.clone();

@@ -98,6 +98,17 @@ impl BackupStore for LocalStore {
         })
     }
 
+    fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>> {
+        let path = self.path(id);
+        Box::pin(async move {
+            match tokio::fs::metadata(&path).await {
+                Ok(metadata) => metadata.modified().map(Some),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
+    }
+
     fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream> {
         let path = self.path(id);
         Box::pin(async move {

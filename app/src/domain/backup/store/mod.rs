@@ -48,6 +48,9 @@ pub trait BackupStore: Send + Sync + std::fmt::Debug {
     /// The size of backup `id`'s file, `None` when there is none.
     fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>>;
 
+    /// When backup `id`'s file was stored, `None` when there is none.
+    fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>>;
+
     /// Backup `id`'s bytes, all of them or those in `range`. A missing file is an error of
     /// kind [`io::ErrorKind::NotFound`].
     fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream>;

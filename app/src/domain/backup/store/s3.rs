@@ -206,6 +206,16 @@ impl BackupStore for S3Store {
         })
     }
 
+    fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>> {
+        Box::pin(async move {
+            match self.bucket.head(&self.key(id)).await {
+                Ok(meta) => Ok(Some(meta.last_modified.into())),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(error) => Err(io(error)),
+            }
+        })
+    }
+
     fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream> {
         Box::pin(async move {
             let options = GetOptions {
