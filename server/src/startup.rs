@@ -245,6 +245,14 @@ pub async fn check_store(config: &Config) -> Result<(), StartupError> {
                 }
             }
         }
+        let aborted = engine
+            .store
+            .abort_stale_uploads(UNNAMED_GRACE)
+            .await
+            .map_err(DomainError::from)?;
+        if aborted > 0 {
+            println!("{aborted} unfinished upload(s) older than a day aborted");
+        }
         if damaged + pending.len() + waiting > 0 {
             return Err(StartupError::Input(
                 "the store check found problems (above): delete damaged backups or upload intact copies; check that the store accepts deletions; an unnamed file can be uploaded to list it now".into(),

@@ -239,3 +239,99 @@ fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
     on_b.restore(&demo, "restoring");
     assert_eq!(on_c.state("restoring"), on_c.state("demo"));
 }
+
+#[test]
+fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
+    use object_store::multipart::MultipartStore;
+    use object_store::{ObjectStoreExt, PutPayload};
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let s3 = runtime.block_on(Seaweed::start());
+    let database = Surreal::start();
+    let shared = [
+        &database.options()[..],
+        &[
+            "--store",
+            "s3://backups/parts",
+            "--s3-endpoint",
+            s3.endpoint.as_str(),
+            "--job-lease",
+            "2s",
+        ],
+    ]
+    .concat();
+    let credentials = [
+        ("AWS_ACCESS_KEY_ID", KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ];
+    let dirs: Vec<_> = (0..2)
+        .map(|_| tempfile::tempdir().expect("temp dir"))
+        .collect();
+    // A stops after the first part of every upload has gone up.
+    let a = Server::start_with_env(
+        dirs[0].path(),
+        &[&shared[..], &["--demo", "--replica", "replica-a"]].concat(),
+        &[
+            &credentials[..],
+            &[("NSBACKUP_TEST_PAUSE", "store:uploading")],
+        ]
+        .concat(),
+    );
+    let b = Server::start_with_env(dirs[1].path(), &shared, &credentials);
+    let on_b = b.admin();
+    let started = a.admin().ok(
+        "/api/create_backup",
+        json!({ "namespace": "demo", "name": "Cut off" }),
+    );
+    let id = started[0]["id"].as_str().expect("an id").to_string();
+    let job = started[1]["id"].as_str().expect("a job").to_string();
+    assert!(
+        a.wait_for_log("pausing here for a test", Duration::from_secs(60)),
+        "the upload began"
+    );
+    // The upload is written down in the bucket while it runs.
+    let bucket = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("backups")
+        .with_region("us-east-1")
+        .with_endpoint(&s3.endpoint)
+        .with_allow_http(true)
+        .with_virtual_hosted_style_request(false)
+        .with_access_key_id(KEY)
+        .with_secret_access_key(SECRET)
+        .build()
+        .expect("a client");
+    let marker = object_store::path::Path::from(format!("parts/unfinished/{id}"));
+    let key = object_store::path::Path::from(format!("parts/{id}.zip"));
+    let upload = runtime.block_on(async {
+        let found = bucket
+            .get(&marker)
+            .await
+            .expect("the upload is written down");
+        String::from_utf8(found.bytes().await.expect("read").to_vec()).expect("an id")
+    });
+    a.kill();
+
+    let ended = ended_within(&on_b, &job, Duration::from_secs(20));
+    assert_eq!(ended["status"], "failed", "{ended}");
+    // Another replica aborted the upload: its parts are gone, and so is its note.
+    runtime.block_on(async {
+        let more = bucket
+            .put_part(&key, &upload, 1, PutPayload::from_static(b"late"))
+            .await;
+        assert!(more.is_err(), "the upload was aborted: {more:?}");
+        assert!(
+            matches!(
+                bucket.get(&marker).await,
+                Err(object_store::Error::NotFound { .. })
+            ),
+            "the note of the upload is gone"
+        );
+        assert!(
+            matches!(
+                bucket.head(&key).await,
+                Err(object_store::Error::NotFound { .. })
+            ),
+            "no object"
+        );
+    });
+}

@@ -121,6 +121,19 @@ async fn the_s3_store_keeps_the_contract_and_a_large_file_goes_up_in_parts() {
         Some(large.len() as u64)
     );
     assert!(read_all(store.get("large", None).await.expect("get")).await == large);
+    // An empty file is one empty part.
+    let empty = store.scratch_path("empty");
+    std::fs::write(&empty, b"").expect("an empty file");
+    store.put_file("empty", &empty).await.expect("put");
+    assert_eq!(store.size("empty").await.expect("size"), Some(0));
+    // Every upload above ended complete or aborted: none is left to abort.
+    assert_eq!(
+        store
+            .abort_stale_uploads(std::time::Duration::ZERO)
+            .await
+            .expect("looks"),
+        0
+    );
 
     // Another prefix of the same bucket is another store.
     let other = S3Store::open(&s3.options("s3://backups/elsewhere"), scratch.path())

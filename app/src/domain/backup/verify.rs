@@ -337,6 +337,14 @@ pub fn check_periodically(
                 }
                 Err(error) => tracing::warn!(%error, "could not look at the store's unnamed files"),
             }
+            match engine.store.abort_stale_uploads(UNNAMED_GRACE).await {
+                Ok(0) => {}
+                Ok(aborted) => tracing::warn!(
+                    aborted,
+                    "aborted uploads that their server did not live to finish"
+                ),
+                Err(error) => tracing::warn!(%error, "could not look for unfinished uploads"),
+            }
         }
     })
 }

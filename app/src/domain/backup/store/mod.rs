@@ -58,8 +58,17 @@ pub trait BackupStore: Send + Sync + std::fmt::Debug {
     /// Backup `id`'s file as a local file, for a reader that seeks.
     fn local_file<'a>(&'a self, id: &'a str) -> StoreFuture<'a, LocalFile>;
 
-    /// Removes backup `id`'s file; a missing file is fine.
+    /// Removes backup `id`'s file, and whatever an unfinished upload of it left; a missing
+    /// file is fine.
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Aborts the uploads that were begun more than `older_than` ago and never finished (their
+    /// process died). Returns how many. A store whose writes cannot be left unfinished
+    /// (the local one) has none.
+    fn abort_stale_uploads(&self, older_than: std::time::Duration) -> StoreFuture<'_, usize> {
+        let _ = older_than;
+        Box::pin(std::future::ready(Ok(0)))
+    }
 
     /// The ids of every stored file, sorted.
     fn list(&self) -> StoreFuture<'_, Vec<String>>;

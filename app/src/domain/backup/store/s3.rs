@@ -8,11 +8,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::VecDeque;
+
+use bytes::BytesMut;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as Key;
 use object_store::{
-    ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart,
+    ClientOptions, GetOptions, GetRange, MultipartId, ObjectStore, ObjectStoreExt, PutPayload,
+    RetryConfig,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -145,35 +150,139 @@ impl S3Store {
         self.prefix.clone().join(format!("{id}.zip"))
     }
 
-    /// Sends `bytes` as one multipart upload to `id`; aborts the upload when anything fails.
-    /// Returns how many bytes went up.
-    async fn upload(&self, id: &str, mut bytes: ByteStream) -> std::io::Result<u64> {
-        let upload = self.bucket.put_multipart(&self.key(id)).await.map_err(io)?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut sent = 0u64;
-        let result = async {
-            while let Some(chunk) = bytes.next().await.transpose()? {
-                writer
-                    .wait_for_capacity(PARTS_IN_FLIGHT)
+    /// Where the id of backup `id`'s unfinished multipart upload is written down while it
+    /// runs: `<prefix>/unfinished/<id>`.
+    fn marker(&self, id: &str) -> Key {
+        self.prefix.clone().join("unfinished").join(id)
+    }
+
+    /// Sends `bytes` as one multipart upload to `id`. The upload's id is written down first,
+    /// so that an upload its process did not live to finish can be aborted by another
+    /// ([`BackupStore::delete`], [`BackupStore::abort_stale_uploads`]); one that fails here
+    /// is aborted at once. Returns how many bytes went up.
+    async fn upload(&self, id: &str, bytes: ByteStream) -> std::io::Result<u64> {
+        let key = self.key(id);
+        let upload = self.bucket.create_multipart(&key).await.map_err(io)?;
+        let marker = self.marker(id);
+        let result = match self
+            .bucket
+            .put(&marker, PutPayload::from(upload.clone().into_bytes()))
+            .await
+        {
+            Ok(_) => match self.send_parts(&key, &upload, bytes).await {
+                Ok((parts, sent)) => self
+                    .bucket
+                    .complete_multipart(&key, &upload, parts)
                     .await
-                    .map_err(io)?;
-                sent += chunk.len() as u64;
-                writer.put(chunk);
-            }
-            Ok::<_, std::io::Error>(())
+                    .map(|_| sent)
+                    .map_err(io),
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(io(error)),
+        };
+        if result.is_err()
+            && let Err(abort) = self.bucket.abort_multipart(&key, &upload).await
+        {
+            tracing::warn!(error = %abort, store = self.url, backup = id, "could not abort an unfinished upload; it is tried again when the backup's file is removed, or after a day");
+            return result;
         }
-        .await;
-        match result {
-            Ok(()) => {
-                writer.finish().await.map_err(io)?;
-                Ok(sent)
+        // The upload is complete or aborted: nothing is left to abort. (A marker that stays
+        // behind is harmless: aborting a finished upload does nothing.)
+        let _ = self.bucket.delete(&marker).await;
+        result
+    }
+
+    /// Sends the parts of one multipart upload, [`PART_SIZE`] bytes each (the last may be
+    /// shorter), at most [`PARTS_IN_FLIGHT`] at a time. Returns the parts in order and how
+    /// many bytes went up.
+    async fn send_parts(
+        &self,
+        key: &Key,
+        upload: &MultipartId,
+        mut bytes: ByteStream,
+    ) -> std::io::Result<(Vec<PartId>, u64)> {
+        let mut in_flight: Parts = Parts(VecDeque::new());
+        let mut parts = Vec::new();
+        let mut buffer = BytesMut::new();
+        let (mut sent, mut index) = (0u64, 0usize);
+        loop {
+            let chunk = bytes.next().await.transpose()?;
+            let done = chunk.is_none();
+            if let Some(chunk) = chunk {
+                sent += chunk.len() as u64;
+                buffer.extend_from_slice(&chunk);
             }
-            Err(error) => {
-                if let Err(abort) = writer.abort().await {
-                    tracing::warn!(error = %abort, store = self.url, backup = id, "could not abort an unfinished upload; the bucket's lifecycle rules remove its parts");
+            // The last part is sent at the end, and an empty file is one empty part.
+            while buffer.len() >= PART_SIZE || (done && (!buffer.is_empty() || index == 0)) {
+                let part = buffer.split_to(PART_SIZE.min(buffer.len())).freeze();
+                if in_flight.0.len() >= PARTS_IN_FLIGHT {
+                    parts.push(in_flight.next().await?);
                 }
-                Err(error)
+                let (bucket, key, upload) = (Arc::clone(&self.bucket), key.clone(), upload.clone());
+                in_flight.0.push_back(tokio::spawn(async move {
+                    bucket
+                        .put_part(&key, &upload, index, PutPayload::from(part))
+                        .await
+                        .map_err(io)
+                }));
+                index += 1;
+                if index == 1 {
+                    super::super::faults::pause_point("store:uploading", "").await;
+                }
             }
+            if done {
+                break;
+            }
+        }
+        while !in_flight.0.is_empty() {
+            parts.push(in_flight.next().await?);
+        }
+        Ok((parts, sent))
+    }
+
+    /// Aborts backup `id`'s unfinished upload, if one was written down.
+    async fn abort_unfinished(&self, id: &str) -> std::io::Result<()> {
+        let marker = self.marker(id);
+        let upload = match self.bucket.get(&marker).await {
+            Ok(found) => found.bytes().await.map_err(io)?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(()),
+            Err(error) => return Err(io(error)),
+        };
+        let upload = String::from_utf8_lossy(&upload).into_owned();
+        match self.bucket.abort_multipart(&self.key(id), &upload).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(error) => return Err(io(error)),
+        }
+        tracing::info!(
+            store = self.url,
+            backup = id,
+            "aborted an upload that was not finished"
+        );
+        match self.bucket.delete(&marker).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(error) => Err(io(error)),
+        }
+    }
+}
+
+/// The parts of an upload on their way; those still running when this goes are stopped.
+struct Parts(VecDeque<tokio::task::JoinHandle<std::io::Result<PartId>>>);
+
+impl Parts {
+    /// The oldest part's result.
+    async fn next(&mut self) -> std::io::Result<PartId> {
+        let Some(part) = self.0.pop_front() else {
+            return Err(std::io::Error::other("no part is on its way"));
+        };
+        part.await
+            .map_err(|error| std::io::Error::other(format!("sending a part stopped: {error}")))?
+    }
+}
+
+impl Drop for Parts {
+    fn drop(&mut self) {
+        for part in &self.0 {
+            part.abort();
         }
     }
 }
@@ -253,9 +362,35 @@ impl BackupStore for S3Store {
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             match self.bucket.delete(&self.key(id)).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-                Err(error) => Err(io(error)),
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => return Err(io(error)),
             }
+            // The file may never have been finished: its parts go too.
+            self.abort_unfinished(id).await
+        })
+    }
+
+    fn abort_stale_uploads(&self, older_than: Duration) -> StoreFuture<'_, usize> {
+        Box::pin(async move {
+            let unfinished = self.prefix.clone().join("unfinished");
+            let markers: Vec<object_store::ObjectMeta> = self
+                .bucket
+                .list(Some(&unfinished))
+                .try_collect()
+                .await
+                .map_err(io)?;
+            let now = chrono::Utc::now();
+            let mut aborted = 0;
+            for marker in markers {
+                let old = (now - marker.last_modified)
+                    .to_std()
+                    .is_ok_and(|age| age >= older_than);
+                if let (true, Some(id)) = (old, marker.location.filename()) {
+                    self.abort_unfinished(id).await?;
+                    aborted += 1;
+                }
+            }
+            Ok(aborted)
         })
     }
 
