@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use app::domain::content::namespace;
+use app::domain::db::retry_conflicts;
 use app::domain::seed::{self, SeedOptions};
 use app::domain::{self, Db, DomainError, Services, schema};
 use leptos::config::{Env, LeptosOptions};
@@ -338,7 +339,9 @@ async fn serve_with(
     } else {
         tracing::info!(version = report.to, "database schema is up to date");
     }
-    namespace::recover(&db).await?;
+    // Replicas starting at the same moment do the same start-up work; where their writes
+    // collide, the loser's step runs again (each step is safe to repeat).
+    retry_conflicts(|| namespace::recover(&db)).await?;
     if config.demo && namespace::list(&db).await?.is_empty() {
         let options = SeedOptions {
             namespace: "demo".into(),
@@ -348,16 +351,22 @@ async fn serve_with(
             avg_size: 2048,
             seed: 1,
         };
-        seed::seed_namespace(&db, &options, |_, _| {}).await?;
-        tracing::info!("created the demo namespace `demo`");
+        match retry_conflicts(|| seed::seed_namespace(&db, &options, |_, _| {})).await {
+            Ok(_) => tracing::info!("created the demo namespace `demo`"),
+            // Another replica, started at the same moment, is making it.
+            Err(DomainError::Conflict(_)) => {
+                tracing::info!("the demo namespace was created by another server");
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
-    domain::sessions::sweep(&db).await?;
+    retry_conflicts(|| domain::sessions::sweep(&db)).await?;
     create_first_admin(config, &db).await?;
     let mut services = services(config, db, store);
     services.backups.replica =
         domain::backup::Replica::new(&replica_name(config)?, config.job_lease);
     tracing::info!(replica = %services.backups.replica.id, "this server's name among replicas");
-    domain::backup::recover(&services.backups).await?;
+    retry_conflicts(|| domain::backup::recover(&services.backups)).await?;
     let leases = domain::backup::keep_leases(services.backups.clone());
     let checker = config
         .verify_interval
@@ -408,7 +417,22 @@ async fn create_first_admin(config: &Config, db: &Db) -> Result<(), StartupError
         Some(password) => (password.clone(), false),
         None => (domain::users::random_password()?, true),
     };
-    domain::users::create(db, FIRST_ADMIN, app::types::Role::Admin, &password).await?;
+    let created = retry_conflicts(|| async {
+        if domain::users::any(db).await? {
+            return Err(DomainError::Conflict("made by another server".into()));
+        }
+        domain::users::create(db, FIRST_ADMIN, app::types::Role::Admin, &password).await
+    })
+    .await;
+    match created {
+        Ok(_) => {}
+        // Another replica, started at the same moment on the same database, made it.
+        Err(DomainError::Conflict(_)) => {
+            tracing::info!("the first administrator was created by another server");
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    }
     let event = domain::audit::Event {
         actor: domain::audit::COMMAND_LINE,
         action: AuditAction::UserCreate,

@@ -50,3 +50,55 @@ fn the_data_lives_in_the_surrealdb_server_and_another_nsbackup_finds_it_there() 
     let (_, log) = admin.post_json("/api/list_audit", r#"{"before": null, "limit": 50}"#);
     assert!(log.contains("backup restore"), "{log}");
 }
+
+#[test]
+fn replicas_started_together_on_a_new_database_migrate_it_once_and_all_serve() {
+    let database = Surreal::start();
+    let dirs: Vec<_> = (0..3)
+        .map(|_| tempfile::tempdir().expect("temp dir"))
+        .collect();
+    let barrier = std::sync::Barrier::new(dirs.len());
+    let servers: Vec<Server> = std::thread::scope(|scope| {
+        let starting: Vec<_> = dirs
+            .iter()
+            .map(|dir| {
+                let barrier = &barrier;
+                let options = [&database.options()[..], &["--demo"]].concat();
+                scope.spawn(move || {
+                    barrier.wait();
+                    Server::start(dir.path(), &options)
+                })
+            })
+            .collect();
+        starting
+            .into_iter()
+            .map(|server| server.join().expect("started"))
+            .collect()
+    });
+    // Every step ran on exactly one of them; the others found it done.
+    let logs: Vec<String> = servers.iter().flat_map(Server::log).collect();
+    let migrated = logs
+        .iter()
+        .filter(|line| line.contains("schema migrated"))
+        .count();
+    assert_eq!(migrated, app::domain::schema::MIGRATIONS.len(), "{logs:#?}");
+    // All serve the same data: one demo namespace, one first administrator.
+    let made = servers[0].admin().ok(
+        "/api/create_namespace",
+        json!({ "name": "shared", "title": "" }),
+    );
+    assert_eq!(made["name"], "shared");
+    for server in &servers {
+        let admin = server.admin();
+        let names = admin.ok("/api/list_namespaces", json!({}));
+        let names: Vec<&str> = names
+            .as_array()
+            .expect("namespaces")
+            .iter()
+            .filter_map(|ns| ns["name"].as_str())
+            .collect();
+        assert_eq!(names, ["demo", "shared"], "one demo namespace, seen by all");
+        let users = admin.ok("/api/list_users", json!({}));
+        assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
+    }
+}

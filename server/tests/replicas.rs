@@ -228,11 +228,15 @@ fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
             .cloned()
             .expect("listed");
         assert_eq!(listed["status"], "failed", "{listed}");
-        assert_eq!(
-            runtime.block_on(bucket.size(id)).expect("size"),
-            None,
-            "no file of {id} in the bucket"
-        );
+        // The replica that ended the job removes the file right after.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while runtime.block_on(bucket.size(id)).expect("size").is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "a file of {id} stays in the bucket"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
     // The namespaces are free again.
     on_c.backup("writing", "After");
@@ -313,19 +317,21 @@ fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
 
     let ended = ended_within(&on_b, &job, Duration::from_secs(20));
     assert_eq!(ended["status"], "failed", "{ended}");
-    // Another replica aborted the upload: its parts are gone, and so is its note.
+    // Another replica aborts the upload once it has ended the job: the note of the upload
+    // goes last, then its parts are gone.
     runtime.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !matches!(
+            bucket.get(&marker).await,
+            Err(object_store::Error::NotFound { .. })
+        ) {
+            assert!(Instant::now() < deadline, "the note of the upload stays");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let more = bucket
             .put_part(&key, &upload, 1, PutPayload::from_static(b"late"))
             .await;
         assert!(more.is_err(), "the upload was aborted: {more:?}");
-        assert!(
-            matches!(
-                bucket.get(&marker).await,
-                Err(object_store::Error::NotFound { .. })
-            ),
-            "the note of the upload is gone"
-        );
         assert!(
             matches!(
                 bucket.head(&key).await,

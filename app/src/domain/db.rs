@@ -233,6 +233,24 @@ pub fn is_duplicate(error: &surrealdb::Error) -> bool {
             && error.message().contains("` already contains "))
 }
 
+/// An error that may be a transaction conflict ([`is_conflict`]): the database's own, or a
+/// [`DomainError`] that carries one.
+pub trait MayConflict {
+    fn is_transaction_conflict(&self) -> bool;
+}
+
+impl MayConflict for surrealdb::Error {
+    fn is_transaction_conflict(&self) -> bool {
+        is_conflict(self)
+    }
+}
+
+impl MayConflict for DomainError {
+    fn is_transaction_conflict(&self) -> bool {
+        matches!(self, DomainError::Database(error) if is_conflict(error))
+    }
+}
+
 /// How often [`retry_conflicts`] runs a transaction at most.
 const CONFLICT_ATTEMPTS: u32 = 10;
 
@@ -244,15 +262,16 @@ const CONFLICT_ATTEMPTS: u32 = 10;
 /// # Errors
 ///
 /// The last attempt's error.
-pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, surrealdb::Error>
+pub async fn retry_conflicts<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
 where
+    E: MayConflict,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, surrealdb::Error>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut tries = 1;
     loop {
         match attempt().await {
-            Err(error) if is_conflict(&error) && tries < CONFLICT_ATTEMPTS => {
+            Err(error) if error.is_transaction_conflict() && tries < CONFLICT_ATTEMPTS => {
                 let mut byte = [0u8; 1];
                 let jitter = getrandom::fill(&mut byte).map_or(5, |()| u64::from(byte[0]) % 20);
                 tokio::time::sleep(Duration::from_millis(2 + jitter * u64::from(tries))).await;

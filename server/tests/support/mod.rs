@@ -95,8 +95,10 @@ impl Server {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                let log: Vec<String> = err_rx.try_iter().collect();
-                panic!("the server did not start:\n{}", log.join("\n"));
+                let status = child.wait();
+                // Everything it wrote: its standard error is closed once it has ended.
+                let log: Vec<String> = err_rx.iter().collect();
+                panic!("the server did not start ({status:?}):\n{}", log.join("\n"));
             }
         };
         Server {
