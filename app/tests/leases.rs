@@ -4,77 +4,17 @@
 
 mod common;
 
-use std::ops::Range;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::Db;
-use app::domain::backup::store::{BackupStore, ByteStream, LocalFile, LocalStore, StoreFuture};
+use app::domain::backup::store::{BackupStore, LocalStore};
 use app::domain::backup::{self, Engine, Replica, jobs};
 use app::domain::content::{folder, namespace};
 use app::types::{BackupStatus, JobInfo, JobKind, JobStatus};
 use common::fresh_db;
+use common::store::TestStore;
 use tokio::sync::{Notify, Semaphore};
-
-/// One replica's view of a store shared by several (as an S3 bucket is): the backup files
-/// are shared, the scratch area is the replica's own. With a gate, `put_file` and
-/// `local_file` wait at it: a job that reaches one of them stays there (as if its replica
-/// hung or died) until the test opens the gate.
-#[derive(Debug)]
-struct Replicated {
-    shared: LocalStore,
-    own: LocalStore,
-    gate: Option<(Arc<Semaphore>, Arc<Notify>)>,
-}
-
-impl Replicated {
-    async fn pass(&self) {
-        if let Some((gate, reached)) = &self.gate {
-            reached.notify_one();
-            gate.acquire().await.expect("the gate").forget();
-        }
-    }
-}
-
-impl BackupStore for Replicated {
-    fn scratch_path(&self, name: &str) -> PathBuf {
-        self.own.scratch_path(name)
-    }
-    fn put_file<'a>(&'a self, id: &'a str, scratch: &'a Path) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            self.pass().await;
-            self.shared.put_file(id, scratch).await
-        })
-    }
-    fn put_stream<'a>(&'a self, id: &'a str, bytes: ByteStream) -> StoreFuture<'a, u64> {
-        self.shared.put_stream(id, bytes)
-    }
-    fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>> {
-        self.shared.size(id)
-    }
-    fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>> {
-        self.shared.modified(id)
-    }
-    fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream> {
-        self.shared.get(id, range)
-    }
-    fn local_file<'a>(&'a self, id: &'a str) -> StoreFuture<'a, LocalFile> {
-        Box::pin(async move {
-            self.pass().await;
-            self.shared.local_file(id).await
-        })
-    }
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        self.shared.delete(id)
-    }
-    fn list(&self) -> StoreFuture<'_, Vec<String>> {
-        self.shared.list()
-    }
-    fn sweep_scratch(&self) -> StoreFuture<'_, usize> {
-        self.own.sweep_scratch()
-    }
-}
 
 /// Two replicas, `a` and `b`, on one database and one shared store, each with a scratch
 /// area of its own; `a`'s store has a gate (closed) and `a`'s leases last `lease`.
@@ -94,16 +34,8 @@ async fn pair(lease: Duration) -> Pair {
     let gate = Arc::new(Semaphore::new(0));
     let reached = Arc::new(Notify::new());
     let own = |name: &str| LocalStore::open(&dir.path().join(name)).expect("scratch");
-    let on_a = Replicated {
-        shared: files.clone(),
-        own: own("a"),
-        gate: Some((Arc::clone(&gate), Arc::clone(&reached))),
-    };
-    let on_b = Replicated {
-        shared: files.clone(),
-        own: own("b"),
-        gate: None,
-    };
+    let on_a = TestStore::new(&files, &own("a")).gated(&gate, &reached);
+    let on_b = TestStore::new(&files, &own("b"));
     let a = Engine {
         replica: Replica::new("replica-a", lease),
         ..Engine::new(db.clone(), Arc::new(on_a))

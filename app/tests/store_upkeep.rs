@@ -5,65 +5,18 @@
 
 mod common;
 
-use std::ops::Range;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use app::domain::backup::store::{BackupStore, ByteStream, LocalFile, LocalStore, StoreFuture};
+use app::domain::backup::store::LocalStore;
 use app::domain::backup::verify::{Unnamed, settle_unnamed};
 use app::domain::backup::{self, Engine, jobs};
 use app::domain::content::{folder, namespace};
 use app::domain::{Db, DomainError, audit};
 use app::types::{AuditFilter, BackupOrigin, BackupStatus, JobStatus};
 use common::fresh_db;
-
-/// A directory store that refuses to delete while `refuse` is set, as an S3 service that
-/// is down would.
-#[derive(Debug)]
-struct Refusing {
-    inner: LocalStore,
-    refuse: Arc<AtomicBool>,
-}
-
-impl BackupStore for Refusing {
-    fn scratch_path(&self, name: &str) -> PathBuf {
-        self.inner.scratch_path(name)
-    }
-    fn put_file<'a>(&'a self, id: &'a str, scratch: &'a Path) -> StoreFuture<'a, ()> {
-        self.inner.put_file(id, scratch)
-    }
-    fn put_stream<'a>(&'a self, id: &'a str, bytes: ByteStream) -> StoreFuture<'a, u64> {
-        self.inner.put_stream(id, bytes)
-    }
-    fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>> {
-        self.inner.size(id)
-    }
-    fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>> {
-        self.inner.modified(id)
-    }
-    fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream> {
-        self.inner.get(id, range)
-    }
-    fn local_file<'a>(&'a self, id: &'a str) -> StoreFuture<'a, LocalFile> {
-        self.inner.local_file(id)
-    }
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        if self.refuse.load(Ordering::SeqCst) {
-            return Box::pin(std::future::ready(Err(std::io::Error::other(
-                "the store is not answering",
-            ))));
-        }
-        self.inner.delete(id)
-    }
-    fn list(&self) -> StoreFuture<'_, Vec<String>> {
-        self.inner.list()
-    }
-    fn sweep_scratch(&self) -> StoreFuture<'_, usize> {
-        self.inner.sweep_scratch()
-    }
-}
+use common::store::TestStore;
 
 struct Setup {
     engine: Engine,
@@ -76,11 +29,8 @@ async fn setup() -> Setup {
     let db = fresh_db().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let files = LocalStore::open(&dir.path().join("backups")).expect("store");
-    let refuse = Arc::new(AtomicBool::new(false));
-    let store = Refusing {
-        inner: files.clone(),
-        refuse: Arc::clone(&refuse),
-    };
+    let store = TestStore::new(&files, &files);
+    let refuse = Arc::clone(&store.refuse_deletes);
     namespace::create(&db, "ns", "").await.expect("namespace");
     folder::create(&db, "ns", None, "Orders")
         .await

@@ -12,33 +12,78 @@ use support::Server;
 use support::s3::{KEY, SECRET, Seaweed};
 use support::surreal::Surreal;
 
+/// One SurrealDB server and one S3 server for replicas to share, and a data directory for
+/// each replica.
+struct Cluster {
+    runtime: tokio::runtime::Runtime,
+    s3: Seaweed,
+    database: Surreal,
+    /// The store's URL: `s3://backups/<prefix>`.
+    store: String,
+    dirs: Vec<tempfile::TempDir>,
+}
+
+impl Cluster {
+    fn start(prefix: &str, replicas: usize) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let s3 = runtime.block_on(Seaweed::start());
+        Self {
+            runtime,
+            s3,
+            database: Surreal::start(),
+            store: format!("s3://backups/{prefix}"),
+            dirs: (0..replicas)
+                .map(|_| tempfile::tempdir().expect("temp dir"))
+                .collect(),
+        }
+    }
+
+    /// Starts replica `index` on the shared database and bucket (leases of two seconds),
+    /// with `args` and `env` besides.
+    fn replica(&self, index: usize, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let shared = [
+            &self.database.options()[..],
+            &[
+                "--store",
+                &self.store,
+                "--s3-endpoint",
+                &self.s3.endpoint,
+                "--job-lease",
+                "2s",
+            ],
+            args,
+        ]
+        .concat();
+        let env = [
+            &[
+                ("AWS_ACCESS_KEY_ID", KEY),
+                ("AWS_SECRET_ACCESS_KEY", SECRET),
+            ][..],
+            env,
+        ]
+        .concat();
+        Server::start_with_env(self.dirs[index].path(), &shared, &env)
+    }
+
+    /// The bucket as a store, to look at from outside the replicas.
+    fn bucket(&self) -> S3Store {
+        self.runtime
+            .block_on(S3Store::open(
+                &self.s3.options(&self.store),
+                self.dirs[0].path(),
+            ))
+            .expect("the bucket")
+    }
+}
+
 #[test]
 fn replicas_share_the_list_the_files_and_the_namespace_locks() {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let s3 = runtime.block_on(Seaweed::start());
-    let database = Surreal::start();
-    let shared = [
-        &database.options()[..],
-        &[
-            "--store",
-            "s3://backups/replicas",
-            "--s3-endpoint",
-            s3.endpoint.as_str(),
-        ],
-    ]
-    .concat();
-    let env = [
-        ("AWS_ACCESS_KEY_ID", KEY),
-        ("AWS_SECRET_ACCESS_KEY", SECRET),
-        // Backups of namespace `race` stay running for a minute: the lock is held meanwhile.
-        ("NSBACKUP_TEST_PAUSE", "backup:writing@race"),
-    ];
-    let dirs: Vec<_> = (0..3)
-        .map(|_| tempfile::tempdir().expect("temp dir"))
-        .collect();
-    let a = Server::start_with_env(dirs[0].path(), &[&shared[..], &["--demo"]].concat(), &env);
-    let b = Server::start_with_env(dirs[1].path(), &shared, &env);
-    let c = Server::start_with_env(dirs[2].path(), &shared, &env);
+    let cluster = Cluster::start("replicas", 3);
+    // Backups of namespace `race` stay running for a minute: the lock is held meanwhile.
+    let env = [("NSBACKUP_TEST_PAUSE", "backup:writing@race")];
+    let a = cluster.replica(0, &["--demo"], &env);
+    let b = cluster.replica(1, &[], &env);
+    let c = cluster.replica(2, &[], &env);
     let (on_a, on_b, on_c) = (a.admin(), b.admin(), c.admin());
 
     // Made on A: listed on B and C, the same bytes from B, restored from C, seen on A.
@@ -111,39 +156,14 @@ fn ended_within(client: &support::Client<'_>, id: &str, limit: Duration) -> Valu
 
 #[test]
 fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let s3 = runtime.block_on(Seaweed::start());
-    let database = Surreal::start();
-    let shared = [
-        &database.options()[..],
-        &[
-            "--store",
-            "s3://backups/killed",
-            "--s3-endpoint",
-            s3.endpoint.as_str(),
-            "--job-lease",
-            "2s",
-        ],
-    ]
-    .concat();
-    let credentials = [
-        ("AWS_ACCESS_KEY_ID", KEY),
-        ("AWS_SECRET_ACCESS_KEY", SECRET),
-    ];
-    let dirs: Vec<_> = (0..3)
-        .map(|_| tempfile::tempdir().expect("temp dir"))
-        .collect();
+    let cluster = Cluster::start("killed", 3);
     // Replica A holds four jobs at four points, then dies; B and C carry on.
     let pauses = [(
         "NSBACKUP_TEST_PAUSE",
         "backup:writing@writing,backup:committed@stored,restore:writing@restoring,restore:switched@switched",
     )];
-    let a = Server::start_with_env(
-        dirs[0].path(),
-        &[&shared[..], &["--demo", "--replica", "replica-a"]].concat(),
-        &[&credentials[..], &pauses[..]].concat(),
-    );
-    let b = Server::start_with_env(dirs[1].path(), &shared, &credentials);
+    let a = cluster.replica(0, &["--demo", "--replica", "replica-a"], &pauses);
+    let b = cluster.replica(1, &[], &[]);
     let (on_a, on_b) = (a.admin(), b.admin());
     let demo = on_b.backup("demo", "Demo");
     for ns in ["writing", "stored", "restoring"] {
@@ -181,19 +201,17 @@ fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
     }
 
     // A replica that starts now leaves A's live jobs alone.
-    let c = Server::start_with_env(dirs[2].path(), &shared, &credentials);
+    let c = cluster.replica(2, &[], &[]);
     let on_c = c.admin();
     for job in [&writing_job, &stored_job, &restoring_job] {
         let running = on_c.ok("/api/get_job", json!({ "id": job }));
         assert_eq!(running["status"], "running", "{running}");
     }
-    let bucket = runtime
-        .block_on(S3Store::open(
-            &s3.options("s3://backups/killed"),
-            dirs[2].path(),
-        ))
-        .expect("the bucket");
-    let stored_size = runtime.block_on(bucket.size(&stored)).expect("size");
+    let bucket = cluster.bucket();
+    let stored_size = cluster
+        .runtime
+        .block_on(bucket.size(&stored))
+        .expect("size");
     assert!(
         stored_size.is_some(),
         "the backup held after storing its file is in the bucket"
@@ -230,7 +248,12 @@ fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
         assert_eq!(listed["status"], "failed", "{listed}");
         // The replica that ended the job removes the file right after.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while runtime.block_on(bucket.size(id)).expect("size").is_some() {
+        while cluster
+            .runtime
+            .block_on(bucket.size(id))
+            .expect("size")
+            .is_some()
+        {
             assert!(
                 Instant::now() < deadline,
                 "a file of {id} stays in the bucket"
@@ -249,39 +272,11 @@ fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
     use object_store::multipart::MultipartStore;
     use object_store::{ObjectStoreExt, PutPayload};
 
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let s3 = runtime.block_on(Seaweed::start());
-    let database = Surreal::start();
-    let shared = [
-        &database.options()[..],
-        &[
-            "--store",
-            "s3://backups/parts",
-            "--s3-endpoint",
-            s3.endpoint.as_str(),
-            "--job-lease",
-            "2s",
-        ],
-    ]
-    .concat();
-    let credentials = [
-        ("AWS_ACCESS_KEY_ID", KEY),
-        ("AWS_SECRET_ACCESS_KEY", SECRET),
-    ];
-    let dirs: Vec<_> = (0..2)
-        .map(|_| tempfile::tempdir().expect("temp dir"))
-        .collect();
+    let cluster = Cluster::start("parts", 2);
     // A stops after the first part of every upload has gone up.
-    let a = Server::start_with_env(
-        dirs[0].path(),
-        &[&shared[..], &["--demo", "--replica", "replica-a"]].concat(),
-        &[
-            &credentials[..],
-            &[("NSBACKUP_TEST_PAUSE", "store:uploading")],
-        ]
-        .concat(),
-    );
-    let b = Server::start_with_env(dirs[1].path(), &shared, &credentials);
+    let pause = [("NSBACKUP_TEST_PAUSE", "store:uploading")];
+    let a = cluster.replica(0, &["--demo", "--replica", "replica-a"], &pause);
+    let b = cluster.replica(1, &[], &[]);
     let on_b = b.admin();
     let started = a.admin().ok(
         "/api/create_backup",
@@ -297,7 +292,7 @@ fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
     let bucket = object_store::aws::AmazonS3Builder::new()
         .with_bucket_name("backups")
         .with_region("us-east-1")
-        .with_endpoint(&s3.endpoint)
+        .with_endpoint(&cluster.s3.endpoint)
         .with_allow_http(true)
         .with_virtual_hosted_style_request(false)
         .with_access_key_id(KEY)
@@ -306,7 +301,7 @@ fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
         .expect("a client");
     let marker = object_store::path::Path::from(format!("parts/unfinished/{id}"));
     let key = object_store::path::Path::from(format!("parts/{id}.zip"));
-    let upload = runtime.block_on(async {
+    let upload = cluster.runtime.block_on(async {
         let found = bucket
             .get(&marker)
             .await
@@ -319,7 +314,7 @@ fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
     assert_eq!(ended["status"], "failed", "{ended}");
     // Another replica aborts the upload once it has ended the job: the note of the upload
     // goes last, then its parts are gone.
-    runtime.block_on(async {
+    cluster.runtime.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(20);
         while !matches!(
             bucket.get(&marker).await,

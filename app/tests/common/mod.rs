@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod store;
+
 use app::domain::db::{self, DbOptions};
 use app::domain::{Db, schema};
 use app::types::{Access, FolderInfo, NamespaceTree, Permission, Principal, PrincipalKind};
