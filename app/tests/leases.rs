@@ -11,7 +11,7 @@ use app::domain::Db;
 use app::domain::backup::store::{BackupStore, LocalStore};
 use app::domain::backup::{self, Engine, Replica, jobs};
 use app::domain::content::{folder, namespace};
-use app::types::{BackupStatus, JobInfo, JobKind, JobStatus};
+use app::types::{BackupInfo, BackupStatus, JobInfo, JobKind, JobStatus};
 use common::fresh_db;
 use common::store::TestStore;
 use tokio::sync::{Notify, Semaphore};
@@ -25,6 +25,18 @@ struct Pair {
     gate: Arc<Semaphore>,
     reached: Arc<Notify>,
     _dir: tempfile::TempDir,
+}
+
+impl Pair {
+    /// Starts a backup of `ns` on `a`, and waits until it is held at the gate (its file
+    /// written, about to be stored).
+    async fn held_backup(&self, name: &str) -> (BackupInfo, JobInfo) {
+        let started = backup::create(&self.a, "ns", name, "admin")
+            .await
+            .expect("starts");
+        self.reached.notified().await;
+        started
+    }
 }
 
 async fn pair(lease: Duration) -> Pair {
@@ -79,10 +91,7 @@ async fn folder_names(db: &Db, ns: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_starting_replica_leaves_the_live_jobs_of_others_alone() {
     let pair = pair(Duration::from_secs(30)).await;
-    let (backup, job) = backup::create(&pair.a, "ns", "Running on A", "admin")
-        .await
-        .expect("starts");
-    pair.reached.notified().await;
+    let (backup, job) = pair.held_backup("Running on A").await;
 
     // B starts up (and looks for expired jobs) while A's job runs with a live lease.
     backup::recover(&pair.b).await.expect("recovers");
@@ -101,11 +110,8 @@ async fn a_starting_replica_leaves_the_live_jobs_of_others_alone() {
 #[tokio::test]
 async fn a_backup_whose_lease_expired_is_ended_by_another_replica_and_never_listed() {
     let pair = pair(Duration::from_millis(300)).await;
-    let (backup, job) = backup::create(&pair.a, "ns", "Orphaned", "admin")
-        .await
-        .expect("starts");
     // A has written the file and is about to store it; then it stops renewing its lease.
-    pair.reached.notified().await;
+    let (backup, job) = pair.held_backup("Orphaned").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
 
     let ended = jobs::take_over(&pair.b, false).await.expect("takes over");
@@ -236,10 +242,7 @@ async fn a_restore_whose_lease_expired_changes_nothing_even_when_its_replica_wak
 #[tokio::test]
 async fn a_replica_that_restarts_fails_its_own_jobs_at_once() {
     let pair = pair(Duration::from_secs(30)).await;
-    let (_, job) = backup::create(&pair.a, "ns", "Before the restart", "admin")
-        .await
-        .expect("starts");
-    pair.reached.notified().await;
+    let (_, job) = pair.held_backup("Before the restart").await;
     // A restarts under the same name: its lease has not expired, but it runs nothing now.
     let restarted = Engine {
         replica: Replica::new("replica-a", Duration::from_secs(30)),
@@ -255,10 +258,7 @@ async fn a_replica_that_restarts_fails_its_own_jobs_at_once() {
 async fn leases_are_renewed_while_the_replica_lives() {
     let pair = pair(Duration::from_millis(600)).await;
     let keeper = backup::keep_leases(pair.a.clone());
-    let (_, job) = backup::create(&pair.a, "ns", "Long", "admin")
-        .await
-        .expect("starts");
-    pair.reached.notified().await;
+    let (_, job) = pair.held_backup("Long").await;
     // Several leases long, B looks for expired jobs; A's is renewed all the while.
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(200)).await;
