@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 
 use app::domain::backup::store::{S3Options, S3Store};
 
-use super::free_port;
-
 /// A SeaweedFS server (`weed mini`) on free loopback ports with a bucket `backups`, stopped
 /// when dropped.
 pub struct Seaweed {
@@ -37,9 +35,33 @@ fn weed() -> PathBuf {
 }
 
 impl Seaweed {
+    /// Starts SeaweedFS and waits until its bucket can be listed. A start that fails (a port
+    /// taken meanwhile by another process) is tried again on other ports; the last failure's
+    /// log is shown.
     pub async fn start() -> Self {
+        let mut failure = String::new();
+        for _ in 0..3 {
+            match Self::try_start().await {
+                Ok(server) => return server,
+                Err(why) => failure = why,
+            }
+        }
+        panic!("the S3 server did not start: {failure}")
+    }
+
+    async fn try_start() -> Result<Self, String> {
         let dir = tempfile::tempdir().expect("a directory");
-        let ports: Vec<u16> = (0..11).map(|_| free_port()).collect();
+        // All ports are held until all are chosen, so that no two are the same.
+        let held: Vec<std::net::TcpListener> = (0..11)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+            .collect();
+        let ports: Vec<u16> = held
+            .iter()
+            .map(|listener| listener.local_addr().expect("an address").port())
+            .collect();
+        drop(held);
+        let log_path = dir.path().join("weed.log");
+        let log = std::fs::File::create(&log_path).expect("a log file");
         let flag = |name: &str, port: u16| format!("-{name}={port}");
         let child = Command::new(weed())
             .arg("mini")
@@ -67,25 +89,35 @@ impl Seaweed {
             .env("AWS_ACCESS_KEY_ID", KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("weed starts");
-        let server = Self {
+        let mut server = Self {
             child,
             endpoint: format!("http://127.0.0.1:{}", ports[6]),
             _dir: dir,
+        };
+        let log_tail = || {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(20)..].join("\n")
         };
         // Ready once its bucket can be listed.
         let deadline = Instant::now() + Duration::from_secs(60);
         let scratch = tempfile::tempdir().expect("a directory");
         loop {
             match S3Store::open(&server.options("s3://backups"), scratch.path()).await {
-                Ok(_) => return server,
-                Err(error) if Instant::now() > deadline => {
-                    panic!("the S3 server did not become ready: {error}")
+                Ok(_) => return Ok(server),
+                Err(error) => {
+                    if let Ok(Some(status)) = server.child.try_wait() {
+                        return Err(format!("weed ended ({status}):\n{}", log_tail()));
+                    }
+                    if Instant::now() > deadline {
+                        return Err(format!("{error}\n{}", log_tail()));
+                    }
                 }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
