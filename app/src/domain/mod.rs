@@ -8,6 +8,7 @@ pub mod content;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod schedule;
 pub mod schema;
 pub mod seed;
 pub mod sessions;

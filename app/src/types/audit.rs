@@ -35,11 +35,15 @@ pub enum AuditAction {
     BackupRestore,
     BackupDamaged,
     BackupFound,
+    BackupPin,
+    ScheduleSet,
+    ScheduleDelete,
+    ScheduleRun,
 }
 
 impl AuditAction {
     /// Every action, in the order the audit page suggests them.
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::RequestRefused,
@@ -69,6 +73,10 @@ impl AuditAction {
         AuditAction::BackupRestore,
         AuditAction::BackupDamaged,
         AuditAction::BackupFound,
+        AuditAction::BackupPin,
+        AuditAction::ScheduleSet,
+        AuditAction::ScheduleDelete,
+        AuditAction::ScheduleRun,
     ];
 
     /// The stored and shown name: `sign-in`, `backup restore`, …
@@ -103,6 +111,10 @@ impl AuditAction {
             AuditAction::BackupRestore => "backup restore",
             AuditAction::BackupDamaged => "backup damaged",
             AuditAction::BackupFound => "backup found",
+            AuditAction::BackupPin => "backup pin",
+            AuditAction::ScheduleSet => "schedule set",
+            AuditAction::ScheduleDelete => "schedule delete",
+            AuditAction::ScheduleRun => "schedule run",
         }
     }
 }

@@ -11,6 +11,20 @@ pub enum BackupOrigin {
     /// A sound backup file found in the store that no entry named (the list had lost it):
     /// listed again.
     Found,
+    /// Made by the namespace's schedule.
+    Scheduled,
+}
+
+impl BackupOrigin {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupOrigin::Created => "created",
+            BackupOrigin::Uploaded => "uploaded",
+            BackupOrigin::Found => "found",
+            BackupOrigin::Scheduled => "scheduled",
+        }
+    }
 }
 
 /// Where a backup stands.
@@ -45,6 +59,9 @@ pub struct BackupInfo {
     /// Why it failed.
     pub error: Option<String>,
     pub created_by: String,
+    /// Kept forever: no retention policy deletes it.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// What a job does.

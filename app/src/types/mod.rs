@@ -5,11 +5,13 @@ mod accounts;
 mod audit;
 mod backups;
 mod content;
+mod schedules;
 
 pub use self::accounts::*;
 pub use self::audit::*;
 pub use self::backups::*;
 pub use self::content::*;
+pub use self::schedules::*;
 
 use serde::{Deserialize, Serialize};
 

@@ -7,7 +7,7 @@ use crate::types::AuditAction;
 use crate::types::BackupInfo;
 
 /// The fields of a backup as the list shows it.
-pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by";
+pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by, pinned ?? false AS pinned";
 
 fn not_found() -> DomainError {
     DomainError::NotFound(
@@ -87,8 +87,38 @@ pub async fn get(db: &Db, id: &str) -> Result<BackupInfo, DomainError> {
 /// [`DomainError::NotFound`] for an unknown backup, [`DomainError::Conflict`] while a job
 /// uses it.
 pub async fn delete(engine: &Engine, id: &str, actor: &str) -> Result<BackupInfo, DomainError> {
+    delete_as(engine, id, actor, None).await
+}
+
+/// Deletes a backup that a retention policy does not keep (`reason`: which), as [`delete`]
+/// does, in the audit log as done by `(retention)` with the reason. A pinned backup is
+/// refused.
+///
+/// # Errors
+///
+/// As [`delete`]; [`DomainError::Conflict`] for a pinned backup.
+pub async fn delete_by_policy(
+    engine: &Engine,
+    id: &str,
+    reason: &str,
+) -> Result<BackupInfo, DomainError> {
+    delete_as(engine, id, "(retention)", Some(reason)).await
+}
+
+async fn delete_as(
+    engine: &Engine,
+    id: &str,
+    actor: &str,
+    policy: Option<&str>,
+) -> Result<BackupInfo, DomainError> {
     let backup = get(&engine.db, id).await?;
     let result = async {
+        if policy.is_some() && backup.pinned {
+            return Err(DomainError::Conflict(format!(
+                "Backup \u{201c}{}\u{201d} is pinned: no policy deletes it.",
+                backup.name
+            )));
+        }
         if jobs::backup_in_use(&engine.db, id).await? {
             return Err(DomainError::Conflict(format!(
                 "Backup \u{201c}{}\u{201d} is being written or restored right now. Wait until that has finished, then delete it.",
@@ -106,12 +136,15 @@ pub async fn delete(engine: &Engine, id: &str, actor: &str) -> Result<BackupInfo
         Ok(remove_file(engine, id).await)
     }
     .await;
+    let name = match policy {
+        Some(rule) => format!("{} ({rule})", backup.name),
+        None => backup.name.clone(),
+    };
     let detail = match &result {
         Ok(Err(reason)) => format!(
-            "{}; its file could not be removed from the store yet ({reason}): removal is retried",
-            backup.name
+            "{name}; its file could not be removed from the store yet ({reason}): removal is retried"
         ),
-        _ => backup.name.clone(),
+        _ => name,
     };
     let result = result.map(|_| backup.clone());
     audit::audited(
@@ -200,4 +233,43 @@ pub async fn retry_deletions(engine: &Engine) -> Result<usize, DomainError> {
         }
     }
     Ok(pending)
+}
+
+/// Pins backup `id` (no retention policy deletes it) or unpins it. Audited.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for an unknown backup.
+pub async fn pin(
+    engine: &Engine,
+    id: &str,
+    pinned: bool,
+    actor: &str,
+) -> Result<BackupInfo, DomainError> {
+    let backup = get(&engine.db, id).await?;
+    let result = async {
+        engine
+            .db
+            .query("UPDATE type::record('backup', $id) SET pinned = $pinned WHERE status != 'deleting'")
+            .bind(("id", id.to_string()))
+            .bind(("pinned", pinned))
+            .await?
+            .check()?;
+        get(&engine.db, id).await
+    }
+    .await;
+    let detail = format!(
+        "{}: {}",
+        backup.name,
+        if pinned { "pinned" } else { "unpinned" }
+    );
+    audit::audited(
+        &engine.db,
+        actor,
+        AuditAction::BackupPin,
+        &backup.namespace,
+        &detail,
+        result,
+    )
+    .await
 }

@@ -19,7 +19,7 @@ use super::progress::{JobProgress, Progress};
 use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
 use crate::domain::{DomainError, audit};
-use crate::types::{BackupInfo, JobInfo, JobKind, Outcome};
+use crate::types::{BackupInfo, BackupOrigin, JobInfo, JobKind, Outcome};
 
 /// Starts backing up namespace `ns` under `name`; returns at once with the listed backup
 /// (in progress) and its job. The job runs on its own; [`jobs::get`] tells how it goes.
@@ -34,7 +34,7 @@ pub async fn create(
     name: &str,
     actor: &str,
 ) -> Result<(BackupInfo, JobInfo), DomainError> {
-    let started = start_backup(engine, ns, name, actor).await;
+    let started = start_backup(engine, ns, name, actor, (BackupOrigin::Created, None)).await;
     if started.is_err() {
         // How a started job ends is recorded when it ends; a refusal to start, here.
         return audit::audited(
@@ -50,11 +50,34 @@ pub async fn create(
     started
 }
 
+/// Starts a backup of `ns` named `name` for a schedule (origin "scheduled"), as
+/// [`create`] does.
+///
+/// # Errors
+///
+/// As [`create`].
+pub async fn create_scheduled(
+    engine: &Engine,
+    ns: &str,
+    name: &str,
+    at: DateTime<Utc>,
+) -> Result<(BackupInfo, JobInfo), DomainError> {
+    start_backup(
+        engine,
+        ns,
+        name,
+        crate::domain::schedule::scheduler::SCHEDULER,
+        (BackupOrigin::Scheduled, Some(at)),
+    )
+    .await
+}
+
 pub(super) async fn start_backup(
     engine: &Engine,
     ns: &str,
     name: &str,
     actor: &str,
+    (origin, at): (BackupOrigin, Option<DateTime<Utc>>),
 ) -> Result<(BackupInfo, JobInfo), DomainError> {
     let name = check_name(name)?;
     namespaces::get(&engine.db, ns).await?;
@@ -64,10 +87,13 @@ pub(super) async fn start_backup(
         .db
         .query(
             "CREATE type::record('backup', $id) CONTENT {
-                 name: $name, namespace: $ns, created_at: time::now(), status: 'in_progress',
-                 origin: 'created', size: NONE, sha256: NONE, error: NONE, created_by: $actor
+                 name: $name, namespace: $ns, status: 'in_progress',
+                 created_at: IF $at = NONE { time::now() } ELSE { <datetime>$at },
+                 origin: $origin, size: NONE, sha256: NONE, error: NONE, created_by: $actor
              }",
         )
+        .bind(("origin", origin.as_str()))
+        .bind(("at", at.map(|at| at.to_rfc3339())))
         .bind(("id", id.clone()))
         .bind(("name", name.clone()))
         .bind(("ns", ns.to_string()))

@@ -32,10 +32,10 @@ mod upload;
 pub mod verify;
 
 pub use self::catalog::{
-    PendingDeletion, check_name, delete, download_name, get, list, pending_deletions,
-    retry_deletions, upload_name,
+    PendingDeletion, check_name, delete, delete_by_policy, download_name, get, list,
+    pending_deletions, pin, retry_deletions, upload_name,
 };
-pub use self::create::{create, write_backup};
+pub use self::create::{create, create_scheduled, write_backup};
 pub use self::download::{Body, Download, Wanted, download};
 pub use self::engine::Engine;
 pub use self::jobs::Replica;

@@ -72,6 +72,7 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
         crate::types::BackupOrigin::Created => "",
         crate::types::BackupOrigin::Uploaded => " (uploaded)",
         crate::types::BackupOrigin::Found => " (found in the store)",
+        crate::types::BackupOrigin::Scheduled => " (scheduled)",
     };
     let select_click = select.clone();
     let name = backup.name.clone();
