@@ -36,6 +36,70 @@ pub enum Command {
     /// Manage where backup files are kept.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Manage scheduled backups and their retention: list, set, pause, resume, delete.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+/// `nsbackup schedule …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ScheduleCommand {
+    /// List the schedules with their next run, last result and retention policy.
+    List,
+    /// Set (create or replace) a namespace's schedule and retention policy; prints its next
+    /// five runs and the backups the policy would delete now.
+    Set(ScheduleSetArgs),
+    /// Pause a namespace's schedule.
+    Pause {
+        /// The namespace.
+        namespace: String,
+    },
+    /// Resume a paused schedule (from now on: missed runs are not made up).
+    Resume {
+        /// The namespace.
+        namespace: String,
+    },
+    /// Remove a namespace's schedule (its backups stay).
+    Delete {
+        /// The namespace.
+        namespace: String,
+    },
+}
+
+/// What `nsbackup schedule set` sets.
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleSetArgs {
+    /// The namespace.
+    pub namespace: String,
+    /// When it runs: a cron expression (minute hour day month weekday, e.g. `0 2 * * *`;
+    /// six fields with seconds first; `@daily`, `@hourly`, …).
+    #[arg(long, value_name = "EXPR")]
+    pub cron: String,
+    /// The IANA time zone of the expression (`Europe/Berlin`); the server's when not given.
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// The name of the backups it makes; `{date}`, `{time}` and `{namespace}` are filled in.
+    #[arg(long, value_name = "TEMPLATE", default_value = app::types::DEFAULT_NAME_TEMPLATE)]
+    pub name: String,
+    /// Save it paused.
+    #[arg(long)]
+    pub paused: bool,
+    /// Keep the last N backups.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest backup of each of the last N days that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// Keep the newest backup of each of the last N weeks that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// Keep the newest backup of each of the last N months that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// Let the policy delete backups made by hand and uploaded ones too (by default it
+    /// deletes only those the schedule made; pinned ones never).
+    #[arg(long)]
+    pub retention_covers_all: bool,
 }
 
 /// `nsbackup store …`.
@@ -232,6 +296,10 @@ pub struct Config {
     /// server dies, another ends its jobs (as failed) within about twice this long.
     #[arg(long, env = "NSBACKUP_JOB_LEASE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration, global = true)]
     pub job_lease: std::time::Duration,
+
+    /// How often the scheduler looks for scheduled backups that are due.
+    #[arg(long, env = "NSBACKUP_SCHEDULER_TICK", default_value = "30s", value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub scheduler_tick: std::time::Duration,
 
     /// How often every stored backup's file is checked against the size and SHA-256 it was
     /// written with (damaged ones are listed as such): a duration such as `24h`, or `off`.

@@ -205,9 +205,7 @@ fn services(
 /// A [`StartupError`] when the check cannot run, or when it finds a problem (after the
 /// report on standard output).
 pub async fn check_store(config: &Config) -> Result<(), StartupError> {
-    let store = open_store(config).await?;
-    with_database(config, |db| async move {
-        let engine = services(config, db, store).backups;
+    with_engine(config, |engine| async move {
         let (checked, damaged) = domain::backup::verify::check_all(&engine).await?;
         println!("Checked {checked} backup file(s): {damaged} damaged (listed as damaged)");
         domain::backup::retry_deletions(&engine).await?;
@@ -260,6 +258,24 @@ pub async fn check_store(config: &Config) -> Result<(), StartupError> {
             ));
         }
         Ok(())
+    })
+    .await
+}
+
+/// Opens the store and the database (migrated), runs `work` with the backup engine on
+/// them, and closes the database.
+///
+/// # Errors
+///
+/// As [`run`], or what `work` returns.
+pub async fn with_engine<F, Fut, T>(config: &Config, work: F) -> Result<T, StartupError>
+where
+    F: FnOnce(domain::backup::Engine) -> Fut,
+    Fut: std::future::Future<Output = Result<T, StartupError>>,
+{
+    let store = open_store(config).await?;
+    with_database(config, |db| async move {
+        work(services(config, db, store).backups).await
     })
     .await
 }
@@ -368,6 +384,13 @@ async fn serve_with(
     tracing::info!(replica = %services.backups.replica.id, "this server's name among replicas");
     retry_conflicts(|| domain::backup::recover(&services.backups)).await?;
     let leases = domain::backup::keep_leases(services.backups.clone());
+    let scheduler = domain::schedule::run_scheduler(
+        services.backups.clone(),
+        domain::schedule::SchedulerSettings {
+            tick: config.scheduler_tick,
+            ..domain::schedule::SchedulerSettings::default()
+        },
+    );
     let checker = config
         .verify_interval
         .0
@@ -394,7 +417,7 @@ async fn serve_with(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)?;
-    for task in checker.into_iter().chain([leases]) {
+    for task in checker.into_iter().chain([leases, scheduler]) {
         task.abort();
         let _ = task.await;
     }

@@ -61,6 +61,13 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/restore_backup", Who::Admins),
     ("POST", "/api/list_jobs", Who::Admins),
     ("POST", "/api/get_job", Who::Admins),
+    ("POST", "/api/pin_backup", Who::Admins),
+    ("POST", "/api/list_schedules", Who::Admins),
+    ("POST", "/api/schedule_time_zones", Who::Admins),
+    ("POST", "/api/preview_schedule", Who::Admins),
+    ("POST", "/api/set_schedule", Who::Admins),
+    ("POST", "/api/pause_schedule", Who::Admins),
+    ("POST", "/api/delete_schedule", Who::Admins),
     ("GET", "/api/backups/download?id=none", Who::Admins),
     (
         "POST",

@@ -37,6 +37,14 @@ pub async fn delete_backup(id: String) -> Result<BackupInfo, AppError> {
     super::respond(backup::delete(&engine, &id, &actor.name).await)
 }
 
+/// Pins a backup (no retention policy deletes it), or unpins it.
+#[server(input = Json, endpoint = "pin_backup")]
+pub async fn pin_backup(id: String, pinned: bool) -> Result<BackupInfo, AppError> {
+    let actor = super::admin()?;
+    let engine = super::services()?.backups;
+    super::respond(backup::pin(&engine, &id, pinned, &actor.name).await)
+}
+
 /// Starts restoring backup `id` into `namespace` (replacing its content, or creating it).
 #[server(input = Json, endpoint = "restore_backup")]
 pub async fn restore_backup(id: String, namespace: String) -> Result<JobInfo, AppError> {

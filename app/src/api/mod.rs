@@ -6,6 +6,7 @@ pub mod admin;
 pub mod backups;
 pub mod explorer;
 pub mod rules;
+pub mod schedules;
 pub mod status;
 
 #[cfg(feature = "ssr")]

@@ -74,6 +74,13 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/restore_backup", Rule::Admin),
     ("/api/list_jobs", Rule::Admin),
     ("/api/get_job", Rule::Admin),
+    ("/api/pin_backup", Rule::Admin),
+    ("/api/list_schedules", Rule::Admin),
+    ("/api/schedule_time_zones", Rule::Admin),
+    ("/api/preview_schedule", Rule::Admin),
+    ("/api/set_schedule", Rule::Admin),
+    ("/api/pause_schedule", Rule::Admin),
+    ("/api/delete_schedule", Rule::Admin),
     ("/api/backups/download", Rule::Admin),
     ("/api/backups/upload", Rule::Admin),
 ];
