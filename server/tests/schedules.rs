@@ -127,9 +127,8 @@ fn schedules_are_set_listed_paused_and_removed_from_the_command_line() {
     let shown = text(&output.stdout);
     assert!(shown.contains("demo\t0 2 * * * (Europe/Berlin"), "{shown}");
     assert!(shown.contains("keep daily 7, weekly 4"), "{shown}");
-    assert_eq!(
+    assert!(
         shown.matches(" UTC\n").count() >= 5,
-        true,
         "five next runs: {shown}"
     );
 
