@@ -346,6 +346,16 @@ async fn a_paused_schedule_does_not_run_and_resumes_from_now() {
     let engine = engine_with_namespace("ns").await;
     let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
     let settings = settings(&clock);
+    assert!(
+        schedule::list(&engine.db).await.expect("list").is_empty(),
+        "no schedule yet, and no error"
+    );
+    assert!(
+        schedule::tick(&engine, &settings)
+            .await
+            .expect("tick")
+            .is_empty()
+    );
     let mut paused = draft("ns", "0 * * * *", Retention::default());
     paused.enabled = false;
     let set = schedule::set(&engine, &paused, "admin", clock.now())
@@ -375,6 +385,10 @@ async fn a_paused_schedule_does_not_run_and_resumes_from_now() {
         matches!(refused, Err(DomainError::NotFound(_))),
         "{refused:?}"
     );
+    // The schedule belongs to its namespace: it goes when the namespace goes.
+    assert_eq!(schedule::list(&engine.db).await.expect("list").len(), 1);
+    namespace::delete(&engine.db, "ns").await.expect("deleted");
+    assert!(schedule::list(&engine.db).await.expect("list").is_empty());
 }
 
 #[tokio::test]

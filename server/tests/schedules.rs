@@ -28,6 +28,9 @@ fn a_running_server_makes_the_scheduled_backups_and_prunes_them_by_its_policy() 
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--demo", "--scheduler-tick", "1s"]);
     let admin = server.admin();
+    // Before any schedule exists, the list is empty and the scheduler has nothing to do.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(admin.ok("/api/list_schedules", json!({})), json!([]));
     // Every two seconds, keeping the last two.
     let draft = json!({
         "namespace": "demo", "cron": "*/2 * * * * *", "timezone": "UTC", "enabled": true,
@@ -99,14 +102,23 @@ fn a_running_server_makes_the_scheduled_backups_and_prunes_them_by_its_policy() 
     let (status, answer) =
         admin.post_json("/api/set_schedule", &json!({ "draft": bad }).to_string());
     assert_eq!(status, 400, "{answer}");
+    let trouble: Vec<String> = server
+        .log()
+        .into_iter()
+        .filter(|line| line.contains("WARN") || line.contains("ERROR"))
+        .collect();
+    assert!(
+        trouble.is_empty(),
+        "the scheduler ran cleanly: {trouble:#?}"
+    );
 }
 
 #[test]
 fn schedules_are_set_listed_paused_and_removed_from_the_command_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--demo"]);
-    let (status, _) = server.stop();
-    assert!(status.success());
+    let (status, log) = server.stop();
+    assert!(status.success(), "{log:#?}");
 
     let output = schedule(
         dir.path(),

@@ -73,7 +73,10 @@ pub async fn tick(
     let now = settings.clock.now();
     let mut response = engine
         .db
-        .query("SELECT VALUE namespace FROM schedule WHERE enabled = true AND next_due != NONE AND next_due <= <datetime>$now")
+        .query(
+            "SELECT VALUE name FROM namespace WHERE schedule.enabled = true
+                 AND schedule.next_due != NONE AND schedule.next_due <= <datetime>$now",
+        )
         .bind(("now", now.to_rfc3339()))
         .await?;
     let due: Vec<String> = crate::domain::db::take_json(&mut response, 0)?;
@@ -115,11 +118,11 @@ async fn claim(
         let mut response = engine
             .db
             .query(
-                "UPDATE type::record('schedule', $ns) SET
-                     next_due = IF $next = NONE { NONE } ELSE { <datetime>$next },
-                     last_run = $run
-                 WHERE enabled = true AND next_due = <datetime>$due
-                 RETURN VALUE namespace",
+                "UPDATE type::record('namespace', $ns) SET
+                     schedule.next_due = IF $next = NONE { NONE } ELSE { <datetime>$next },
+                     schedule.last_run = $run
+                 WHERE schedule.enabled = true AND schedule.next_due = <datetime>$due
+                 RETURN VALUE name",
             )
             .bind(("ns", ns.to_string()))
             .bind(("next", next.map(|at| at.to_rfc3339())))
@@ -237,8 +240,9 @@ async fn record(engine: &Engine, ns: &str, run: &ScheduleRun) {
     let recorded = engine
         .db
         .query(
-            "UPDATE type::record('schedule', $ns) SET last_run = $run
-             WHERE last_run = NONE OR last_run.due <= <datetime>$due",
+            "UPDATE type::record('namespace', $ns) SET schedule.last_run = $run
+             WHERE schedule != NONE
+                 AND (schedule.last_run = NONE OR <datetime>schedule.last_run.due <= <datetime>$due)",
         )
         .bind(("ns", ns.to_string()))
         .bind((
@@ -313,9 +317,10 @@ pub async fn daily_retention(engine: &Engine, now: DateTime<Utc>) -> Result<(), 
         let mut response = engine
             .db
             .query(
-                "UPDATE schedule SET retention_at = <datetime>$now
-                 WHERE retention_at = NONE OR retention_at <= <datetime>$now - 1d
-                 RETURN VALUE namespace",
+                "UPDATE namespace SET schedule.retention_at = <datetime>$now
+                 WHERE schedule != NONE AND (schedule.retention_at = NONE
+                     OR schedule.retention_at <= <datetime>$now - 1d)
+                 RETURN VALUE name",
             )
             .bind(("now", now.to_rfc3339()))
             .await?;

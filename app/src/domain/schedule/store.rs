@@ -1,5 +1,6 @@
-//! Schedules as administrators set them: one per namespace (`schedule:⟨namespace⟩`), with
-//! the next due time the scheduler claims runs by.
+//! Schedules as administrators set them: one per namespace, kept with the namespace
+//! (`namespace:⟨name⟩.schedule`, so that it goes when the namespace goes and a restore
+//! leaves it as it is), with the next due time the scheduler claims runs by.
 
 use std::collections::HashSet;
 
@@ -27,8 +28,10 @@ pub(super) struct Stored {
     pub last_run: Option<ScheduleRun>,
 }
 
-const SELECT: &str =
-    "namespace, cron, timezone, enabled, name_template, retention, next_due, last_run";
+/// The fields of a namespace record's schedule as [`Stored`] reads them.
+const SELECT: &str = "schedule.namespace AS namespace, schedule.cron AS cron, schedule.timezone AS timezone,
+    schedule.enabled AS enabled, schedule.name_template AS name_template, schedule.retention AS retention,
+    schedule.next_due AS next_due, schedule.last_run AS last_run";
 
 impl Stored {
     fn info(self) -> ScheduleInfo {
@@ -128,7 +131,9 @@ pub async fn preview(
 /// A database error.
 pub async fn list(db: &Db) -> Result<Vec<ScheduleInfo>, DomainError> {
     let mut response = db
-        .query(format!("SELECT {SELECT} FROM schedule ORDER BY namespace"))
+        .query(format!(
+            "SELECT {SELECT} FROM namespace WHERE schedule != NONE ORDER BY namespace"
+        ))
         .await?;
     let stored: Vec<Stored> = take_json(&mut response, 0)?;
     Ok(stored.into_iter().map(Stored::info).collect())
@@ -149,7 +154,7 @@ pub(super) async fn stored(db: &Db, ns: &str) -> Result<Option<Stored>, DomainEr
     }
     let mut response = db
         .query(format!(
-            "SELECT {SELECT} FROM ONLY type::record('schedule', $ns)"
+            "SELECT {SELECT} FROM ONLY type::record('namespace', $ns) WHERE schedule != NONE"
         ))
         .bind(("ns", ns.to_string()))
         .await?;
@@ -182,12 +187,12 @@ pub async fn set(
         engine
             .db
             .query(
-                "UPSERT type::record('schedule', $ns) MERGE {
-                     namespace: $ns, cron: $cron, timezone: $tz, enabled: $enabled,
-                     name_template: $template, retention: $retention,
-                     next_due: IF $next = NONE { NONE } ELSE { <datetime>$next },
-                     updated_at: time::now()
-                 }",
+                "UPDATE type::record('namespace', $ns) SET
+                     schedule.namespace = $ns, schedule.cron = $cron, schedule.timezone = $tz,
+                     schedule.enabled = $enabled, schedule.name_template = $template,
+                     schedule.retention = $retention,
+                     schedule.next_due = IF $next = NONE { NONE } ELSE { <datetime>$next },
+                     schedule.updated_at = time::now()",
             )
             .bind(("ns", draft.namespace.clone()))
             .bind(("cron", draft.cron.trim().to_string()))
@@ -273,7 +278,7 @@ pub async fn delete(engine: &Engine, ns: &str, actor: &str) -> Result<(), Domain
         }
         engine
             .db
-            .query("DELETE type::record('schedule', $ns)")
+            .query("UPDATE type::record('namespace', $ns) UNSET schedule")
             .bind(("ns", ns.to_string()))
             .await?
             .check()?;

@@ -62,6 +62,22 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
         console.selected.set(None);
         console.refresh();
     });
+    let pinned = backup.pinned;
+    let pin = Action::new({
+        let id = backup.id.clone();
+        move |()| crate::api::backups::pin_backup(id.clone(), !pinned)
+    });
+    when_done(pin, move |changed: BackupInfo| {
+        console.toasts.success(if changed.pinned {
+            format!(
+                "Backup {} pinned: no retention policy deletes it",
+                changed.name
+            )
+        } else {
+            format!("Backup {} unpinned", changed.name)
+        });
+        console.refresh();
+    });
     let status = match backup.status {
         BackupStatus::InProgress => "In progress",
         BackupStatus::Completed => "Completed",
@@ -91,7 +107,7 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
                 }
             }
         >
-            <td>{backup.name.clone()}{origin}</td>
+            <td>{backup.name.clone()}{origin}{pinned.then(|| view! { " " <span class="badge">"pinned"</span> })}</td>
             <td>{backup.namespace.clone()}</td>
             <td><LocalTime at=backup.created_at/></td>
             <td title=backup.error.clone().unwrap_or_default()>
@@ -106,6 +122,17 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
                             <path d="M12 4v11"/><path d="M7 10l5 5 5-5"/><path d="M5 20h14"/>
                         </svg>
                     </a>
+                })}
+                {completed.then(|| view! {
+                    <button type="button" class="icon" aria-pressed=pinned.to_string()
+                        disabled=move || !hydrated.get() || pin.pending().get()
+                        aria-label=format!("Keep backup {} forever", backup.name)
+                        title=if pinned { "Pinned: kept forever. Select to unpin." } else { "Pin: keep forever" }
+                        on:click=move |_| { pin.dispatch(()); }>
+                        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill=if pinned { "currentColor" } else { "none" } stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                            <path d="M9 4h6l-1 6 4 4H6l4-4z"/><path d="M12 14v7"/>
+                        </svg>
+                    </button>
                 })}
                 <button type="button" class="icon danger" disabled=move || !hydrated.get() || remove.pending().get()
                     aria-label=format!("Delete backup {}", backup.name) title="Delete"

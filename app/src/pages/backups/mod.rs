@@ -4,16 +4,18 @@
 //! page word for word.
 //!
 //! This file holds the page, what its parts share and the job being followed; each section
-//! has a file: `create`, `upload`, `restore`, and the list (`list`).
+//! has a file: `create`, `upload`, `restore`, the list (`list`) and `schedules`.
 
 mod create;
 mod list;
 mod restore;
+mod schedules;
 mod upload;
 
 use self::create::CreateSection;
 use self::list::BackupList;
 use self::restore::RestoreSection;
+use self::schedules::SchedulesSection;
 use self::upload::UploadSection;
 
 use leptos::prelude::*;
@@ -244,6 +246,7 @@ fn BackupConsole() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </section>
+        <SchedulesSection namespaces=namespace_list/>
         <section class="card" aria-labelledby="backup-caveats">
             <h2 id="backup-caveats">"Before you work with backups"</h2>
             <ul>

@@ -1,0 +1,73 @@
+import { expect, test } from '@playwright/test';
+import { BackupsPage } from './fixtures/backups';
+import { Explorer } from './fixtures/explorer';
+
+test('a schedule set in its dialog backs up by itself, its policy prunes, and a pinned backup survives', async ({ page }) => {
+  // Runs every six seconds: the policy has deleted two after about forty.
+  test.setTimeout(120_000);
+  const explorer = new Explorer(page);
+  await explorer.open();
+  await explorer.createNamespace('sch-auto', 'Scheduled');
+  await explorer.createFolder('Processes');
+  const backups = new BackupsPage(page);
+  await backups.open();
+  const schedules = page.getByRole('region', { name: 'Schedules' });
+  await expect(schedules).toContainText('No namespace has a schedule yet.');
+
+  await schedules.getByRole('button', { name: 'Add Schedule' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add Schedule' });
+  const save = dialog.getByRole('button', { name: 'Save' });
+  await expect(save).toBeDisabled();
+  await dialog.getByLabel('Namespace').selectOption('sch-auto');
+  // A preset shows its next five runs.
+  await dialog.getByLabel('Runs').selectOption('day');
+  await dialog.getByLabel('Time', { exact: true }).fill('03:15');
+  await expect(dialog.locator('.next-runs li')).toHaveCount(5);
+  await expect(save).toBeEnabled();
+  // An expression that does not parse is refused as it is typed, and Save stays off.
+  await dialog.getByLabel('Runs').selectOption('cron');
+  await dialog.getByLabel('Cron expression').fill('0 25 * * *');
+  await expect(dialog.getByRole('alert')).toContainText('not a cron expression');
+  await expect(save).toBeDisabled();
+  // Every six seconds (seconds first), keeping the last three.
+  await dialog.getByLabel('Cron expression').fill('*/6 * * * * *');
+  await dialog.getByLabel('Keep last').fill('3');
+  await expect(dialog.locator('.next-runs li')).toHaveCount(5);
+  await expect(save).toBeEnabled();
+  await backups.shell.screenshot('schedule-dialog');
+  await save.click();
+  await expect(page.getByText('Schedule of sch-auto saved')).toBeVisible();
+  const row = schedules.locator('tr.schedule-row', { hasText: 'sch-auto' });
+  await expect(row).toContainText('keep the last 3');
+
+  // The schedule's first backup appears by itself; pin it.
+  const made = backups.rows().filter({ hasText: '(scheduled)' }).filter({ hasText: 'sch-auto' });
+  await expect(made.first()).toBeVisible({ timeout: 30_000 });
+  const pinnedRow = made.last();
+  const href = await pinnedRow.getByRole('link', { name: /^Download backup/ }).getAttribute('href');
+  expect(href).toBeTruthy();
+  await pinnedRow.getByRole('button', { name: /^Keep backup .* forever$/ }).click();
+  await expect(page.getByText(/pinned: no retention policy deletes it/)).toBeVisible();
+  const pinned = backups.rows().filter({ has: page.locator(`a[href="${href}"]`) });
+  await expect(pinned.getByRole('button', { name: /^Keep backup/ })).toHaveAttribute('aria-pressed', 'true');
+
+  // Runs go on and the policy deletes the older ones (the audit log names the rule); the
+  // pinned backup stays.
+  await expect(async () => {
+    const answer = await page.request.post('/api/list_audit', { data: { before: null, limit: 200 } });
+    const log = (await answer.json()) as { entries: Array<{ actor: string; target: string; detail: string }> };
+    const pruned = log.entries.filter((e) => e.actor === '(retention)' && e.target === 'sch-auto');
+    expect(pruned.length).toBeGreaterThanOrEqual(2);
+    expect(pruned[0].detail).toContain('keep the last 3');
+  }).toPass({ timeout: 60_000 });
+  await expect(pinned).toBeVisible();
+  await expect(pinned).toContainText('pinned');
+  await expect(row).toContainText('Succeeded');
+  await schedules.screenshot({ path: 'screenshots/schedules.png' });
+
+  // Paused, it says so and runs no more.
+  await row.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByText('Schedule of sch-auto paused')).toBeVisible();
+  await expect(row).toContainText('Paused');
+  await expect(row.getByRole('button', { name: 'Resume' })).toBeVisible();
+});
