@@ -78,6 +78,23 @@ async fn engine_with_namespace(ns: &str) -> Engine {
     Engine::new(db, Arc::new(store))
 }
 
+/// Namespace `ns` with an hourly schedule (Berlin time, no retention), set at midnight UTC
+/// on 1 May 2026 by the test's clock.
+async fn hourly() -> (Engine, Arc<TestClock>, SchedulerSettings) {
+    let engine = engine_with_namespace("ns").await;
+    let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
+    let settings = settings(&clock);
+    schedule::set(
+        &engine,
+        &draft("ns", "0 * * * *", Retention::default()),
+        "admin",
+        clock.now(),
+    )
+    .await
+    .expect("set");
+    (engine, clock, settings)
+}
+
 /// The local dates (Berlin) of the completed backups of `ns`, oldest first.
 async fn backup_dates(db: &Db, ns: &str) -> Vec<String> {
     let berlin: Tz = "Europe/Berlin".parse().expect("a zone");
@@ -250,21 +267,11 @@ fn expressions_and_zones_are_refused_with_the_reason() {
 
 #[tokio::test]
 async fn a_due_run_starts_exactly_once_with_two_replicas_looking() {
-    let engine = engine_with_namespace("ns").await;
+    let (engine, clock, settings) = hourly().await;
     let other = Engine {
         replica: backup::Replica::new("other", Duration::from_secs(30)),
         ..engine.clone()
     };
-    let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
-    let settings = settings(&clock);
-    schedule::set(
-        &engine,
-        &draft("ns", "0 * * * *", Retention::default()),
-        "admin",
-        clock.now(),
-    )
-    .await
-    .expect("set");
     for hour in 1..=5 {
         clock.set(utc("2026-05-01T00:00:00Z") + Days::hours(hour));
         let (one, two) = tokio::join!(
@@ -298,17 +305,7 @@ async fn a_due_run_starts_exactly_once_with_two_replicas_looking() {
 
 #[tokio::test]
 async fn a_run_on_a_busy_namespace_waits_then_is_skipped_and_says_why() {
-    let engine = engine_with_namespace("ns").await;
-    let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
-    let settings = settings(&clock);
-    schedule::set(
-        &engine,
-        &draft("ns", "0 * * * *", Retention::default()),
-        "admin",
-        clock.now(),
-    )
-    .await
-    .expect("set");
+    let (engine, clock, settings) = hourly().await;
     // Another job holds the namespace.
     jobs::start(
         &engine,
@@ -393,17 +390,7 @@ async fn a_paused_schedule_does_not_run_and_resumes_from_now() {
 
 #[tokio::test]
 async fn the_preview_shows_the_next_runs_and_what_the_policy_would_delete() {
-    let engine = engine_with_namespace("ns").await;
-    let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
-    let settings = settings(&clock);
-    schedule::set(
-        &engine,
-        &draft("ns", "0 * * * *", Retention::default()),
-        "admin",
-        clock.now(),
-    )
-    .await
-    .expect("set");
+    let (engine, clock, settings) = hourly().await;
     for hour in 1..=4 {
         clock.set(utc("2026-05-01T00:00:00Z") + Days::hours(hour));
         for run in schedule::tick(&engine, &settings).await.expect("tick") {
