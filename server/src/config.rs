@@ -297,6 +297,11 @@ pub struct Config {
     #[arg(long, env = "NSBACKUP_JOB_LEASE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration, global = true)]
     pub job_lease: std::time::Duration,
 
+    /// How long the content a restore replaced is kept as a restore point, to switch the
+    /// namespace back to it: a duration such as `7d` or `12h`.
+    #[arg(long, env = "NSBACKUP_SNAPSHOT_RETENTION", default_value = "7d", value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub snapshot_retention: std::time::Duration,
+
     /// How often the scheduler looks for scheduled backups that are due.
     #[arg(long, env = "NSBACKUP_SCHEDULER_TICK", default_value = "30s", value_name = "DURATION", value_parser = parse_duration, global = true)]
     pub scheduler_tick: std::time::Duration,

@@ -186,6 +186,7 @@ fn services(
         ..Services::new(db, store)
     };
     services.backups.max_upload_bytes = config.max_upload_size;
+    services.backups.snapshot_retention = config.snapshot_retention;
     services.backups.limits = domain::backup::archive::Limits {
         max_entries: config.archive_max_entries,
         max_entry_bytes: config.archive_max_entry_size,

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::types::{BackupInfo, JobInfo};
+use crate::types::{BackupInfo, JobInfo, RestorePoint, UndoCheck};
 
 #[cfg(feature = "ssr")]
 use crate::domain::backup::{self, jobs};
@@ -67,4 +67,28 @@ pub async fn get_job(id: String) -> Result<JobInfo, AppError> {
     super::admin()?;
     let db = super::services()?.db;
     super::respond(jobs::get(&db, &id).await)
+}
+
+/// The restore points of every namespace, newest first.
+#[server(input = Json, endpoint = "list_restore_points")]
+pub async fn list_restore_points() -> Result<Vec<RestorePoint>, AppError> {
+    super::admin()?;
+    let engine = super::services()?.backups;
+    super::respond(backup::undo::restore_points(&engine, None).await)
+}
+
+/// What switching `namespace` back to restore point `generation` would discard.
+#[server(input = Json, endpoint = "check_undo")]
+pub async fn check_undo(namespace: String, generation: String) -> Result<UndoCheck, AppError> {
+    super::admin()?;
+    let engine = super::services()?.backups;
+    super::respond(backup::undo::check(&engine, &namespace, &generation).await)
+}
+
+/// Switches `namespace` back to restore point `generation`.
+#[server(input = Json, endpoint = "undo_restore")]
+pub async fn undo_restore(namespace: String, generation: String) -> Result<RestorePoint, AppError> {
+    let actor = super::admin()?;
+    let engine = super::services()?.backups;
+    super::respond(backup::undo::undo(&engine, &namespace, &generation, &actor.name).await)
 }

@@ -39,11 +39,12 @@ pub enum AuditAction {
     ScheduleSet,
     ScheduleDelete,
     ScheduleRun,
+    RestoreUndo,
 }
 
 impl AuditAction {
     /// Every action, in the order the audit page suggests them.
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::RequestRefused,
@@ -77,6 +78,7 @@ impl AuditAction {
         AuditAction::ScheduleSet,
         AuditAction::ScheduleDelete,
         AuditAction::ScheduleRun,
+        AuditAction::RestoreUndo,
     ];
 
     /// The stored and shown name: `sign-in`, `backup restore`, …
@@ -115,6 +117,7 @@ impl AuditAction {
             AuditAction::ScheduleSet => "schedule set",
             AuditAction::ScheduleDelete => "schedule delete",
             AuditAction::ScheduleRun => "schedule run",
+            AuditAction::RestoreUndo => "restore undo",
         }
     }
 }

@@ -106,3 +106,30 @@ pub struct JobInfo {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// Content a namespace had before a restore (or an undo) replaced it, kept for a while so
+/// that the namespace can be switched back to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestorePoint {
+    pub namespace: String,
+    /// The kept content's generation.
+    pub generation: String,
+    /// When it stopped being the namespace's content.
+    pub replaced_at: chrono::DateTime<chrono::Utc>,
+    /// What replaced it, in words: "restore of backup “nightly” by admin".
+    pub replaced_by: String,
+    pub items: u64,
+    /// Bytes of item content it holds.
+    pub bytes: u64,
+    /// When it is removed.
+    pub kept_until: chrono::DateTime<chrono::Utc>,
+}
+
+/// What switching a namespace back to a restore point discards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoCheck {
+    /// Items created or changed in the namespace since the restore point was replaced.
+    pub changed_items: u64,
+    /// Folders created since then.
+    pub new_folders: u64,
+}

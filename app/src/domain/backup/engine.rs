@@ -18,6 +18,8 @@ pub struct Engine {
     pub max_upload_bytes: u64,
     /// This process among the replicas: the jobs it starts are its own.
     pub replica: Replica,
+    /// How long the content a restore replaced is kept as a restore point.
+    pub snapshot_retention: std::time::Duration,
 }
 
 impl Engine {
@@ -32,6 +34,7 @@ impl Engine {
             limits: Limits::default(),
             max_upload_bytes: Self::DEFAULT_MAX_UPLOAD,
             replica: Replica::default(),
+            snapshot_retention: super::undo::DEFAULT_SNAPSHOT_RETENTION,
         }
     }
 }

@@ -11,6 +11,7 @@
 //!   ([`generation`]), migrated, switched to in one small transaction;
 //! - [`recover`](mod@recover): what a crash left, put right at start-up, and the leases
 //!   of jobs: renewed while their replica lives, ended by another when it dies;
+//! - [`undo`]: restore points, and switching a namespace back to one;
 //! - [`verify`]: stored files checked against what was written;
 //! - [`jobs`], [`progress`], [`store`], [`archive`]: durable jobs and how far they are, the
 //!   file store, the archive format;
@@ -28,6 +29,7 @@ pub mod progress;
 mod recover;
 mod restore;
 pub mod store;
+pub mod undo;
 mod upload;
 pub mod verify;
 
@@ -40,5 +42,5 @@ pub use self::download::{Body, Download, Wanted, download};
 pub use self::engine::Engine;
 pub use self::jobs::Replica;
 pub use self::recover::{keep_leases, recover};
-pub use self::restore::{SNAPSHOT_RETENTION, restore};
+pub use self::restore::restore;
 pub use self::upload::{Received, receive, upload};

@@ -5,7 +5,6 @@
 use super::Engine;
 use super::archive::{self};
 use super::jobs::{self, FINISH};
-use super::restore::SNAPSHOT_RETENTION;
 use crate::domain::DomainError;
 use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
@@ -73,8 +72,8 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
 
 /// Start-up: this replica's jobs that a crash interrupted, and jobs of other replicas whose
 /// leases have expired, are failed, the backups they were writing are listed as failed,
-/// half-written generations and scratch files go, and safety snapshots older than
-/// [`SNAPSHOT_RETENTION`] are removed. Live jobs of other replicas are left alone.
+/// half-written generations and scratch files go, and restore points older than the
+/// engine's snapshot retention are removed. Live jobs of other replicas are left alone.
 ///
 /// # Errors
 ///
@@ -84,13 +83,7 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     recover_finished_files(engine).await?;
     let ended = jobs::take_over(engine, true).await?;
     settle(engine, &ended).await?;
-    db.query(
-        "UPDATE generation SET state = 'retired', retired_at = time::now()
-             WHERE state = 'snapshot' AND replaced_at < time::now() - type::duration($keep);",
-    )
-    .bind(("keep", SNAPSHOT_RETENTION))
-    .await?
-    .check()?;
+    super::undo::retire_expired(engine).await?;
     let pending = super::retry_deletions(engine).await?;
     if pending > 0 {
         tracing::warn!(
@@ -183,6 +176,9 @@ pub fn keep_leases(engine: Engine) -> tokio::task::JoinHandle<()> {
             };
             if let Err(error) = swept {
                 tracing::warn!(%error, "could not look for jobs whose server stopped");
+            }
+            if let Err(error) = super::undo::retire_expired(&engine).await {
+                tracing::warn!(%error, "could not remove expired restore points");
             }
             if let Err(error) = super::retry_deletions(&engine).await {
                 tracing::warn!(%error, "could not retry removing the files of deleted backups");

@@ -224,6 +224,3 @@ pub(super) async fn switch(
         Err(error) => Err(error.into()),
     }
 }
-
-/// How long the content a restore replaced is kept (for an undo) before a sweep removes it.
-pub const SNAPSHOT_RETENTION: &str = "7d";

@@ -1,0 +1,259 @@
+//! Restore points and undo: the content a restore replaced is kept as a snapshot for
+//! `--snapshot-retention`; switching a namespace back to it is one small transaction, like
+//! a restore's switch (killed at any moment, the namespace is exactly the one or the other),
+//! and keeps the content it replaces as a restore point in turn.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::Engine;
+use super::faults::pause_point;
+use crate::domain::content::{active_generation, namespace as namespaces};
+use crate::domain::db::{check_transaction, is_thrown, retry_conflicts, take_json};
+use crate::domain::{Db, DomainError, audit};
+use crate::types::{AuditAction, RestorePoint, UndoCheck};
+
+/// The default of [`Engine::snapshot_retention`]: seven days.
+pub const DEFAULT_SNAPSHOT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+#[derive(serde::Deserialize)]
+struct Snapshot {
+    generation: String,
+    namespace: String,
+    replaced_at: DateTime<Utc>,
+    replaced_by: Option<String>,
+    replaced_how: Option<String>,
+    replaced_actor: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Holds {
+    items: Option<u64>,
+    bytes: Option<u64>,
+}
+
+/// The restore points of every namespace (of `ns` only, when given), newest first.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn restore_points(
+    engine: &Engine,
+    ns: Option<&str>,
+) -> Result<Vec<RestorePoint>, DomainError> {
+    let db = &engine.db;
+    let mut response = db
+        .query(
+            "SELECT record::id(id) AS generation, namespace, replaced_at, replaced_by, replaced_how, replaced_actor
+             FROM generation WHERE state = 'snapshot' AND namespace != NONE AND ($ns = NONE OR namespace = $ns)
+             ORDER BY replaced_at DESC",
+        )
+        .bind(("ns", ns.map(str::to_string)))
+        .await?;
+    let snapshots: Vec<Snapshot> = take_json(&mut response, 0)?;
+    let keep = chrono::Duration::from_std(engine.snapshot_retention).unwrap_or_default();
+    let mut points = Vec::with_capacity(snapshots.len());
+    for snapshot in snapshots {
+        let mut response = db
+            .query(
+                "RETURN {
+                     items: count(SELECT VALUE id FROM item:[$gen, NONE]..[$gen, {}]),
+                     bytes: math::sum(SELECT VALUE size FROM item:[$gen, NONE]..[$gen, {}])
+                 }",
+            )
+            .bind(("gen", snapshot.generation.clone()))
+            .await?;
+        let holds: Option<Holds> = take_json(&mut response, 0)?;
+        let holds = holds.unwrap_or(Holds {
+            items: None,
+            bytes: None,
+        });
+        points.push(RestorePoint {
+            replaced_by: replaced_by(db, &snapshot).await?,
+            namespace: snapshot.namespace,
+            generation: snapshot.generation,
+            kept_until: snapshot.replaced_at + keep,
+            replaced_at: snapshot.replaced_at,
+            items: holds.items.unwrap_or(0),
+            bytes: holds.bytes.unwrap_or(0),
+        });
+    }
+    Ok(points)
+}
+
+/// What replaced a snapshot, in words.
+async fn replaced_by(db: &Db, snapshot: &Snapshot) -> Result<String, DomainError> {
+    if snapshot.replaced_how.as_deref() == Some("undo") {
+        return Ok(format!(
+            "undo by {}",
+            snapshot.replaced_actor.as_deref().unwrap_or("someone")
+        ));
+    }
+    let Some(job) = &snapshot.replaced_by else {
+        return Ok("a restore".to_string());
+    };
+    let mut response = db
+        .query(
+            "LET $job = type::record('job', $id);
+             RETURN { by: $job.started_by, backup: type::record('backup', $job.backup).name };",
+        )
+        .bind(("id", job.clone()))
+        .await?;
+    let found: Option<serde_json::Value> = take_json(&mut response, 1)?;
+    let text = |key: &str| {
+        found
+            .as_ref()
+            .and_then(|found| found.get(key))
+            .and_then(|value| value.as_str())
+            .map(str::to_string)
+    };
+    Ok(match (text("backup"), text("by")) {
+        (Some(backup), Some(by)) => format!("restore of backup \u{201c}{backup}\u{201d} by {by}"),
+        (None, Some(by)) => format!("restore by {by}"),
+        _ => "a restore".to_string(),
+    })
+}
+
+/// What switching `ns` back to restore point `generation` would discard: what was created
+/// or changed in the namespace since that point was replaced.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for a restore point that is not (any more) one of `ns`.
+pub async fn check(engine: &Engine, ns: &str, generation: &str) -> Result<UndoCheck, DomainError> {
+    let point = point(engine, ns, generation).await?;
+    let current = active_generation(&engine.db, ns).await?;
+    let mut response = engine
+        .db
+        .query(
+            "RETURN {
+                 changed_items: count(SELECT VALUE id FROM item:[$gen, NONE]..[$gen, {}] WHERE updated_at > <datetime>$since),
+                 new_folders: count(SELECT VALUE id FROM folder:[$gen, NONE]..[$gen, {}] WHERE created_at > <datetime>$since)
+             }",
+        )
+        .bind(("gen", current))
+        .bind(("since", point.replaced_at.to_rfc3339()))
+        .await?;
+    let found: Option<UndoCheck> = take_json(&mut response, 0)?;
+    Ok(found.unwrap_or(UndoCheck {
+        changed_items: 0,
+        new_folders: 0,
+    }))
+}
+
+async fn point(engine: &Engine, ns: &str, generation: &str) -> Result<RestorePoint, DomainError> {
+    restore_points(engine, Some(ns))
+        .await?
+        .into_iter()
+        .find(|point| point.generation == generation)
+        .ok_or_else(|| {
+            DomainError::NotFound(format!(
+                "That restore point of namespace `{ns}` is gone: it was used or expired. Reload the page."
+            ))
+        })
+}
+
+/// Switches namespace `ns` back to restore point `generation`, in one transaction; the
+/// content it has now becomes a restore point itself. Refused while a backup or restore
+/// runs on the namespace. Audited.
+///
+/// # Errors
+///
+/// [`DomainError::NotFound`] for a restore point that is gone, [`DomainError::Conflict`]
+/// while a job holds the namespace.
+pub async fn undo(
+    engine: &Engine,
+    ns: &str,
+    generation: &str,
+    actor: &str,
+) -> Result<RestorePoint, DomainError> {
+    let result = async {
+        let target = point(engine, ns, generation).await?;
+        pause_point("undo:switching", ns).await;
+        let switched = retry_conflicts(|| async {
+            engine
+                .db
+                .query(
+                    "BEGIN TRANSACTION;
+                     IF type::record('namespace_lock', $ns).job != NONE { THROW 'busy' };
+                     IF type::record('generation', $target).state != 'snapshot'
+                         OR type::record('generation', $target).namespace != $ns { THROW 'gone' };
+                     LET $current = type::record('namespace', $ns).generation;
+                     UPDATE type::record('generation', $current) SET state = 'snapshot',
+                         replaced_at = time::now(), replaced_by = NONE, replaced_how = 'undo',
+                         replaced_actor = $actor;
+                     UPDATE type::record('generation', $target) SET state = 'active',
+                         replaced_at = NONE, replaced_by = NONE, replaced_how = NONE, replaced_actor = NONE;
+                     UPDATE type::record('namespace', $ns) SET generation = $target;
+                     COMMIT TRANSACTION;",
+                )
+                .bind(("ns", ns.to_string()))
+                .bind(("target", generation.to_string()))
+                .bind(("actor", actor.to_string()))
+                .await
+                .and_then(check_transaction)
+        })
+        .await;
+        match switched {
+            Ok(_) => {}
+            Err(error) if is_thrown(&error, "busy") => {
+                return Err(DomainError::Conflict(format!(
+                    "A backup or restore of namespace `{ns}` is running. Wait until it has finished, then undo."
+                )));
+            }
+            Err(error) if is_thrown(&error, "gone") => {
+                return Err(DomainError::NotFound(format!(
+                    "That restore point of namespace `{ns}` is gone: it was used or expired. Reload the page."
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        pause_point("undo:switched", ns).await;
+        Ok(target)
+    }
+    .await;
+    let detail = match &result {
+        Ok(point) => format!(
+            "switched back to the content of {} (before {})",
+            point.replaced_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            point.replaced_by
+        ),
+        Err(_) => String::new(),
+    };
+    audit::audited(
+        &engine.db,
+        actor,
+        AuditAction::RestoreUndo,
+        ns,
+        &detail,
+        result,
+    )
+    .await
+}
+
+/// Retires the restore points older than the engine's snapshot retention (their content is
+/// removed in the background). Returns how many.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn retire_expired(engine: &Engine) -> Result<usize, DomainError> {
+    let mut response = engine
+        .db
+        .query(
+            "UPDATE generation SET state = 'retired', retired_at = time::now()
+             WHERE state = 'snapshot' AND replaced_at < time::now() - type::duration($keep)
+             RETURN VALUE record::id(id)",
+        )
+        .bind((
+            "keep",
+            format!("{}s", engine.snapshot_retention.as_secs().max(1)),
+        ))
+        .await?;
+    let retired: Vec<String> = take_json(&mut response, 0)?;
+    if !retired.is_empty() {
+        namespaces::sweep_in_background(&engine.db);
+    }
+    Ok(retired.len())
+}

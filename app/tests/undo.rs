@@ -1,0 +1,199 @@
+//! Restore points and undo: a restore can be taken back, exactly, and the undo in turn.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::backup::{self, Engine, jobs, undo};
+use app::domain::content::item::{self, NewItem};
+use app::domain::content::namespace;
+use app::domain::{Db, DomainError};
+use app::types::{ItemKind, JobStatus};
+use common::fresh_db;
+
+async fn engine() -> Engine {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
+    Engine::new(db, Arc::new(store))
+}
+
+async fn add(db: &Db, name: &str) -> String {
+    let new = NewItem {
+        folder: None,
+        kind: ItemKind::Service,
+        name,
+        content: "{}",
+    };
+    item::create(db, "ns", new, "ada").await.expect("item").id
+}
+
+/// The names of the top-level items of `ns`, sorted.
+async fn names(db: &Db) -> Vec<String> {
+    let mut names: Vec<String> = item::list(db, "ns", None)
+        .await
+        .expect("items")
+        .into_iter()
+        .map(|item| item.name)
+        .collect();
+    names.sort();
+    names
+}
+
+async fn ended(db: &Db, job: &str) -> JobStatus {
+    for _ in 0..500 {
+        let job = jobs::get(db, job).await.expect("job");
+        if job.status.is_final() {
+            return job.status;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("job {job} did not end");
+}
+
+/// Namespace `ns` with items A and B, backed up; then B removed and C added; then the
+/// backup restored (A and B again). Returns the backup's id.
+async fn restored(engine: &Engine) -> String {
+    let db = &engine.db;
+    namespace::create(db, "ns", "").await.expect("namespace");
+    add(db, "A").await;
+    let b = add(db, "B").await;
+    let (made, job) = backup::create(engine, "ns", "Base", "admin")
+        .await
+        .expect("starts");
+    assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+    item::delete(db, "ns", &b).await.expect("deleted");
+    add(db, "C").await;
+    assert_eq!(names(db).await, ["A", "C"]);
+    let job = backup::restore(engine, &made.id, "ns", "admin")
+        .await
+        .expect("starts");
+    assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+    assert_eq!(names(db).await, ["A", "B"]);
+    made.id
+}
+
+#[tokio::test]
+async fn a_restore_is_undone_exactly_and_the_undo_in_turn() {
+    let engine = engine().await;
+    let db = &engine.db;
+    restored(&engine).await;
+
+    let points = undo::restore_points(&engine, Some("ns"))
+        .await
+        .expect("points");
+    assert_eq!(points.len(), 1, "{points:?}");
+    let before = &points[0];
+    assert_eq!(before.items, 2, "A and C");
+    assert!(before.bytes > 0);
+    assert!(
+        before
+            .replaced_by
+            .contains("restore of backup \u{201c}Base\u{201d} by admin"),
+        "{}",
+        before.replaced_by
+    );
+    assert!(before.kept_until > before.replaced_at);
+
+    // Nothing changed since the restore: the undo discards nothing.
+    let check = undo::check(&engine, "ns", &before.generation)
+        .await
+        .expect("check");
+    assert_eq!((check.changed_items, check.new_folders), (0, 0));
+    undo::undo(&engine, "ns", &before.generation, "admin")
+        .await
+        .expect("undone");
+    assert_eq!(
+        names(db).await,
+        ["A", "C"],
+        "the item made after the backup is back, the one the backup added is gone"
+    );
+
+    // The restored content is a restore point now: the undo can be undone.
+    let points = undo::restore_points(&engine, Some("ns"))
+        .await
+        .expect("points");
+    assert_eq!(
+        points.len(),
+        1,
+        "the used point is the namespace's content again"
+    );
+    assert!(
+        points[0].replaced_by.starts_with("undo by admin"),
+        "{}",
+        points[0].replaced_by
+    );
+    undo::undo(&engine, "ns", &points[0].generation, "admin")
+        .await
+        .expect("redone");
+    assert_eq!(names(db).await, ["A", "B"]);
+
+    // A point that was used is gone.
+    let gone = undo::undo(&engine, "ns", &points[0].generation, "admin").await;
+    assert!(matches!(gone, Err(DomainError::NotFound(_))), "{gone:?}");
+}
+
+#[tokio::test]
+async fn an_undo_says_what_it_discards_and_waits_for_running_jobs() {
+    let engine = engine().await;
+    let db = &engine.db;
+    let backup_id = restored(&engine).await;
+    // Edited after the restore: one new item, one saved again.
+    add(db, "D").await;
+    let a = item::list(db, "ns", None).await.expect("items")[0].clone();
+    item::save_content(db, "ns", &a.id, "{\"v\": 2}", a.revision, "ada")
+        .await
+        .expect("saved");
+    let point = undo::restore_points(&engine, Some("ns"))
+        .await
+        .expect("points")[0]
+        .clone();
+    let check = undo::check(&engine, "ns", &point.generation)
+        .await
+        .expect("check");
+    assert_eq!(check.changed_items, 2);
+
+    // While a job holds the namespace, the undo is refused and nothing changes.
+    jobs::start(
+        &engine,
+        "holding",
+        app::types::JobKind::Restore,
+        "ns",
+        &backup_id,
+        "admin",
+    )
+    .await
+    .expect("held");
+    let refused = undo::undo(&engine, "ns", &point.generation, "admin").await;
+    assert!(
+        matches!(refused, Err(DomainError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(names(db).await, ["A", "B", "D"]);
+    jobs::finish(&engine, "holding", None)
+        .await
+        .expect("finished");
+    undo::undo(&engine, "ns", &point.generation, "admin")
+        .await
+        .expect("undone");
+    assert_eq!(names(db).await, ["A", "C"]);
+}
+
+#[tokio::test]
+async fn restore_points_expire_after_the_retention() {
+    let engine = Engine {
+        snapshot_retention: Duration::from_secs(1),
+        ..engine().await
+    };
+    restored(&engine).await;
+    assert_eq!(undo::retire_expired(&engine).await.expect("retired"), 0);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(undo::retire_expired(&engine).await.expect("retired"), 1);
+    assert!(
+        undo::restore_points(&engine, None)
+            .await
+            .expect("points")
+            .is_empty()
+    );
+}
