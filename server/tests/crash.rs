@@ -313,3 +313,82 @@ fn every_acknowledged_write_survives_kills_in_a_row() {
         server.kill();
     }
 }
+
+/// An undo killed before or after its switch leaves the namespace exactly as it was or
+/// exactly switched back, and a restore point for whichever content it does not have.
+fn killed_undo_leaves_one_or_the_other(point: &str, expect_undone: bool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &[]);
+    let backup = prepare(&server, false);
+    let admin = server.admin();
+    let before_restore = state(&admin, "ns");
+    admin.restore(&backup, "ns");
+    let restored = state(&admin, "ns");
+    assert_ne!(before_restore, restored, "the test can tell the two apart");
+    drop(admin);
+    let (status, _) = server.stop();
+    assert!(status.success());
+
+    let server = Server::start_with_env(dir.path(), &[], &[("NSBACKUP_TEST_PAUSE", point)]);
+    let admin = server.admin();
+    let points = admin.ok("/api/list_restore_points", json!({}));
+    let generation = points[0]["generation"]
+        .as_str()
+        .expect("a restore point")
+        .to_string();
+    let _call = admin.send_and_leave(
+        "/api/undo_restore",
+        &json!({ "namespace": "ns", "generation": generation }),
+    );
+    assert!(
+        server.wait_for_log("pausing here for a test", Duration::from_secs(60)),
+        "the undo reached {point}"
+    );
+    drop(admin);
+    server.kill();
+
+    let server = Server::start(dir.path(), &[]);
+    let admin = server.admin();
+    let after = state(&admin, "ns");
+    let points = admin.ok("/api/list_restore_points", json!({}));
+    assert_eq!(points.as_array().map(Vec::len), Some(1), "{points}");
+    if expect_undone {
+        assert_eq!(
+            after, before_restore,
+            "killed at {point}: switched back, whole"
+        );
+        assert!(
+            points[0]["replaced_by"]
+                .as_str()
+                .is_some_and(|by| by.starts_with("undo by"))
+        );
+    } else {
+        assert_eq!(after, restored, "killed at {point}: as it was, whole");
+        assert_eq!(points[0]["generation"], generation.as_str());
+    }
+    // Whichever it is, the other is one undo away.
+    let other = points[0]["generation"]
+        .as_str()
+        .expect("a point")
+        .to_string();
+    admin.ok(
+        "/api/undo_restore",
+        json!({ "namespace": "ns", "generation": other }),
+    );
+    let expected = if expect_undone {
+        &restored
+    } else {
+        &before_restore
+    };
+    assert_eq!(&state(&admin, "ns"), expected);
+}
+
+#[test]
+fn an_undo_killed_before_its_switch_changes_nothing() {
+    killed_undo_leaves_one_or_the_other("undo:switching", false);
+}
+
+#[test]
+fn an_undo_killed_after_its_switch_is_complete() {
+    killed_undo_leaves_one_or_the_other("undo:switched", true);
+}

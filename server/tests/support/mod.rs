@@ -367,6 +367,26 @@ impl Client<'_> {
     }
 
     /// Any request with a binary body; the answer's body as bytes.
+    /// Sends a server function call and returns without waiting for the answer: the
+    /// connection stays open while the returned stream lives (for a call that a test holds
+    /// at a fault point, then kills the server).
+    pub fn send_and_leave(&self, path: &str, body: &serde_json::Value) -> TcpStream {
+        let address = self.server.base_url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connects");
+        let body = body.to_string();
+        let mut head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(cookie) = &self.cookie {
+            head.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        head.push_str("\r\n");
+        head.push_str(&body);
+        stream.write_all(head.as_bytes()).expect("sends");
+        stream
+    }
+
     pub fn exchange(
         &self,
         method: &str,
