@@ -4,16 +4,19 @@
 //! page word for word.
 //!
 //! This file holds the page, what its parts share and the job being followed; each section
-//! has a file: `create`, `upload`, `restore`, the list (`list`) and `schedules`.
+//! has a file: `create`, `upload`, `restore`, the list (`list`), the restore points and
+//! their undo (`points`) and `schedules`.
 
 mod create;
 mod list;
+mod points;
 mod restore;
 mod schedules;
 mod upload;
 
 use self::create::CreateSection;
 use self::list::BackupList;
+use self::points::{RestorePoints, UndoLastRestore};
 use self::restore::RestoreSection;
 use self::schedules::SchedulesSection;
 use self::upload::UploadSection;
@@ -55,6 +58,8 @@ pub(super) struct Console {
     job: RwSignal<Option<JobInfo>>,
     /// The namespace whose folder permissions should be checked after a restore.
     restored: RwSignal<Option<String>>,
+    /// The restore point a namespace is being switched back to.
+    undo: RwSignal<Option<crate::types::RestorePoint>>,
     toasts: Toasts,
 }
 
@@ -138,6 +143,7 @@ fn BackupConsole() -> impl IntoView {
         selected: RwSignal::new(None),
         job: RwSignal::new(None),
         restored: RwSignal::new(None),
+        undo: RwSignal::new(None),
         toasts: use_toasts(),
     };
     provide_context(console);
@@ -227,6 +233,8 @@ fn BackupConsole() -> impl IntoView {
                 )}
                 " "
                 <a href=move || format!("/explorer/{}", console.restored.get().unwrap_or_default())>"Open it in the explorer"</a>
+                " "
+                {move || console.restored.get().map(|namespace| view! { <UndoLastRestore namespace/> })}
             </div>
         </Show>
         <Show when=move || console.section.get() == Section::Create>
@@ -246,6 +254,7 @@ fn BackupConsole() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </section>
+        <RestorePoints/>
         <SchedulesSection namespaces=namespace_list/>
         <section class="card" aria-labelledby="backup-caveats">
             <h2 id="backup-caveats">"Before you work with backups"</h2>

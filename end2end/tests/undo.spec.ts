@@ -1,0 +1,62 @@
+import { expect, type Page, test } from '@playwright/test';
+import { BackupsPage } from './fixtures/backups';
+import { Explorer } from './fixtures/explorer';
+
+/** The names of the top-level items of `namespace`, sorted. */
+async function items(page: Page, namespace: string): Promise<string[]> {
+  const answer = await page.request.post('/api/list_items', { data: { namespace, folder: null } });
+  const list = (await answer.json()) as Array<{ name: string }>;
+  return list.map((item) => item.name).sort();
+}
+
+test('a restore is undone from its notice, exactly, and an undo after an edit says first what it discards', async ({ page }) => {
+  test.setTimeout(90_000);
+  const explorer = new Explorer(page);
+  await explorer.open();
+  await explorer.createNamespace('un-do', 'Undo');
+  await explorer.createItem('Service', 'Billing');
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await backups.create('un-do', 'Base');
+  // After the backup: an item the restore will remove.
+  await explorer.open('/explorer/un-do');
+  await explorer.createItem('Service', 'Added later');
+  expect(await items(page, 'un-do')).toEqual(['Added later', 'Billing']);
+
+  await backups.open();
+  await backups.restore('Base', 'un-do');
+  await expect(page.getByText(/Backup Base restored into namespace un-do/)).toBeVisible({ timeout: 30_000 });
+  expect(await items(page, 'un-do')).toEqual(['Billing']);
+
+  // Undo from the notice of the finished restore.
+  await page.getByRole('button', { name: 'Undo Restore' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Switch namespace un-do back?' });
+  await expect(dialog).toContainText('Nothing was changed in it since then.');
+  await expect(dialog).toContainText('(2 items)');
+  await dialog.getByRole('button', { name: 'Switch Back' }).click();
+  await expect(page.getByText(/Namespace un-do switched back/)).toBeVisible();
+  expect(await items(page, 'un-do')).toEqual(['Added later', 'Billing']);
+  const points = page.getByRole('region', { name: 'Restore Points' });
+  const undone = points.locator('tr.point-row', { hasText: 'undo by admin' });
+  await expect(undone).toBeVisible();
+  await expect(undone).toContainText('1 item,');
+  await points.screenshot({ path: 'screenshots/restore-points.png' });
+
+  // Switch back to the restored content (the undo undone), edit, then undo again: the
+  // confirmation says what the edit loses; cancelled, nothing changes.
+  await undone.getByRole('button', { name: 'Switch un-do back to this content' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Switch Back' }).click();
+  await expect(page.getByText(/Namespace un-do switched back/).last()).toBeVisible();
+  expect(await items(page, 'un-do')).toEqual(['Billing']);
+  await explorer.open('/explorer/un-do');
+  await explorer.createItem('Form', 'Edited after');
+  await backups.open();
+  const latest = points.locator('tr.point-row', { hasText: 'un-do' }).first();
+  await latest.getByRole('button', { name: 'Switch un-do back to this content' }).click();
+  const asking = page.getByRole('dialog', { name: 'Switch namespace un-do back?' });
+  await expect(asking).toContainText('1 item(s) created or changed since then are discarded.');
+  await backups.shell.screenshot('undo-confirm');
+  await asking.getByRole('button', { name: 'Cancel' }).click();
+  await expect(asking).toBeHidden();
+  expect(await items(page, 'un-do')).toEqual(['Billing', 'Edited after']);
+});
