@@ -979,20 +979,18 @@ hostile!(
     }
 );
 
+// A backup of a newer schema version is kept (see below), but only when every entry is
+// still the one its manifest lists.
 hostile!(
-    a_newer_schema_version,
-    &format!(
-        "This backup was made with schema version {}; this server supports up to {}. Upgrade the server to restore it.",
-        schema::SCHEMA_VERSION + 1,
-        schema::SCHEMA_VERSION
-    ),
+    a_newer_backup_with_a_changed_entry,
+    "Entry `namespace.json` does not match its checksum in the manifest",
     |path, entries, file| {
         let newer = schema::SCHEMA_VERSION + 1;
-        write_zip(
-            &file,
-            &manifest_edit(&entries, |m| m["schema_version"] = newer.into()),
-            false,
-        );
+        let list = manifest_edit(&entries, |m| m["schema_version"] = newer.into());
+        let list = with_entry(&list, "namespace.json", |bytes| {
+            replace_text(bytes, "Sample", "Simple")
+        });
+        write_zip(&file, &list, false);
     }
 );
 
@@ -1306,6 +1304,69 @@ hostile!(
 );
 
 #[tokio::test]
+async fn a_backup_of_a_newer_schema_version_is_kept_listed_as_such_and_never_restored() {
+    let setup = setup().await;
+    let (_, entries) = valid_backup(&setup).await;
+    let newer = schema::SCHEMA_VERSION + 1;
+    let file = setup.dir.path().join("newer.zip");
+    write_zip(
+        &file,
+        &manifest_edit(&entries, |m| m["schema_version"] = newer.into()),
+        false,
+    );
+    let scratch = setup.engine.store.scratch_path("newer");
+    std::fs::copy(&file, &scratch).expect("copy");
+    let (listed, note) = backup::upload(&setup.engine, scratch, "From the future", "ns", "admin")
+        .await
+        .expect("kept");
+    assert!(
+        note.is_some_and(|note| note.contains("made by a newer nsbackup")),
+        "the upload says what it is"
+    );
+    assert_eq!(listed.schema_version, Some(newer));
+    assert_eq!(
+        listed.verdict(),
+        Some(app::types::Verdict::Newer { found: newer })
+    );
+    assert!(
+        listed
+            .verdict()
+            .is_some_and(|v| v.words().contains("cannot be restored")),
+    );
+    // It downloads as it was uploaded.
+    assert_eq!(
+        std::fs::read(setup.files.path(&listed.id)).expect("stored"),
+        std::fs::read(&file).expect("sent")
+    );
+    // A restore is refused at once: no job, nothing touched.
+    let before = snapshot(&setup.engine.db, "ns").await;
+    let refused = backup::restore(&setup.engine, &listed.id, "ns", "admin").await;
+    assert!(
+        matches!(&refused, Err(DomainError::Invalid(m)) if m.contains("Upgrade the server")),
+        "{refused:?}"
+    );
+    assert_eq!(snapshot(&setup.engine.db, "ns").await, before);
+    assert!(
+        jobs::recent(&setup.engine.db)
+            .await
+            .expect("jobs")
+            .iter()
+            .all(|j| j.kind != app::types::JobKind::Restore)
+    );
+    // Backups made here are of the current version; an older upload says it is migrated.
+    let made = backup::list(&setup.engine.db).await.expect("list");
+    let own = made.iter().find(|b| b.name == "valid").expect("made here");
+    assert_eq!(own.verdict(), Some(app::types::Verdict::Current));
+    assert_eq!(
+        app::types::Verdict::Older { from: 1 }.words(),
+        format!(
+            "older version: migrated on restore (schema 1 \u{2192} {})",
+            schema::SCHEMA_VERSION
+        )
+    );
+}
+
+#[tokio::test]
 async fn a_newer_backup_is_refused_before_anything_is_touched() {
     let setup = setup().await;
     let (path, entries) = valid_backup(&setup).await;
@@ -1395,6 +1456,7 @@ async fn golden_backups_of_every_schema_version_restore_and_migrate() {
         let (listed, _) = backup::upload(&setup.engine, scratch, "Golden", "legacy", "admin")
             .await
             .unwrap_or_else(|e| panic!("v{version} is accepted: {e}"));
+        assert_eq!(listed.schema_version, Some(version), "recorded at upload");
         let job = restore_into(&setup, &listed.id, "legacy").await;
         assert_eq!(job.status, JobStatus::Succeeded, "v{version}: {job:?}");
         let tree = folder::tree(db, "legacy").await.expect("tree");

@@ -450,6 +450,7 @@ fn made(id: &str, at: &str, origin: BackupOrigin) -> BackupInfo {
         error: None,
         created_by: "(scheduler)".to_string(),
         pinned: false,
+        schema_version: Some(app::types::SCHEMA_VERSION),
     }
 }
 

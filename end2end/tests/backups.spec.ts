@@ -76,7 +76,7 @@ test('a backup downloads as <name>_<timestamp>.zip with a manifest that names it
   expect(listed.find((b) => b.name === 'Download me')?.namespace).toBe('bk-download');
 });
 
-test('an upload is named from its file, needs a namespace, is listed twice when sent twice, and a bad file is refused', async ({ page }) => {
+test('an upload is named from its file, needs a namespace, is listed twice when sent twice, a bad file is refused, and a newer one is kept but not restored', async ({ page }) => {
   const backups = new BackupsPage(page);
   await backups.open();
   await backups.uploadButton.click();
@@ -111,11 +111,20 @@ test('an upload is named from its file, needs a namespace, is listed twice when 
   await expect(page.getByText(/The upload was refused: .*not a zip file/)).toBeVisible();
   await expect(backups.rows()).toHaveCount(before);
 
+  // A backup made by a newer nsbackup is kept and listed as such; it cannot be restored here.
   await backups.chooseFile(path.join(files, 'backup-from-a-newer-version.zip'));
   await section.getByRole('radio').first().check();
   await section.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page.getByText(/made with schema version 99; this server supports up to \d+\. Upgrade the server to restore it\./)).toBeVisible();
-  await expect(backups.rows()).toHaveCount(before);
+  await expect(page.getByText(/made by a newer nsbackup \(schema version 99; this server has \d+\)/)).toBeVisible();
+  await expect(backups.rows()).toHaveCount(before + 1);
+  const future = backups.row('backup-from-a-newer-version');
+  await expect(future).toContainText('made by a newer nsbackup: cannot be restored \u2014 upgrade first');
+  await expect(backups.row('Legacy upload').first()).toContainText(/older version: migrated on restore \(schema 1 \u2192 \d+\)/);
+  await future.click();
+  const restoring = backups.section('Select Namespace');
+  await restoring.getByRole('radio').first().check();
+  await expect(restoring.getByRole('button', { name: 'Restore', exact: true })).toBeDisabled();
+  await expect(restoring).toContainText('This backup was made by a newer nsbackup: cannot be restored \u2014 upgrade first.');
 });
 
 test('a backup is deleted after confirmation', async ({ page }) => {

@@ -62,6 +62,51 @@ pub struct BackupInfo {
     /// Kept forever: no retention policy deletes it.
     #[serde(default)]
     pub pinned: bool,
+    /// The schema version of the data inside (recorded when it was made or uploaded).
+    #[serde(default)]
+    pub schema_version: Option<u32>,
+}
+
+/// Whether a backup can be restored by this server, by its schema version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Current,
+    /// Migrated on restore, from version `from`.
+    Older {
+        from: u32,
+    },
+    /// Made by a newer nsbackup: cannot be restored here.
+    Newer {
+        found: u32,
+    },
+}
+
+impl Verdict {
+    /// The verdict in words, as the list shows it.
+    pub fn words(self) -> String {
+        match self {
+            Verdict::Current => "current version".to_string(),
+            Verdict::Older { from } => format!(
+                "older version: migrated on restore (schema {from} \u{2192} {})",
+                super::SCHEMA_VERSION
+            ),
+            Verdict::Newer { .. } => {
+                "made by a newer nsbackup: cannot be restored \u{2014} upgrade first".to_string()
+            }
+        }
+    }
+}
+
+impl BackupInfo {
+    /// Whether this server can restore it; `None` when its version was never recorded.
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.schema_version
+            .map(|version| match version.cmp(&super::SCHEMA_VERSION) {
+                std::cmp::Ordering::Equal => Verdict::Current,
+                std::cmp::Ordering::Less => Verdict::Older { from: version },
+                std::cmp::Ordering::Greater => Verdict::Newer { found: version },
+            })
+    }
 }
 
 /// What a job does.

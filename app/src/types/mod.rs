@@ -44,8 +44,9 @@ impl ServerStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Uploaded {
     pub backup: BackupInfo,
-    /// Set when the same file is listed already (it is listed again, never overwritten).
-    pub duplicate_of: Option<String>,
+    /// What to know about the file, when there is something: that the same file is listed
+    /// already (it is listed again, never overwritten), or that a newer nsbackup made it.
+    pub note: Option<String>,
 }
 
 /// What a plain route answers when it refuses or fails: `{"error": "…"}`, a message for a

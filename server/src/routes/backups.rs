@@ -131,7 +131,7 @@ async fn upload(
         .and_then(|value| value.parse::<u64>().ok());
     let received = backup::receive(engine, declared, body.into_data_stream()).await?;
     let name = backup::upload_name(query.name.as_deref(), query.file_name.as_deref());
-    let (backup, duplicate_of) = backup::upload(
+    let (backup, note) = backup::upload(
         engine,
         received.path().to_path_buf(),
         &name,
@@ -139,8 +139,5 @@ async fn upload(
         &actor.name,
     )
     .await?;
-    Ok(Json(Uploaded {
-        backup,
-        duplicate_of,
-    }))
+    Ok(Json(Uploaded { backup, note }))
 }

@@ -89,10 +89,12 @@ pub(super) async fn start_backup(
             "CREATE type::record('backup', $id) CONTENT {
                  name: $name, namespace: $ns, status: 'in_progress',
                  created_at: IF $at = NONE { time::now() } ELSE { <datetime>$at },
-                 origin: $origin, size: NONE, sha256: NONE, error: NONE, created_by: $actor
+                 origin: $origin, size: NONE, sha256: NONE, error: NONE, created_by: $actor,
+                 schema_version: $schema
              }",
         )
         .bind(("origin", origin.as_str()))
+        .bind(("schema", crate::types::SCHEMA_VERSION))
         .bind(("at", at.map(|at| at.to_rfc3339())))
         .bind(("id", id.clone()))
         .bind(("name", name.clone()))

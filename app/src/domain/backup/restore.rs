@@ -59,6 +59,13 @@ pub(super) async fn start_restore(
             backup.error.as_deref().unwrap_or_default(),
         ));
     }
+    if let Some(crate::types::Verdict::Newer { found }) = backup.verdict() {
+        return Err(DomainError::Invalid(format!(
+            "Backup \u{201c}{}\u{201d} was made with schema version {found}; this server supports up to {}. Upgrade the server to restore it.",
+            backup.name,
+            crate::types::SCHEMA_VERSION
+        )));
+    }
     if backup.status != crate::types::BackupStatus::Completed {
         return Err(DomainError::Invalid(format!(
             "Backup \u{201c}{}\u{201d} is not complete, so it cannot be restored.",

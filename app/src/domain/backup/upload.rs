@@ -132,9 +132,18 @@ pub(super) async fn upload_checked(
     pause_point("upload:checking", ns).await;
     let check = scratch.to_path_buf();
     let limits = engine.limits;
-    let (sha, size) = tokio::task::spawn_blocking(move || {
-        archive::read(&check, limits, &mut archive::CheckOnly)?;
-        archive::file_digest(&check)
+    // A backup of a newer schema version is kept too (checked as far as can be without
+    // understanding its records): it can be downloaded, and restored after an upgrade.
+    let (schema, sha, size) = tokio::task::spawn_blocking(move || {
+        let schema = match archive::read(&check, limits, &mut archive::CheckOnly) {
+            Ok(checked) => checked.manifest.schema_version,
+            Err(archive::ArchiveError::TooNew { .. }) => {
+                archive::check_newer(&check, limits)?.schema_version
+            }
+            Err(error) => return Err(error),
+        };
+        let (sha, size) = archive::file_digest(&check)?;
+        Ok((schema, sha, size))
     })
     .await
     .map_err(DomainError::stopped("the upload check"))??;
@@ -160,9 +169,11 @@ pub(super) async fn upload_checked(
         .query(
             "CREATE type::record('backup', $id) CONTENT {
                  name: $name, namespace: $ns, created_at: time::now(), status: 'completed',
-                 origin: 'uploaded', size: $size, sha256: $sha, error: NONE, created_by: $actor
+                 origin: 'uploaded', size: $size, sha256: $sha, error: NONE, created_by: $actor,
+                 schema_version: $schema
              }",
         )
+        .bind(("schema", schema))
         .bind(("id", id.clone()))
         .bind(("name", name))
         .bind(("ns", ns.to_string()))
@@ -175,8 +186,15 @@ pub(super) async fn upload_checked(
         let _ = engine.store.delete(&id).await;
         return Err(error.into());
     }
-    let duplicate = same.into_iter().next().map(|other| {
+    let mut notes: Vec<String> = same.into_iter().take(1).map(|other| {
         format!("This file is identical to backup \u{201c}{other}\u{201d}, which is listed already; both are kept.")
-    });
+    }).collect();
+    if schema > crate::types::SCHEMA_VERSION {
+        notes.push(format!(
+            "This backup was made by a newer nsbackup (schema version {schema}; this server has {}): it is kept and can be downloaded, but restoring it needs an upgrade.",
+            crate::types::SCHEMA_VERSION
+        ));
+    }
+    let duplicate = (!notes.is_empty()).then(|| notes.join(" "));
     Ok((get(&engine.db, &id).await?, duplicate))
 }

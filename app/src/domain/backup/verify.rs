@@ -263,7 +263,7 @@ async fn list_found(
             "CREATE type::record('backup', $id) CONTENT {
                  name: 'Found in the store', namespace: $ns, created_at: <datetime>$created,
                  status: 'completed', origin: 'found', size: $size, sha256: $sha, error: NONE,
-                 created_by: '(server)'
+                 created_by: '(server)', schema_version: $schema
              }",
         )
         .bind(("id", id.to_string()))
@@ -271,6 +271,7 @@ async fn list_found(
         .bind(("created", checked.manifest.created_at.to_rfc3339()))
         .bind(("size", i64::try_from(size).unwrap_or(i64::MAX)))
         .bind(("sha", sha.to_string()))
+        .bind(("schema", checked.manifest.schema_version))
         .await
         .and_then(|response| response.check());
     match created {

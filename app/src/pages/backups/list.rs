@@ -112,6 +112,7 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
             <td><LocalTime at=backup.created_at/></td>
             <td title=backup.error.clone().unwrap_or_default()>
                 <span class=format!("status status-{}", status.to_lowercase().replace(' ', "-"))>{status}</span>
+                {backup.verdict().map(|verdict| view! { <br/><span class="hint verdict">{verdict.words()}</span> })}
             </td>
             <td>{backup.size.map(crate::text::size).unwrap_or_default()}</td>
             <td class="actions" on:click=|ev| ev.stop_propagation()>

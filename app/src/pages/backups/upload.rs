@@ -62,8 +62,8 @@ async fn send(
                 "Backup {} uploaded. Restore it to use its data.",
                 uploaded.backup.name
             ));
-            if let Some(duplicate) = uploaded.duplicate_of {
-                console.toasts.info(duplicate);
+            if let Some(note) = uploaded.note {
+                console.toasts.info(note);
             }
         }
         Err(_) => console.toasts.error(

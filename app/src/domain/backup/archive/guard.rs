@@ -180,3 +180,23 @@ pub(super) fn read_lines<R: Read + Seek>(
     }
     lines.map(|()| (sha, size))
 }
+
+/// Reads entry `index` through to its end within the caps, without keeping it, and checks
+/// it against its size and SHA-256 in the manifest (`expected`).
+pub(super) fn verify_entry<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
+    index: usize,
+    expected: &EntryInfo,
+    limits: Limits,
+    total: &Cell<u64>,
+) -> Result<(), ArchiveError> {
+    let path = expected.path.as_str();
+    let mut guarded = guarded_entry(zip, index, path, limits.max_entry_bytes, limits, total)?;
+    std::io::copy(&mut guarded, &mut std::io::sink()).map_err(|e| damaged(path, &e))?;
+    if guarded.read != expected.size || hex(&guarded.hasher.finalize()) != expected.sha256 {
+        return Err(invalid(format!(
+            "Entry `{path}` does not match its checksum in the manifest: the file is damaged or was changed."
+        )));
+    }
+    Ok(())
+}

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::ItemKind;
 
-pub use self::reader::{CheckOnly, Checked, Visitor, read};
+pub use self::reader::{CheckOnly, Checked, Newer, Visitor, check_newer, read};
 pub use self::writer::{ArchiveWriter, file_digest};
 
 /// The `format` of every backup's manifest.

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use zip::ZipArchive;
 
-use super::guard::{read_entry, read_lines};
+use super::guard::{read_entry, read_lines, verify_entry};
 use super::records::{
     check_folder, check_folder_tree, check_item, check_namespace, parse_manifest,
 };
@@ -87,7 +87,7 @@ pub fn read(
 ) -> Result<Checked, ArchiveError> {
     let mut archive = structure::open(path, limits)?;
     let manifest = read_manifest(&mut archive)?;
-    let listing = Listing::check(&manifest, &archive.names)?;
+    let listing = Listing::check(&manifest.entries, &archive.names)?;
     let namespace = read_namespace(&mut archive, &listing)?;
     let folders = read_folders(&mut archive, &listing, &manifest, visitor)?;
     let contents = read_items(&mut archive, &listing, &manifest, &folders, visitor)?;
@@ -95,6 +95,75 @@ pub fn read(
     Ok(Checked {
         manifest,
         namespace,
+    })
+}
+
+/// What can be told of a backup made by a newer nsbackup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Newer {
+    pub schema_version: u32,
+    pub namespace: String,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A backup of a newer schema version than this server's, checked as far as can be without
+/// understanding its records: the zip's structure, that its manifest lists exactly the
+/// entries it holds, and every entry's size and SHA-256 (all within the caps). Such a
+/// backup can be kept, downloaded and restored by a newer nsbackup — never restored here.
+///
+/// # Errors
+///
+/// [`ArchiveError::Invalid`] naming the first problem found, also for a backup that is not
+/// newer than this server.
+pub fn check_newer(path: &Path, limits: Limits) -> Result<Newer, ArchiveError> {
+    let mut archive = structure::open(path, limits)?;
+    let Some(&index) = archive.names.get(MANIFEST) else {
+        return Err(invalid(
+            "The archive has no manifest.json: it is not an nsbackup backup.",
+        ));
+    };
+    let (bytes, _) = read_entry(
+        &mut archive.zip,
+        index,
+        MANIFEST,
+        archive.limits,
+        &archive.total,
+    )?;
+    let Err(ArchiveError::TooNew { found, .. }) = parse_manifest(&bytes) else {
+        return Err(invalid(
+            "This backup is not of a newer schema version than this server's.",
+        ));
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("manifest.json is not JSON ({e}).")))?;
+    let namespace = value
+        .get("namespace")
+        .and_then(|ns| ns.as_str())
+        .filter(|ns| validate::namespace_name(ns).is_ok())
+        .ok_or_else(|| invalid("manifest.json names no namespace nsbackup can have."))?
+        .to_string();
+    let created_at = value
+        .get("created_at")
+        .and_then(|at| serde_json::from_value(at.clone()).ok());
+    let entries: Vec<EntryInfo> = value
+        .get("entries")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| invalid(format!("manifest.json lists its entries wrongly ({e}).")))?
+        .unwrap_or_default();
+    let listing = Listing::check(&entries, &archive.names)?;
+    for (path, expected) in &listing.0 {
+        if *path == MANIFEST {
+            continue;
+        }
+        let index = archive.names[*path];
+        verify_entry(&mut archive.zip, index, expected, limits, &archive.total)?;
+    }
+    Ok(Newer {
+        schema_version: found,
+        namespace,
+        created_at,
     })
 }
 
@@ -122,13 +191,15 @@ struct Listing<'m>(HashMap<&'m str, &'m EntryInfo>);
 impl<'m> Listing<'m> {
     /// Step 2, continued: the manifest lists each entry once, only entries the archive holds
     /// and the format uses, and every required one.
-    fn check(manifest: &'m Manifest, names: &HashMap<String, usize>) -> Result<Self, ArchiveError> {
-        let listed: HashMap<&str, &EntryInfo> = manifest
-            .entries
+    fn check(
+        entries: &'m [EntryInfo],
+        names: &HashMap<String, usize>,
+    ) -> Result<Self, ArchiveError> {
+        let listed: HashMap<&str, &EntryInfo> = entries
             .iter()
             .map(|entry| (entry.path.as_str(), entry))
             .collect();
-        if listed.len() != manifest.entries.len() {
+        if listed.len() != entries.len() {
             return Err(invalid("The manifest lists an entry twice."));
         }
         for name in names.keys() {
