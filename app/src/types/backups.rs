@@ -178,3 +178,41 @@ pub struct UndoCheck {
     /// Folders created since then.
     pub new_folders: u64,
 }
+
+/// How many of one kind of record a restore adds, removes, changes and leaves as they are,
+/// with the names of the first few of each.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changes {
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// Names of what is added, removed and changed (at most [`Changes::NAMES`] each).
+    pub added_names: Vec<String>,
+    pub removed_names: Vec<String>,
+    pub changed_names: Vec<String>,
+}
+
+impl Changes {
+    /// How many names of each kind of change are listed.
+    pub const NAMES: usize = 500;
+}
+
+/// What restoring a backup into a namespace will do to it, worked out before it runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestorePreview {
+    pub backup: String,
+    pub namespace: String,
+    /// Whether the namespace exists (otherwise the restore creates it).
+    pub target_exists: bool,
+    pub folders: Changes,
+    pub items: Changes,
+    /// Permission entries naming users or roles this installation does not have: "user
+    /// grace", "role auditors" (kept, granting nothing until such a one exists).
+    pub unknown_principals: Vec<String>,
+    /// The data migrations the restore runs (a backup of an older schema version).
+    pub migrations: Vec<String>,
+    /// When the namespace is the backup's own: its items created or changed since the backup
+    /// was made (the restore discards those changes).
+    pub changed_since_backup: Option<u64>,
+}

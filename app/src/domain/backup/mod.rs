@@ -11,6 +11,7 @@
 //!   ([`generation`]), migrated, switched to in one small transaction;
 //! - [`recover`](mod@recover): what a crash left, put right at start-up, and the leases
 //!   of jobs: renewed while their replica lives, ended by another when it dies;
+//! - [`preview`]: what a restore will do, before it runs;
 //! - [`undo`]: restore points, and switching a namespace back to one;
 //! - [`verify`]: stored files checked against what was written;
 //! - [`jobs`], [`progress`], [`store`], [`archive`]: durable jobs and how far they are, the
@@ -25,6 +26,7 @@ mod engine;
 mod faults;
 mod generation;
 pub mod jobs;
+pub mod preview;
 pub mod progress;
 mod recover;
 mod restore;

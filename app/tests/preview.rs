@@ -1,0 +1,253 @@
+//! The restore preview is exact: for random namespaces changed in random ways after their
+//! backup, what the preview says a restore will do is what the restore then does.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::backup::{self, Engine, jobs, preview};
+use app::domain::content::item::{self, NewItem};
+use app::domain::content::{folder, namespace};
+use app::domain::{Db, DomainError};
+use app::types::{Access, ItemKind, JobStatus};
+use common::{fresh_db, user};
+
+async fn engine() -> Engine {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
+    Engine::new(db, Arc::new(store))
+}
+
+/// A small deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+async fn ended(db: &Db, job: &str) -> JobStatus {
+    for _ in 0..1000 {
+        let job = jobs::get(db, job).await.expect("job");
+        if job.status.is_final() {
+            return job.status;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("job {job} did not end");
+}
+
+/// Every item of `ns`, by id: (folder, name, content).
+async fn content(db: &Db, ns: &str) -> BTreeMap<String, (Option<String>, String, String)> {
+    let tree = folder::tree(db, ns).await.expect("tree");
+    let mut containers: Vec<Option<String>> = vec![None];
+    containers.extend(tree.folders.iter().map(|f| Some(f.id.clone())));
+    let mut all = BTreeMap::new();
+    for container in containers {
+        for info in item::list(db, ns, container.as_deref())
+            .await
+            .expect("items")
+        {
+            let document = item::get(db, ns, &info.id).await.expect("item");
+            all.insert(
+                info.id.clone(),
+                (container.clone(), info.name.clone(), document.content),
+            );
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_preview_counts_what_the_restore_then_does() {
+    for seed in 1..=6u64 {
+        let engine = engine().await;
+        let db = &engine.db;
+        let mut rng = Rng(seed * 7919);
+        namespace::create(db, "ns", "").await.expect("namespace");
+        let folders: Vec<String> = {
+            let mut ids = Vec::new();
+            for n in 0..3 {
+                ids.push(
+                    folder::create(db, "ns", None, &format!("Folder {n}"))
+                        .await
+                        .expect("folder")
+                        .id,
+                );
+            }
+            ids
+        };
+        let mut ids = Vec::new();
+        for n in 0..(5 + rng.below(10)) {
+            let place = rng.below(4) as usize;
+            let new = NewItem {
+                folder: folders.get(place).map(String::as_str),
+                kind: ItemKind::Service,
+                name: &format!("Item {n}"),
+                content: &format!("{{\"n\": {n}}}"),
+            };
+            ids.push(item::create(db, "ns", new, "ada").await.expect("item").id);
+        }
+        let (made, job) = backup::create(&engine, "ns", "Base", "admin")
+            .await
+            .expect("starts");
+        assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+
+        // Changed in random ways after the backup (saves and new items are edits the
+        // restore discards; a rename or a deletion leaves no trace to count).
+        let mut edits = 0u64;
+        for id in &ids {
+            match rng.below(5) {
+                0 => item::delete(db, "ns", id).await.expect("deleted"),
+                1 => {
+                    let now = item::get(db, "ns", id).await.expect("item");
+                    item::save_content(
+                        db,
+                        "ns",
+                        id,
+                        "{\"changed\": true}",
+                        now.info.revision,
+                        "ada",
+                    )
+                    .await
+                    .expect("saved");
+                    edits += 1;
+                }
+                2 => {
+                    item::rename(db, "ns", id, &format!("Renamed {id}"))
+                        .await
+                        .expect("renamed");
+                }
+                _ => {}
+            }
+        }
+        for n in 0..rng.below(4) {
+            let new = NewItem {
+                folder: None,
+                kind: ItemKind::Form,
+                name: &format!("Later {n}"),
+                content: "{}",
+            };
+            item::create(db, "ns", new, "ada").await.expect("item");
+            edits += 1;
+        }
+
+        let preview = preview::preview(&engine, &made.id, "ns")
+            .await
+            .expect("a preview");
+        let before = content(db, "ns").await;
+        let job = backup::restore(&engine, &made.id, "ns", "admin")
+            .await
+            .expect("starts");
+        assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+        let after = content(db, "ns").await;
+
+        let added = after.keys().filter(|id| !before.contains_key(*id)).count() as u64;
+        let removed = before.keys().filter(|id| !after.contains_key(*id)).count() as u64;
+        let changed = after
+            .iter()
+            .filter(|(id, now)| before.get(*id).is_some_and(|then| then != *now))
+            .count() as u64;
+        let unchanged = after
+            .iter()
+            .filter(|(id, now)| before.get(*id) == Some(now))
+            .count() as u64;
+        let said = &preview.items;
+        assert_eq!(
+            (said.added, said.removed, said.changed, said.unchanged),
+            (added, removed, changed, unchanged),
+            "seed {seed}: the preview said {said:?}"
+        );
+        assert_eq!(said.added_names.len() as u64, said.added, "seed {seed}");
+        assert_eq!(preview.folders.unchanged, 3, "seed {seed}");
+        assert!(preview.target_exists);
+        assert!(preview.migrations.is_empty());
+        // The namespace is the backup's own: what changed since the backup is counted.
+        assert_eq!(preview.changed_since_backup, Some(edits), "seed {seed}");
+    }
+}
+
+#[tokio::test]
+async fn a_preview_names_users_this_installation_lacks_and_a_new_namespace_gets_everything() {
+    let engine = engine().await;
+    let db = &engine.db;
+    namespace::create(db, "ns", "").await.expect("namespace");
+    let shared = folder::create(db, "ns", None, "Shared")
+        .await
+        .expect("folder");
+    app::domain::users::create(db, "temp", app::types::Role::Modeler, "a long password")
+        .await
+        .expect("user");
+    folder::set_permissions(
+        db,
+        "ns",
+        &shared.id,
+        Some(vec![user("temp", Access::Write), user("ada", Access::Read)]),
+    )
+    .await
+    .expect("permissions");
+    item::create(
+        db,
+        "ns",
+        NewItem {
+            folder: Some(&shared.id),
+            kind: ItemKind::Service,
+            name: "Billing",
+            content: "{}",
+        },
+        "ada",
+    )
+    .await
+    .expect("item");
+    let (made, job) = backup::create(&engine, "ns", "Base", "admin")
+        .await
+        .expect("starts");
+    assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+
+    let preview = preview::preview(&engine, &made.id, "elsewhere")
+        .await
+        .expect("a preview");
+    assert!(!preview.target_exists);
+    assert_eq!((preview.folders.added, preview.items.added), (1, 1));
+    assert_eq!(preview.items.added_names, ["Billing"]);
+    assert_eq!(
+        preview.changed_since_backup, None,
+        "not the backup's own namespace"
+    );
+    // `ada` never existed here; `temp` does.
+    assert_eq!(preview.unknown_principals, ["user ada"]);
+
+    // An edit changes the answer at once.
+    let own = preview::preview(&engine, &made.id, "ns")
+        .await
+        .expect("a preview");
+    assert_eq!((own.items.unchanged, own.items.changed), (1, 0));
+    let billing = item::list(db, "ns", Some(&shared.id)).await.expect("items")[0].clone();
+    item::rename(db, "ns", &billing.id, "Invoicing")
+        .await
+        .expect("renamed");
+    let own = preview::preview(&engine, &made.id, "ns")
+        .await
+        .expect("a preview");
+    assert_eq!(
+        own.items.changed_names,
+        ["Billing"],
+        "named as the backup has it"
+    );
+    // A namespace name nobody can have is refused.
+    let refused = preview::preview(&engine, &made.id, "Not A Name").await;
+    assert!(
+        matches!(refused, Err(DomainError::Invalid(_))),
+        "{refused:?}"
+    );
+}
