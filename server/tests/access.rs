@@ -65,6 +65,7 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/list_restore_points", Who::Admins),
     ("POST", "/api/check_undo", Who::Admins),
     ("POST", "/api/undo_restore", Who::Admins),
+    ("POST", "/api/preview_restore", Who::Admins),
     ("POST", "/api/list_schedules", Who::Admins),
     ("POST", "/api/schedule_time_zones", Who::Admins),
     ("POST", "/api/preview_schedule", Who::Admins),

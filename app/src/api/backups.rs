@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::types::{BackupInfo, JobInfo, RestorePoint, UndoCheck};
+use crate::types::{BackupInfo, JobInfo, RestorePoint, RestorePreview, UndoCheck};
 
 #[cfg(feature = "ssr")]
 use crate::domain::backup::{self, jobs};
@@ -91,4 +91,12 @@ pub async fn undo_restore(namespace: String, generation: String) -> Result<Resto
     let actor = super::admin()?;
     let engine = super::services()?.backups;
     super::respond(backup::undo::undo(&engine, &namespace, &generation, &actor.name).await)
+}
+
+/// What restoring backup `id` into `namespace` will do, before it runs.
+#[server(input = Json, endpoint = "preview_restore")]
+pub async fn preview_restore(id: String, namespace: String) -> Result<RestorePreview, AppError> {
+    super::admin()?;
+    let engine = super::services()?.backups;
+    super::respond(backup::preview::preview(&engine, &id, &namespace).await)
 }

@@ -78,6 +78,7 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/list_restore_points", Rule::Admin),
     ("/api/check_undo", Rule::Admin),
     ("/api/undo_restore", Rule::Admin),
+    ("/api/preview_restore", Rule::Admin),
     ("/api/list_schedules", Rule::Admin),
     ("/api/schedule_time_zones", Rule::Admin),
     ("/api/preview_schedule", Rule::Admin),

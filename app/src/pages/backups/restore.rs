@@ -97,6 +97,7 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
                     }}
                 </p>
             </div>
+            <RestorePreviewPanel chosen new_problem=Signal::derive(new_problem)/>
             <button type="button" class="primary danger-solid"
                 disabled=move || !hydrated.get() || chosen.get().is_none() || new_problem().is_some()
                     || console.selected.get().is_none() || restore.pending().get() || too_new().is_some()
@@ -126,5 +127,83 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
             danger=true
             on_confirm=Callback::new(move |()| start())
         />
+    }
+}
+
+/// What the restore of the selected backup into the chosen namespace will do, worked out by
+/// the server as soon as both are chosen.
+#[component]
+fn RestorePreviewPanel(
+    chosen: RwSignal<Option<String>>,
+    new_problem: Signal<Option<String>>,
+) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let asked = move || {
+        let backup = console.selected.get()?;
+        let target = chosen.get().filter(|_| new_problem.get().is_none())?;
+        Some((backup.id, target))
+    };
+    let preview = Resource::new(asked, |asked| async move {
+        match asked {
+            Some((id, target)) => Some(crate::api::backups::preview_restore(id, target).await),
+            None => None,
+        }
+    });
+    let changes = |label: &'static str, changes: crate::types::Changes| {
+        let named = |what: &'static str, count: u64, names: Vec<String>| {
+            (count > 0).then(|| {
+                let more = count.saturating_sub(names.len() as u64);
+                view! {
+                    <details>
+                        <summary>{format!("{what}: {count}")}</summary>
+                        <p class="names">{names.join(", ")}{(more > 0).then(|| format!(" and {more} more"))}</p>
+                    </details>
+                }
+            })
+        };
+        view! {
+            <li>
+                <strong>{label}</strong>
+                {format!(
+                    ": {} added, {} removed, {} changed, {} as they are",
+                    changes.added, changes.removed, changes.changed, changes.unchanged
+                )}
+                {named("Added", changes.added, changes.added_names)}
+                {named("Removed", changes.removed, changes.removed_names)}
+                {named("Changed", changes.changed, changes.changed_names)}
+            </li>
+        }
+    };
+    view! {
+        <div class="restore-preview" aria-live="polite">
+            <Transition fallback=|| view! { <p class="muted">"Working out what this restore does…"</p> }>
+                {move || preview.get().flatten().map(|answer| match answer {
+                    Err(error) => view! { <p class="hint error">{error.to_string()}</p> }.into_any(),
+                    Ok(p) => view! {
+                        <h3>"What this restore does"</h3>
+                        {(!p.target_exists).then(|| view! { <p>{format!("Namespace {} is created.", p.namespace)}</p> })}
+                        <ul>
+                            {changes("Folders", p.folders)}
+                            {changes("Items", p.items)}
+                        </ul>
+                        {p.changed_since_backup.filter(|n| *n > 0).map(|n| view! {
+                            <p class="notice">{format!("{n} item(s) changed since this backup; the restore discards those changes.")}</p>
+                        })}
+                        {(!p.migrations.is_empty()).then(|| view! {
+                            <p>"The backup is of an older version; these migrations run on it:"</p>
+                            <ul>{p.migrations.into_iter().map(|step| view! { <li>{step}</li> }).collect_view()}</ul>
+                        })}
+                        {(!p.unknown_principals.is_empty()).then(|| view! {
+                            <p class="notice">
+                                {format!(
+                                    "Its folder permissions name users or roles this installation does not have: {}. They are kept, and grant nothing until such a user or role exists.",
+                                    p.unknown_principals.join(", ")
+                                )}
+                            </p>
+                        })}
+                    }.into_any(),
+                })}
+            </Transition>
+        </div>
     }
 }

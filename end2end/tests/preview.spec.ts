@@ -1,0 +1,49 @@
+import { expect, test } from '@playwright/test';
+import { BackupsPage } from './fixtures/backups';
+
+test('before a restore the page says what it will do: counts, names, edits it discards, and permissions naming missing users', async ({ page }) => {
+  const api = async (name: string, data: object) => {
+    const answer = await page.request.post(`/api/${name}`, { data });
+    expect(answer.status(), `${name}: ${await answer.text()}`).toBe(200);
+    return answer.json();
+  };
+  // A namespace whose folder grants a user that is then deleted, with two items.
+  await page.goto('/');
+  await api('create_namespace', { name: 'pv-ns', title: 'Preview' });
+  const shared = await api('create_folder', { namespace: 'pv-ns', parent: null, name: 'Shared' });
+  await api('create_user', { name: 'pv-temp', role: 'modeler', password: 'a long enough password' });
+  await api('set_folder_permissions', {
+    namespace: 'pv-ns',
+    id: shared.id,
+    permissions: [{ principal: { kind: 'user', name: 'pv-temp' }, access: 'write' }],
+  });
+  await api('create_item', { namespace: 'pv-ns', folder: null, kind: 'service', name: 'Billing' });
+  const orders = await api('create_item', { namespace: 'pv-ns', folder: null, kind: 'form', name: 'Orders' });
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await backups.create('pv-ns', 'Preview base');
+  // After the backup: the user goes, an item goes, an item comes.
+  await api('delete_user', { name: 'pv-temp' });
+  await api('delete_item', { namespace: 'pv-ns', id: orders.id });
+  await api('create_item', { namespace: 'pv-ns', folder: null, kind: 'model', name: 'Added since' });
+
+  await backups.row('Preview base').click();
+  const section = backups.section('Select Namespace');
+  await section.getByRole('radio', { name: /^pv-ns( —|$)/ }).check();
+  const preview = section.locator('.restore-preview');
+  await expect(preview.getByRole('heading', { name: 'What this restore does' })).toBeVisible();
+  await expect(preview).toContainText('Folders: 0 added, 0 removed, 0 changed, 1 as they are');
+  await expect(preview).toContainText('Items: 1 added, 1 removed, 0 changed, 1 as they are');
+  await preview.getByText('Added: 1').click();
+  await expect(preview).toContainText('Orders');
+  await preview.getByText('Removed: 1').click();
+  await expect(preview).toContainText('Added since');
+  await expect(preview).toContainText('1 item(s) changed since this backup; the restore discards those changes.');
+  await expect(preview).toContainText('name users or roles this installation does not have: user pv-temp');
+  await backups.shell.screenshot('restore-preview');
+
+  // Into a new namespace, everything is added.
+  await section.getByLabel('Or into a new namespace').fill('pv-copy');
+  await expect(preview).toContainText('Namespace pv-copy is created.');
+  await expect(preview).toContainText('Items: 2 added, 0 removed, 0 changed, 0 as they are');
+});
