@@ -174,6 +174,23 @@ async fn the_preview_counts_what_the_restore_then_does() {
         assert!(preview.migrations.is_empty());
         // The namespace is the backup's own: what changed since the backup is counted.
         assert_eq!(preview.changed_since_backup, Some(edits), "seed {seed}");
+        // The restore's report says the same, with who and how long.
+        let report = jobs::get(db, &job.id)
+            .await
+            .expect("job")
+            .report
+            .expect("a report");
+        assert_eq!(report.items, preview.items, "seed {seed}");
+        assert_eq!(report.folders, preview.folders, "seed {seed}");
+        assert_eq!(report.started_by, "admin");
+        assert_eq!(report.backup_name, "Base");
+        assert!(report.finished_at >= report.started_at);
+        assert_eq!(
+            report.warnings.iter().any(|w| w.contains("were discarded")),
+            edits > 0,
+            "seed {seed}: {:?}",
+            report.warnings
+        );
     }
 }
 

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { BackupsPage } from './fixtures/backups';
 
@@ -46,4 +47,23 @@ test('before a restore the page says what it will do: counts, names, edits it di
   await section.getByLabel('Or into a new namespace').fill('pv-copy');
   await expect(preview).toContainText('Namespace pv-copy is created.');
   await expect(preview).toContainText('Items: 2 added, 0 removed, 0 changed, 0 as they are');
+
+  // Restored into its own namespace, the report says what the preview said, and downloads.
+  await section.getByLabel('Or into a new namespace').fill('');
+  await section.getByRole('radio', { name: /^pv-ns( —|$)/ }).check();
+  await expect(preview).toContainText('Items: 1 added, 1 removed, 0 changed, 1 as they are');
+  await section.getByRole('button', { name: 'Restore', exact: true }).click();
+  await backups.dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  const notice = page.locator('.notice', { hasText: 'Namespace pv-ns was restored' });
+  await expect(notice).toContainText('Report: 1 item(s) added, 1 removed, 0 changed, 1 as they were', { timeout: 30_000 });
+  await expect(notice).toContainText('user pv-temp');
+  await expect(notice).toContainText('1 item(s) created or changed in the namespace since the backup were discarded.');
+  const downloading = page.waitForEvent('download');
+  await notice.getByRole('link', { name: 'Download the report' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^restore-report_pv-ns_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.json$/);
+  const report = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  expect(report.items.added_names).toEqual(['Orders']);
+  expect(report.items.removed_names).toEqual(['Added since']);
+  expect(report.started_by).toBe('admin');
 });

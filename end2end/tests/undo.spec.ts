@@ -17,15 +17,15 @@ test('a restore is undone from its notice, exactly, and an undo after an edit sa
   await explorer.createItem('Service', 'Billing');
   const backups = new BackupsPage(page);
   await backups.open();
-  await backups.create('un-do', 'Base');
+  await backups.create('un-do', 'Undo base');
   // After the backup: an item the restore will remove.
   await explorer.open('/explorer/un-do');
   await explorer.createItem('Service', 'Added later');
   expect(await items(page, 'un-do')).toEqual(['Added later', 'Billing']);
 
   await backups.open();
-  await backups.restore('Base', 'un-do');
-  await expect(page.getByText(/Backup Base restored into namespace un-do/)).toBeVisible({ timeout: 30_000 });
+  await backups.restore('Undo base', 'un-do');
+  await expect(page.getByText(/Backup Undo base restored into namespace un-do/)).toBeVisible({ timeout: 30_000 });
   expect(await items(page, 'un-do')).toEqual(['Billing']);
 
   // Undo from the notice of the finished restore.

@@ -73,6 +73,7 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/pause_schedule", Who::Admins),
     ("POST", "/api/delete_schedule", Who::Admins),
     ("GET", "/api/backups/download?id=none", Who::Admins),
+    ("GET", "/api/jobs/report?id=none", Who::Admins),
     (
         "POST",
         "/api/backups/upload?name=x&namespace=demo",

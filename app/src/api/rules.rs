@@ -86,6 +86,7 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/pause_schedule", Rule::Admin),
     ("/api/delete_schedule", Rule::Admin),
     ("/api/backups/download", Rule::Admin),
+    ("/api/jobs/report", Rule::Admin),
     ("/api/backups/upload", Rule::Admin),
 ];
 

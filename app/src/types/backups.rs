@@ -150,6 +150,9 @@ pub struct JobInfo {
     pub started_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What a finished restore did.
+    #[serde(default)]
+    pub report: Option<RestoreReport>,
 }
 
 /// Content a namespace had before a restore (or an undo) replaced it, kept for a while so
@@ -215,4 +218,39 @@ pub struct RestorePreview {
     /// When the namespace is the backup's own: its items created or changed since the backup
     /// was made (the restore discards those changes).
     pub changed_since_backup: Option<u64>,
+}
+
+/// What a finished restore did, recorded with its job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    pub backup: String,
+    pub backup_name: String,
+    pub namespace: String,
+    pub started_by: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: chrono::DateTime<chrono::Utc>,
+    pub duration_ms: u64,
+    pub folders: Changes,
+    pub items: Changes,
+    pub migrations: Vec<String>,
+    /// What to look at afterwards: permissions naming users or roles this installation
+    /// lacks, edits since the backup that were discarded.
+    pub warnings: Vec<String>,
+}
+
+impl RestoreReport {
+    /// The report in one sentence.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} item(s) added, {} removed, {} changed, {} as they were; {} folder(s) added, {} removed, {} changed; {:.1} s",
+            self.items.added,
+            self.items.removed,
+            self.items.changed,
+            self.items.unchanged,
+            self.folders.added,
+            self.folders.removed,
+            self.folders.changed,
+            self.duration_ms as f64 / 1000.0
+        )
+    }
 }

@@ -23,6 +23,7 @@ use super::{ApiError, AppState, Params};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/backups/download", get(download))
+        .route("/api/jobs/report", get(report))
         .route(
             "/api/backups/upload",
             post(upload).layer(DefaultBodyLimit::disable()),
@@ -140,4 +141,40 @@ async fn upload(
     )
     .await?;
     Ok(Json(Uploaded { backup, note }))
+}
+
+/// Which job's report.
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    id: String,
+}
+
+/// `GET /api/jobs/report?id=`: the report of a finished restore, as a JSON file.
+async fn report(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Params(query): Params<ReportQuery>,
+) -> Result<Response, ApiError> {
+    admin(actor)?;
+    let job = backup::jobs::get(&services.db, &query.id).await?;
+    let Some(report) = job.report else {
+        return Err(AppError::NotFound(
+            "This job has no report: only a restore that finished has one.".into(),
+        )
+        .into());
+    };
+    let name = format!(
+        "restore-report_{}_{}.json",
+        report.namespace,
+        report.finished_at.format("%Y-%m-%d_%H-%M-%S")
+    );
+    let body = serde_json::to_vec_pretty(&report)
+        .map_err(|e| ApiError::from(app::domain::DomainError::Corrupt(e.to_string())))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONTENT_DISPOSITION, content_disposition(&name));
+    Ok((headers, body).into_response())
 }

@@ -86,7 +86,7 @@ pub(super) const OWNED: &str = "
 pub const TAKEN_OVER: &str =
     "this server's lease on the job expired and another server ended it; nothing of it was kept";
 
-const SELECT: &str = "record::id(id) AS id, kind, namespace, backup, status, phase, done, total, error, started_by, created_at, finished_at";
+const SELECT: &str = "record::id(id) AS id, kind, namespace, backup, status, phase, done, total, error, started_by, created_at, finished_at, report";
 
 /// Queues a job on `namespace` for `backup`, taking the namespace's lock; its task marks it
 /// running with [`run`] when it begins.

@@ -64,6 +64,26 @@ pub async fn preview(
             backup.name
         )));
     }
+    let local = engine.store.local_file(id).await?;
+    let (_, preview) = compare(engine, &backup, target, local.path()).await?;
+    drop(local);
+    Ok(preview)
+}
+
+/// The comparison itself, over the backup's file at `path` (which it checks completely on
+/// the way, as a restore's first pass does): the archive's manifest and namespace, and the
+/// preview.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for a file that is refused; a database error.
+pub(super) async fn compare(
+    engine: &Engine,
+    backup: &crate::types::BackupInfo,
+    target: &str,
+    path: &std::path::Path,
+) -> Result<(archive::Checked, RestorePreview), DomainError> {
+    let id = backup.id.as_str();
     let generation = match active_generation(&engine.db, target).await {
         Ok(generation) => Some(generation),
         Err(DomainError::NotFound(_)) => None,
@@ -78,8 +98,7 @@ pub async fn preview(
         .into_iter()
         .map(|user| user.name)
         .collect();
-    let local = engine.store.local_file(id).await?;
-    let path = local.path().to_path_buf();
+    let path = path.to_path_buf();
     let limits = engine.limits;
     let mut diff = Diff {
         folders,
@@ -96,7 +115,6 @@ pub async fn preview(
     })
     .await
     .map_err(DomainError::stopped("the restore preview"))??;
-    drop(local);
     // What the target holds and the backup does not goes.
     for folder in std::mem::take(&mut diff.folders).into_values() {
         note(
@@ -151,7 +169,7 @@ pub async fn preview(
         migrations,
         changed_since_backup,
     };
-    Ok(preview)
+    Ok((checked, preview))
 }
 
 /// Counts one change and names it, while fewer than [`Changes::NAMES`] are named.

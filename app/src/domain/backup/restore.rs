@@ -1,10 +1,10 @@
 //! Restoring a backup: validate everything, write a new generation nobody sees, migrate it,
 //! then switch the namespace to it in one small transaction.
 
-use super::archive::{self};
 use super::catalog::get;
 use super::faults::pause_point;
 use super::generation::write_generation;
+use super::preview;
 use crate::types::AuditAction;
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use super::{Engine, verify};
 use crate::domain::content::{namespace as namespaces, new_generation_id};
 use crate::domain::db::check_transaction;
 use crate::domain::{Db, DomainError, audit, schema};
-use crate::types::{JobInfo, JobKind, Outcome};
+use crate::types::{JobInfo, JobKind, Outcome, RestoreReport};
 
 /// Starts restoring backup `id` into namespace `target` (created when missing); returns the
 /// job at once. A backup of a newer schema version is refused before anything else.
@@ -94,7 +94,10 @@ pub(super) async fn start_restore(
                 Outcome::Failed
             },
             detail: &match &result {
-                Ok(()) => format!("from {}", backup.name),
+                Ok(()) => format!(
+                    "from {} (report: /api/jobs/report?id={})",
+                    backup.name, task_job
+                ),
                 Err(error) => format!("from {}: {}", backup.name, audit::error_detail(error)),
             },
         };
@@ -118,12 +121,10 @@ pub(super) async fn apply_restore(
     // Read with seeks, twice (checked, then written): a local file for as long as it takes.
     let local = engine.store.local_file(backup_id).await?;
     let path = local.path().to_path_buf();
-    let limits = engine.limits;
-    let check = path.clone();
-    let checked =
-        tokio::task::spawn_blocking(move || archive::read(&check, limits, &mut archive::CheckOnly))
-            .await
-            .map_err(DomainError::stopped("the restore check"))??;
+    // The first pass checks everything, and compares with the namespace for the report.
+    let started_at = chrono::Utc::now();
+    let backup = get(db, backup_id).await?;
+    let (checked, compared) = preview::compare(engine, &backup, target, &path).await?;
     let total = checked.manifest.counts.items;
     pause_point("restore:checked", target).await;
 
@@ -147,7 +148,17 @@ pub(super) async fn apply_restore(
         Ok(()) => {
             progress.report("switching", total, total).await?;
             pause_point("restore:switching", target).await;
-            let switched = switch(engine, target, &generation, &checked.namespace.title, job).await;
+            let started_by = jobs::get(db, job).await?.started_by;
+            let report = report(&backup, target, &started_by, started_at, compared);
+            let switched = switch(
+                engine,
+                target,
+                &generation,
+                &checked.namespace.title,
+                job,
+                &report,
+            )
+            .await;
             if switched.is_ok() {
                 pause_point("restore:switched", target).await;
             }
@@ -199,6 +210,7 @@ pub(super) async fn switch(
     generation: &str,
     title: &str,
     job: &str,
+    report: &RestoreReport,
 ) -> Result<(), DomainError> {
     let switched = engine.db.query(format!(
         "BEGIN TRANSACTION;
@@ -211,6 +223,7 @@ pub(super) async fn switch(
              CREATE type::record('namespace', $ns) CONTENT {{ name: $ns, title: $title, created_at: time::now(), generation: $gen }};
          }};
          UPDATE type::record('generation', $gen) SET state = 'active', namespace = $ns;
+         UPDATE type::record('job', $job) SET report = $report;
          {FINISH}
          COMMIT TRANSACTION;",
     ))
@@ -221,6 +234,10 @@ pub(super) async fn switch(
     .bind(("id", job.to_string()))
     .bind(("error", None::<String>))
     .bind(("replica", engine.replica.id.to_string()))
+    .bind((
+        "report",
+        serde_json::to_value(report).map_err(|e| DomainError::Corrupt(e.to_string()))?,
+    ))
     .await
     .and_then(check_transaction);
     match switched {
@@ -229,5 +246,42 @@ pub(super) async fn switch(
             Err(DomainError::Conflict(jobs::TAKEN_OVER.to_string()))
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// The report of a restore of `backup` into `target` that began at `started_at`, from what
+/// its first pass found.
+fn report(
+    backup: &crate::types::BackupInfo,
+    target: &str,
+    started_by: &str,
+    started_at: chrono::DateTime<chrono::Utc>,
+    compared: crate::types::RestorePreview,
+) -> RestoreReport {
+    let finished_at = chrono::Utc::now();
+    let mut warnings: Vec<String> = compared
+        .unknown_principals
+        .iter()
+        .map(|who| {
+            format!("Folder permissions name {who}, which this installation does not have: it grants nothing until it exists.")
+        })
+        .collect();
+    if let Some(discarded) = compared.changed_since_backup.filter(|n| *n > 0) {
+        warnings.push(format!(
+            "{discarded} item(s) created or changed in the namespace since the backup were discarded."
+        ));
+    }
+    RestoreReport {
+        backup: backup.id.clone(),
+        backup_name: backup.name.clone(),
+        namespace: target.to_string(),
+        started_by: started_by.to_string(),
+        started_at,
+        finished_at,
+        duration_ms: u64::try_from((finished_at - started_at).num_milliseconds()).unwrap_or(0),
+        folders: compared.folders,
+        items: compared.items,
+        migrations: compared.migrations,
+        warnings,
     }
 }

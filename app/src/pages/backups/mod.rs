@@ -58,6 +58,8 @@ pub(super) struct Console {
     job: RwSignal<Option<JobInfo>>,
     /// The namespace whose folder permissions should be checked after a restore.
     restored: RwSignal<Option<String>>,
+    /// The report of the restore that just finished, with its job's id.
+    report: RwSignal<Option<(String, crate::types::RestoreReport)>>,
     /// The restore point a namespace is being switched back to.
     undo: RwSignal<Option<crate::types::RestorePoint>>,
     toasts: Toasts,
@@ -144,6 +146,7 @@ fn BackupConsole() -> impl IntoView {
         job: RwSignal::new(None),
         restored: RwSignal::new(None),
         undo: RwSignal::new(None),
+        report: RwSignal::new(None),
         toasts: use_toasts(),
     };
     provide_context(console);
@@ -235,6 +238,16 @@ fn BackupConsole() -> impl IntoView {
                 <a href=move || format!("/explorer/{}", console.restored.get().unwrap_or_default())>"Open it in the explorer"</a>
                 " "
                 {move || console.restored.get().map(|namespace| view! { <UndoLastRestore namespace/> })}
+                {move || console.report.get().map(|(job, report)| view! {
+                    <p class="report">
+                        {format!("Report: {}.", report.summary())}
+                        " "
+                        <a href=format!("/api/jobs/report?id={job}") download>"Download the report"</a>
+                    </p>
+                    {(!report.warnings.is_empty()).then(|| view! {
+                        <ul class="warnings">{report.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                    })}
+                })}
             </div>
         </Show>
         <Show when=move || console.section.get() == Section::Create>

@@ -134,6 +134,7 @@ fn UndoFlow() -> impl IntoView {
             point.replaced_at.format("%Y-%m-%d %H:%M:%S UTC")
         ));
         console.restored.set(None);
+        console.report.set(None);
         console.refresh();
     });
     // Closed (confirmed or not): the flow is over.

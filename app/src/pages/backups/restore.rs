@@ -7,6 +7,7 @@ use super::*;
 /// product page's notifications.
 async fn run_restore(console: Console, backup: BackupInfo, target: String) {
     console.restored.set(None);
+    console.report.set(None);
     match restore_backup(backup.id.clone(), target.clone()).await {
         Ok(job) => {
             let message = format!(
@@ -19,6 +20,12 @@ async fn run_restore(console: Console, backup: BackupInfo, target: String) {
                 backup.name
             );
             if console.tell_end(&ended, success, "The restore failed") {
+                console.report.set(
+                    ended
+                        .report
+                        .clone()
+                        .map(|report| (ended.id.clone(), report)),
+                );
                 console.restored.set(Some(target));
                 console.selected.set(None);
                 console.section.set(Section::Closed);
