@@ -196,6 +196,7 @@ struct Row {
     backup: Duration,
     zip: Duration,
     restore: Duration,
+    preview: Duration,
     insert: Duration,
     like_item: Duration,
     backup_rss: f64,
@@ -263,6 +264,13 @@ async fn run(items: usize) -> Row {
     assert!(status.success());
     let zip_time = started.elapsed();
 
+    eprintln!("bench: restore preview");
+    let started = Instant::now();
+    backup::preview::preview(&engine, &created.id, "bench")
+        .await
+        .expect("preview");
+    let preview_time = started.elapsed();
+
     eprintln!("bench: restore");
     let memory = Memory::start();
     let started = Instant::now();
@@ -313,6 +321,7 @@ async fn run(items: usize) -> Row {
         backup: backup_time,
         zip: zip_time,
         restore: restore_time,
+        preview: preview_time,
         insert: insert_time,
         like_item,
         backup_rss,
@@ -354,6 +363,18 @@ fn main() {
             ratio(row.restore, row.like_item),
             secs(row.insert),
             ratio(row.restore, row.insert),
+        );
+    }
+    println!();
+    println!("| items | restore preview | restore | preview ÷ restore (target ≤ 0.5) |");
+    println!("|---:|---:|---:|---:|");
+    for row in &rows {
+        println!(
+            "| {} | {} | {} | {:.2} |",
+            row.items,
+            secs(row.preview),
+            secs(row.restore),
+            ratio(row.preview, row.restore),
         );
     }
     println!();
