@@ -17,7 +17,7 @@ use app::domain::content::item::NewItem;
 use app::domain::content::{folder, item, namespace};
 use app::domain::{Db, DomainError, schema};
 use app::types::{Access, BackupStatus, ItemKind, JobInfo, JobStatus};
-use common::{fresh_db, role, user};
+use common::{Rng, fresh_db, role, user};
 
 struct Setup {
     engine: Engine,
@@ -1473,24 +1473,6 @@ async fn golden_backups_of_every_schema_version_restore_and_migrate() {
             let large = item::get(db, "legacy", &top[0].id).await.expect("large");
             assert!(large.content.len() > archive::INLINE_MAX, "v{version}");
         }
-    }
-}
-
-/// A small deterministic generator for the round-trip property.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
     }
 }
 

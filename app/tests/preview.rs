@@ -12,28 +12,13 @@ use app::domain::content::item::{self, NewItem};
 use app::domain::content::{folder, namespace};
 use app::domain::{Db, DomainError};
 use app::types::{Access, ItemKind, JobStatus};
-use common::{fresh_db, user};
+use common::{Rng, fresh_db, user};
 
 async fn engine() -> Engine {
     let db = fresh_db().await;
     let dir = tempfile::tempdir().expect("temp dir").keep();
     let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
     Engine::new(db, Arc::new(store))
-}
-
-/// A small deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 async fn ended(db: &Db, job: &str) -> JobStatus {

@@ -117,18 +117,7 @@ pub struct Newer {
 /// newer than this server.
 pub fn check_newer(path: &Path, limits: Limits) -> Result<Newer, ArchiveError> {
     let mut archive = structure::open(path, limits)?;
-    let Some(&index) = archive.names.get(MANIFEST) else {
-        return Err(invalid(
-            "The archive has no manifest.json: it is not an nsbackup backup.",
-        ));
-    };
-    let (bytes, _) = read_entry(
-        &mut archive.zip,
-        index,
-        MANIFEST,
-        archive.limits,
-        &archive.total,
-    )?;
+    let bytes = manifest_bytes(&mut archive)?;
     let Err(ArchiveError::TooNew { found, .. }) = parse_manifest(&bytes) else {
         return Err(invalid(
             "This backup is not of a newer schema version than this server's.",
@@ -169,6 +158,11 @@ pub fn check_newer(path: &Path, limits: Limits) -> Result<Newer, ArchiveError> {
 
 /// Step 2: the manifest, parsed and checked on its own (format, versions, namespace).
 fn read_manifest(archive: &mut Archive) -> Result<Manifest, ArchiveError> {
+    parse_manifest(&manifest_bytes(archive)?)
+}
+
+/// The manifest's bytes, read within the caps.
+fn manifest_bytes(archive: &mut Archive) -> Result<Vec<u8>, ArchiveError> {
     let Some(&index) = archive.names.get(MANIFEST) else {
         return Err(invalid(
             "The archive has no manifest.json: it is not an nsbackup backup.",
@@ -181,7 +175,7 @@ fn read_manifest(archive: &mut Archive) -> Result<Manifest, ArchiveError> {
         archive.limits,
         &archive.total,
     )?;
-    parse_manifest(&bytes)
+    Ok(bytes)
 }
 
 /// The manifest's list of entries by path, once it agrees with what the archive holds:
