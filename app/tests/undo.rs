@@ -178,6 +178,21 @@ async fn an_undo_says_what_it_discards_and_waits_for_running_jobs() {
         .await
         .expect("undone");
     assert_eq!(names(db).await, ["A", "C"]);
+    // The audit log says what the undo discarded.
+    let filter = app::types::AuditFilter {
+        action: Some("restore undo".into()),
+        ..app::types::AuditFilter::default()
+    };
+    let logged = app::domain::audit::page(db, &filter, None, 10)
+        .await
+        .expect("audit");
+    let details: Vec<String> = logged.entries.into_iter().map(|e| e.detail).collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("2 item(s) created or changed")),
+        "{details:?}"
+    );
 }
 
 #[tokio::test]

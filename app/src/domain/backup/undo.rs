@@ -170,6 +170,7 @@ pub async fn undo(
 ) -> Result<RestorePoint, DomainError> {
     let result = async {
         let target = point(engine, ns, generation).await?;
+        let discarded = check(engine, ns, generation).await?;
         pause_point("undo:switching", ns).await;
         let switched = retry_conflicts(|| async {
             engine
@@ -210,17 +211,20 @@ pub async fn undo(
             Err(error) => return Err(error.into()),
         }
         pause_point("undo:switched", ns).await;
-        Ok(target)
+        Ok((target, discarded))
     }
     .await;
     let detail = match &result {
-        Ok(point) => format!(
-            "switched back to the content of {} (before {})",
+        Ok((point, discarded)) => format!(
+            "switched back to the content of {} (before {}); {} item(s) created or changed and {} folder(s) created since were discarded",
             point.replaced_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            point.replaced_by
+            point.replaced_by,
+            discarded.changed_items,
+            discarded.new_folders
         ),
         Err(_) => String::new(),
     };
+    let result = result.map(|(point, _)| point);
     audit::audited(
         &engine.db,
         actor,
