@@ -286,3 +286,49 @@ async fn leases_are_renewed_while_the_replica_lives() {
     assert_eq!(ended[0].kind, JobKind::Backup);
     pair.gate.add_permits(1);
 }
+
+#[tokio::test]
+async fn jobs_succeed_while_their_leases_are_renewed_all_the_time() {
+    // Renewals every tenth of a second write to the same job records as the jobs' own
+    // progress and ends: those writes are retried past the conflicts, never failed by them.
+    let engine = Engine {
+        replica: Replica::new("busy", Duration::from_millis(300)),
+        ..Engine::new(
+            common::fresh_db().await,
+            Arc::new(
+                LocalStore::open(&tempfile::tempdir().expect("dir").keep().join("b"))
+                    .expect("store"),
+            ),
+        )
+    };
+    namespace::create(&engine.db, "ns", "")
+        .await
+        .expect("namespace");
+    for n in 0..40 {
+        folder::create(&engine.db, "ns", None, &format!("Folder {n}"))
+            .await
+            .expect("folder");
+    }
+    let renewing = backup::keep_leases(engine.clone());
+    for round in 0..8 {
+        let (made, job) = backup::create(&engine, "ns", &format!("Round {round}"), "admin")
+            .await
+            .expect("starts");
+        let ended = wait_final(&engine.db, &job.id).await;
+        assert_eq!(
+            ended.status,
+            JobStatus::Succeeded,
+            "round {round}: {ended:?}"
+        );
+        let job = backup::restore(&engine, &made.id, "copy", "admin")
+            .await
+            .expect("starts");
+        let ended = wait_final(&engine.db, &job.id).await;
+        assert_eq!(
+            ended.status,
+            JobStatus::Succeeded,
+            "round {round}: {ended:?}"
+        );
+    }
+    renewing.abort();
+}

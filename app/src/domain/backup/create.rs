@@ -83,25 +83,29 @@ pub(super) async fn start_backup(
     namespaces::get(&engine.db, ns).await?;
     let id = new_id();
     let job = jobs::start(engine, &id, JobKind::Backup, ns, &id, actor).await?;
-    let created = engine
-        .db
-        .query(
-            "CREATE type::record('backup', $id) CONTENT {
-                 name: $name, namespace: $ns, status: 'in_progress',
-                 created_at: IF $at = NONE { time::now() } ELSE { <datetime>$at },
-                 origin: $origin, size: NONE, sha256: NONE, error: NONE, created_by: $actor,
-                 schema_version: $schema
-             }",
-        )
-        .bind(("origin", origin.as_str()))
-        .bind(("schema", crate::types::SCHEMA_VERSION))
-        .bind(("at", at.map(|at| at.to_rfc3339())))
-        .bind(("id", id.clone()))
-        .bind(("name", name.clone()))
-        .bind(("ns", ns.to_string()))
-        .bind(("actor", actor.to_string()))
-        .await
-        .and_then(|response| response.check());
+    // Retried past conflicts with the background sweeps that read the list.
+    let created = crate::domain::db::retry_conflicts(|| async {
+        engine
+            .db
+            .query(
+                "CREATE type::record('backup', $id) CONTENT {
+                     name: $name, namespace: $ns, status: 'in_progress',
+                     created_at: IF $at = NONE { time::now() } ELSE { <datetime>$at },
+                     origin: $origin, size: NONE, sha256: NONE, error: NONE, created_by: $actor,
+                     schema_version: $schema
+                 }",
+            )
+            .bind(("origin", origin.as_str()))
+            .bind(("schema", crate::types::SCHEMA_VERSION))
+            .bind(("at", at.map(|at| at.to_rfc3339())))
+            .bind(("id", id.clone()))
+            .bind(("name", name.clone()))
+            .bind(("ns", ns.to_string()))
+            .bind(("actor", actor.to_string()))
+            .await
+            .and_then(|response| response.check())
+    })
+    .await;
     if let Err(error) = created {
         let _ = jobs::finish(engine, &id, Some("could not be listed")).await;
         return Err(error.into());
@@ -148,8 +152,8 @@ pub(super) async fn conclude_backup(
     let job_error = result.as_ref().err().map(job_error);
     // Only while the job is still this replica's: one whose lease expired was ended by
     // another replica, which listed the backup as failed.
-    let concluded = db
-        .query(format!(
+    let concluded = crate::domain::db::retry_conflicts(|| async {
+        db.query(format!(
             "BEGIN TRANSACTION;
              {OWNED}
              UPDATE type::record('backup', $id) SET
@@ -160,11 +164,13 @@ pub(super) async fn conclude_backup(
         ))
         .bind(("id", id.to_string()))
         .bind(("size", size))
-        .bind(("sha", sha))
-        .bind(("error", job_error))
+        .bind(("sha", sha.clone()))
+        .bind(("error", job_error.clone()))
         .bind(("replica", engine.replica.id.to_string()))
         .await
-        .and_then(check_transaction);
+        .and_then(check_transaction)
+    })
+    .await;
     let (outcome, detail) = match concluded {
         Ok(_) => (outcome, detail),
         Err(error) if jobs::is_taken_over(&error) => {

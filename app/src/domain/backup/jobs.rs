@@ -147,10 +147,15 @@ pub async fn start(
 ///
 /// A database error.
 pub async fn run(db: &Db, id: &str) -> Result<(), DomainError> {
-    db.query("UPDATE type::record('job', $id) SET status = 'running', phase = 'starting' WHERE status = 'queued'")
-        .bind(("id", id.to_string()))
-        .await?
-        .check()?;
+    // Every write to a job is retried past conflicts: the lease renewals of its replica
+    // write to the same record.
+    retry_conflicts(|| async {
+        db.query("UPDATE type::record('job', $id) SET status = 'running', phase = 'starting' WHERE status = 'queued'")
+            .bind(("id", id.to_string()))
+            .await?
+            .check()
+    })
+    .await?;
     Ok(())
 }
 
@@ -202,17 +207,20 @@ pub async fn progress(
     total: u64,
 ) -> Result<(), DomainError> {
     // Within a phase, progress never goes back (a restore's writers report out of order).
-    db.query(
-        "UPDATE type::record('job', $id) SET
-             done = IF phase = $phase { math::max([done, $done]) } ELSE { $done },
-             phase = $phase, total = $total",
-    )
-    .bind(("id", id.to_string()))
-    .bind(("phase", phase.to_string()))
-    .bind(("done", done))
-    .bind(("total", total))
-    .await?
-    .check()?;
+    retry_conflicts(|| async {
+        db.query(
+            "UPDATE type::record('job', $id) SET
+                 done = IF phase = $phase { math::max([done, $done]) } ELSE { $done },
+                 phase = $phase, total = $total",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("phase", phase.to_string()))
+        .bind(("done", done))
+        .bind(("total", total))
+        .await?
+        .check()
+    })
+    .await?;
     Ok(())
 }
 
@@ -223,14 +231,17 @@ pub async fn progress(
 ///
 /// A database error.
 pub async fn finish(engine: &Engine, id: &str, error: Option<&str>) -> Result<(), DomainError> {
-    engine
-        .db
-        .query(format!("BEGIN TRANSACTION; {FINISH} COMMIT TRANSACTION;"))
-        .bind(("id", id.to_string()))
-        .bind(("error", error.map(str::to_string)))
-        .bind(("replica", engine.replica.id.to_string()))
-        .await
-        .and_then(check_transaction)?;
+    retry_conflicts(|| async {
+        engine
+            .db
+            .query(format!("BEGIN TRANSACTION; {FINISH} COMMIT TRANSACTION;"))
+            .bind(("id", id.to_string()))
+            .bind(("error", error.map(str::to_string)))
+            .bind(("replica", engine.replica.id.to_string()))
+            .await
+            .and_then(check_transaction)
+    })
+    .await?;
     Ok(())
 }
 

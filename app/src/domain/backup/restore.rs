@@ -130,12 +130,16 @@ pub(super) async fn apply_restore(
 
     // Nothing was written until here. Now the content goes into a generation nobody sees.
     let generation = new_generation_id();
-    db.query("CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'restoring', origin: $backup, job: $job, created_at: time::now() }")
-        .bind(("gen", generation.clone()))
-        .bind(("backup", backup_id.to_string()))
-        .bind(("job", job.to_string()))
-        .await?
-        .check()?;
+    // Retried past conflicts with the background sweeps that read the generations.
+    crate::domain::db::retry_conflicts(|| async {
+        db.query("CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'restoring', origin: $backup, job: $job, created_at: time::now() }")
+            .bind(("gen", generation.clone()))
+            .bind(("backup", backup_id.to_string()))
+            .bind(("job", job.to_string()))
+            .await?
+            .check()
+    })
+    .await?;
     let written = write_generation(engine, &progress, target, &path, &generation, total).await;
     let switched = match written {
         Ok(()) => {
@@ -212,34 +216,36 @@ pub(super) async fn switch(
     job: &str,
     report: &RestoreReport,
 ) -> Result<(), DomainError> {
-    let switched = engine.db.query(format!(
-        "BEGIN TRANSACTION;
-         {OWNED}
-         LET $old = type::record('namespace', $ns).generation;
-         IF $old != NONE {{
-             UPDATE type::record('generation', $old) SET state = 'snapshot', replaced_at = time::now(), replaced_by = $job;
-             UPDATE type::record('namespace', $ns) SET generation = $gen;
-         }} ELSE {{
-             CREATE type::record('namespace', $ns) CONTENT {{ name: $ns, title: $title, created_at: time::now(), generation: $gen }};
-         }};
-         UPDATE type::record('generation', $gen) SET state = 'active', namespace = $ns;
-         UPDATE type::record('job', $job) SET report = $report;
-         {FINISH}
-         COMMIT TRANSACTION;",
-    ))
-    .bind(("ns", target.to_string()))
-    .bind(("gen", generation.to_string()))
-    .bind(("title", title.to_string()))
-    .bind(("job", job.to_string()))
-    .bind(("id", job.to_string()))
-    .bind(("error", None::<String>))
-    .bind(("replica", engine.replica.id.to_string()))
-    .bind((
-        "report",
-        serde_json::to_value(report).map_err(|e| DomainError::Corrupt(e.to_string()))?,
-    ))
-    .await
-    .and_then(check_transaction);
+    let report = serde_json::to_value(report).map_err(|e| DomainError::Corrupt(e.to_string()))?;
+    // Retried past conflicts: the lease renewals of this replica write to the job too.
+    let switched = crate::domain::db::retry_conflicts(|| async {
+        engine.db.query(format!(
+            "BEGIN TRANSACTION;
+             {OWNED}
+             LET $old = type::record('namespace', $ns).generation;
+             IF $old != NONE {{
+                 UPDATE type::record('generation', $old) SET state = 'snapshot', replaced_at = time::now(), replaced_by = $job;
+                 UPDATE type::record('namespace', $ns) SET generation = $gen;
+             }} ELSE {{
+                 CREATE type::record('namespace', $ns) CONTENT {{ name: $ns, title: $title, created_at: time::now(), generation: $gen }};
+             }};
+             UPDATE type::record('generation', $gen) SET state = 'active', namespace = $ns;
+             UPDATE type::record('job', $job) SET report = $report;
+             {FINISH}
+             COMMIT TRANSACTION;",
+        ))
+        .bind(("ns", target.to_string()))
+        .bind(("gen", generation.to_string()))
+        .bind(("title", title.to_string()))
+        .bind(("job", job.to_string()))
+        .bind(("id", job.to_string()))
+        .bind(("error", None::<String>))
+        .bind(("replica", engine.replica.id.to_string()))
+        .bind(("report", report.clone()))
+        .await
+        .and_then(check_transaction)
+    })
+    .await;
     match switched {
         Ok(_) => Ok(()),
         Err(error) if jobs::is_taken_over(&error) => {
