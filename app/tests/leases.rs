@@ -70,17 +70,6 @@ async fn pair(lease: Duration) -> Pair {
     }
 }
 
-async fn wait_final(db: &Db, id: &str) -> JobInfo {
-    for _ in 0..600 {
-        let job = jobs::get(db, id).await.expect("job");
-        if job.status.is_final() {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("job {id} did not end");
-}
-
 async fn folder_names(db: &Db, ns: &str) -> Vec<String> {
     let tree = folder::tree(db, ns).await.expect("tree");
     let mut names: Vec<String> = tree.folders.into_iter().map(|f| f.name).collect();
@@ -101,7 +90,7 @@ async fn a_starting_replica_leaves_the_live_jobs_of_others_alone() {
     assert!(refused.is_err(), "the namespace is still held: {refused:?}");
 
     pair.gate.add_permits(1);
-    let ended = wait_final(&pair.a.db, &job.id).await;
+    let ended = common::job_end(&pair.a.db, &job.id).await;
     assert_eq!(ended.status, JobStatus::Succeeded, "{ended:?}");
     let listed = backup::get(&pair.a.db, &backup.id).await.expect("listed");
     assert_eq!(listed.status, BackupStatus::Completed);
@@ -135,7 +124,7 @@ async fn a_backup_whose_lease_expired_is_ended_by_another_replica_and_never_list
         .await
         .expect("the namespace is free");
     assert_eq!(
-        wait_final(&pair.b.db, &second.id).await.status,
+        common::job_end(&pair.b.db, &second.id).await.status,
         JobStatus::Succeeded
     );
     backup::recover(&pair.b).await.expect("settles");
@@ -193,7 +182,7 @@ async fn a_restore_whose_lease_expired_changes_nothing_even_when_its_replica_wak
         .await
         .expect("starts");
     assert_eq!(
-        wait_final(&pair.b.db, &made.id).await.status,
+        common::job_end(&pair.b.db, &made.id).await.status,
         JobStatus::Succeeded
     );
     folder::create(&pair.a.db, "ns", None, "After")
@@ -211,7 +200,7 @@ async fn a_restore_whose_lease_expired_changes_nothing_even_when_its_replica_wak
 
     // A goes on: it writes the new content, but may not switch the namespace to it.
     pair.gate.add_permits(1);
-    let job = wait_final(&pair.a.db, &job.id).await;
+    let job = common::job_end(&pair.a.db, &job.id).await;
     assert_eq!(job.status, JobStatus::Failed, "{job:?}");
     assert!(
         job.error
@@ -314,7 +303,7 @@ async fn jobs_succeed_while_their_leases_are_renewed_all_the_time() {
         let (made, job) = backup::create(&engine, "ns", &format!("Round {round}"), "admin")
             .await
             .expect("starts");
-        let ended = wait_final(&engine.db, &job.id).await;
+        let ended = common::job_end(&engine.db, &job.id).await;
         assert_eq!(
             ended.status,
             JobStatus::Succeeded,
@@ -323,7 +312,7 @@ async fn jobs_succeed_while_their_leases_are_renewed_all_the_time() {
         let job = backup::restore(&engine, &made.id, "copy", "admin")
             .await
             .expect("starts");
-        let ended = wait_final(&engine.db, &job.id).await;
+        let ended = common::job_end(&engine.db, &job.id).await;
         assert_eq!(
             ended.status,
             JobStatus::Succeeded,

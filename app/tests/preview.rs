@@ -5,7 +5,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use app::domain::backup::{self, Engine, jobs, preview};
 use app::domain::content::item::{self, NewItem};
@@ -19,17 +18,6 @@ async fn engine() -> Engine {
     let dir = tempfile::tempdir().expect("temp dir").keep();
     let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
     Engine::new(db, Arc::new(store))
-}
-
-async fn ended(db: &Db, job: &str) -> JobStatus {
-    for _ in 0..1000 {
-        let job = jobs::get(db, job).await.expect("job");
-        if job.status.is_final() {
-            return job.status;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("job {job} did not end");
 }
 
 /// Every item of `ns`, by id: (folder, name, content).
@@ -86,7 +74,10 @@ async fn the_preview_counts_what_the_restore_then_does() {
         let (made, job) = backup::create(&engine, "ns", "Base", "admin")
             .await
             .expect("starts");
-        assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+        assert_eq!(
+            common::job_end(db, &job.id).await.status,
+            JobStatus::Succeeded
+        );
 
         // Changed in random ways after the backup (saves and new items are edits the
         // restore discards; a rename or a deletion leaves no trace to count).
@@ -134,7 +125,10 @@ async fn the_preview_counts_what_the_restore_then_does() {
         let job = backup::restore(&engine, &made.id, "ns", "admin")
             .await
             .expect("starts");
-        assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+        assert_eq!(
+            common::job_end(db, &job.id).await.status,
+            JobStatus::Succeeded
+        );
         let after = content(db, "ns").await;
 
         let added = after.keys().filter(|id| !before.contains_key(*id)).count() as u64;
@@ -214,7 +208,10 @@ async fn a_preview_names_users_this_installation_lacks_and_a_new_namespace_gets_
     let (made, job) = backup::create(&engine, "ns", "Base", "admin")
         .await
         .expect("starts");
-    assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+    assert_eq!(
+        common::job_end(db, &job.id).await.status,
+        JobStatus::Succeeded
+    );
 
     let preview = preview::preview(&engine, &made.id, "elsewhere")
         .await

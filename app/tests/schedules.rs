@@ -156,7 +156,7 @@ async fn forty_days_of_a_daily_schedule_with_a_clock_change_and_downtime() {
             let (by_hand, job) = backup::create(&engine, "ns", "By hand", "admin")
                 .await
                 .expect("starts");
-            wait(&engine.db, &job.id).await;
+            common::job_end(&engine.db, &job.id).await;
             // Dated by the test's clock, as the scheduler's backups are.
             engine
                 .db
@@ -218,16 +218,6 @@ async fn forty_days_of_a_daily_schedule_with_a_clock_change_and_downtime() {
 
 fn day(month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, month, day).expect("a date")
-}
-
-async fn wait(db: &Db, job: &str) {
-    for _ in 0..500 {
-        if jobs::get(db, job).await.expect("job").status.is_final() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("job {job} did not end");
 }
 
 #[test]

@@ -41,17 +41,6 @@ async fn names(db: &Db) -> Vec<String> {
     names
 }
 
-async fn ended(db: &Db, job: &str) -> JobStatus {
-    for _ in 0..500 {
-        let job = jobs::get(db, job).await.expect("job");
-        if job.status.is_final() {
-            return job.status;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("job {job} did not end");
-}
-
 /// Namespace `ns` with items A and B, backed up; then B removed and C added; then the
 /// backup restored (A and B again). Returns the backup's id.
 async fn restored(engine: &Engine) -> String {
@@ -62,14 +51,20 @@ async fn restored(engine: &Engine) -> String {
     let (made, job) = backup::create(engine, "ns", "Base", "admin")
         .await
         .expect("starts");
-    assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+    assert_eq!(
+        common::job_end(db, &job.id).await.status,
+        JobStatus::Succeeded
+    );
     item::delete(db, "ns", &b).await.expect("deleted");
     add(db, "C").await;
     assert_eq!(names(db).await, ["A", "C"]);
     let job = backup::restore(engine, &made.id, "ns", "admin")
         .await
         .expect("starts");
-    assert_eq!(ended(db, &job.id).await, JobStatus::Succeeded);
+    assert_eq!(
+        common::job_end(db, &job.id).await.status,
+        JobStatus::Succeeded
+    );
     assert_eq!(names(db).await, ["A", "B"]);
     made.id
 }

@@ -100,3 +100,15 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 }
+
+/// Job `id` once it has ended (succeeded or failed); panics after ten seconds.
+pub async fn job_end(db: &Db, id: &str) -> app::types::JobInfo {
+    for _ in 0..1000 {
+        let job = app::domain::backup::jobs::get(db, id).await.expect("job");
+        if job.status.is_final() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("job {id} did not end");
+}
