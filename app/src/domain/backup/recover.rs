@@ -84,8 +84,8 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
     let ended = jobs::take_over(engine, true).await?;
     settle(engine, &ended).await?;
     super::undo::retire_expired(engine).await?;
-    // Backups listed before their schema version was recorded: those this server made have
-    // the version of version 3 (the last that did not record it).
+    // Backups listed before their schema version was recorded: those made here are of
+    // schema version 3, the last that did not record it. (Uploaded ones stay unknown.)
     db.query(
         "UPDATE backup SET schema_version = 3
          WHERE schema_version = NONE AND origin IN ['created', 'scheduled']",

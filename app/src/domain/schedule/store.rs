@@ -85,12 +85,13 @@ pub(super) async fn backups_of(
         .into_iter()
         .filter(|b| b.namespace == ns)
         .collect();
-    let mut in_use = HashSet::new();
-    for b in &backups {
-        if backup::jobs::backup_in_use(db, &b.id).await? {
-            in_use.insert(b.id.clone());
-        }
-    }
+    // One query for every backup a job that has not ended uses.
+    let mut response = db
+        .query("SELECT VALUE backup FROM job WHERE status IN ['queued', 'running']")
+        .await?;
+    let in_use: HashSet<String> = take_json::<Vec<String>>(&mut response, 0)?
+        .into_iter()
+        .collect();
     Ok((backups, in_use))
 }
 
