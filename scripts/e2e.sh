@@ -29,7 +29,7 @@ export NSBACKUP_E2E_DATA_DIR="$work/data"
 # the browser tests can see what a running job refuses; the scheduler looks for due
 # schedules every second, so that a scheduled backup comes within seconds.
 NSBACKUP_SITE_ROOT="$root/target/site" NSBACKUP_INITIAL_ADMIN_PASSWORD="$NSBACKUP_E2E_ADMIN_PASSWORD" \
-  NSBACKUP_TEST_PAUSE="backup:writing@bk-busy" NSBACKUP_SCHEDULER_TICK=1s \
+  NSBACKUP_TEST_PAUSE="backup:writing@bk-busy,preview:read@pv-slow" NSBACKUP_SCHEDULER_TICK=1s \
   "$server_bin" serve \
   --listen 127.0.0.1:0 --db mem:// --data-dir "$work/data" \
   >"$work/stdout" 2>"$work/server.log" &

@@ -250,3 +250,86 @@ async fn a_preview_names_users_this_installation_lacks_and_a_new_namespace_gets_
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_second_preview_of_a_backup_reads_only_the_namespace_yet_sees_every_change() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = backup::store::LocalStore::open(&dir.path().join("backups")).expect("store");
+    let engine = Engine::new(db, Arc::new(store));
+    let db = &engine.db;
+    namespace::create(db, "ns", "").await.expect("namespace");
+    let shared = folder::create(db, "ns", None, "Shared")
+        .await
+        .expect("folder");
+    app::domain::users::create(db, "temp", app::types::Role::Modeler, "a long password")
+        .await
+        .expect("user");
+    folder::set_permissions(
+        db,
+        "ns",
+        &shared.id,
+        Some(vec![user("temp", Access::Write)]),
+    )
+    .await
+    .expect("permissions");
+    for name in ["Billing", "Orders"] {
+        let new = NewItem {
+            folder: None,
+            kind: ItemKind::Service,
+            name,
+            content: "{}",
+        };
+        item::create(db, "ns", new, "ada").await.expect("item");
+    }
+    let (made, job) = backup::create(&engine, "ns", "Base", "admin")
+        .await
+        .expect("starts");
+    assert_eq!(
+        common::job_end(db, &job.id).await.status,
+        JobStatus::Succeeded
+    );
+    let first = preview::preview(&engine, &made.id, "ns")
+        .await
+        .expect("a preview");
+    assert_eq!((first.items.unchanged, first.items.changed), (2, 0));
+    assert!(first.unknown_principals.is_empty());
+
+    // The backup's file goes: the backup's side was kept, so the preview still answers, and
+    // it answers for the namespace as it is now (an item added, a user gone).
+    std::fs::remove_file(dir.path().join("backups").join(format!("{}.zip", made.id)))
+        .expect("file removed");
+    let new = NewItem {
+        folder: None,
+        kind: ItemKind::Form,
+        name: "Later",
+        content: "{}",
+    };
+    item::create(db, "ns", new, "ada").await.expect("item");
+    app::domain::users::delete(db, "temp")
+        .await
+        .expect("user deleted");
+    let second = preview::preview(&engine, &made.id, "ns")
+        .await
+        .expect("a preview from the kept side");
+    assert_eq!(
+        (second.items.unchanged, second.items.removed),
+        (2, 1),
+        "{second:?}"
+    );
+    assert_eq!(second.items.removed_names, ["Later"]);
+    assert_eq!(second.unknown_principals, ["user temp"]);
+    assert_eq!(second.changed_since_backup, Some(1));
+    // Nothing kept stands in for the file in a restore: the missing file is refused.
+    let job = backup::restore(&engine, &made.id, "ns", "admin").await;
+    let ended = match job {
+        Ok(job) => common::job_end(db, &job.id).await.status,
+        Err(_) => JobStatus::Failed,
+    };
+    assert_eq!(ended, JobStatus::Failed);
+    assert_eq!(
+        content(db, "ns").await.len(),
+        3,
+        "the namespace is untouched"
+    );
+}

@@ -9,7 +9,7 @@ use app::domain::backup::{self, Engine, jobs, undo};
 use app::domain::content::item::{self, NewItem};
 use app::domain::content::namespace;
 use app::domain::{Db, DomainError};
-use app::types::{ItemKind, JobStatus};
+use app::types::{ItemKind, JobKind, JobStatus};
 use common::fresh_db;
 
 async fn engine() -> Engine {
@@ -123,6 +123,34 @@ async fn a_restore_is_undone_exactly_and_the_undo_in_turn() {
         .await
         .expect("redone");
     assert_eq!(names(db).await, ["A", "B"]);
+
+    // The history: the restore, then each undo with its report of what the switch did.
+    let history = jobs::restores(db).await.expect("history");
+    let kinds: Vec<JobKind> = history.iter().map(|job| job.kind).collect();
+    assert_eq!(kinds, [JobKind::Undo, JobKind::Undo, JobKind::Restore]);
+    assert_eq!(history[2].backup_name.as_deref(), Some("Base"));
+    for undo in &history[..2] {
+        assert_eq!(undo.status, JobStatus::Succeeded);
+        let report = undo.report.as_ref().expect("an undo's report");
+        assert_eq!(
+            (
+                report.items.added,
+                report.items.removed,
+                report.items.unchanged
+            ),
+            (1, 1, 1),
+            "{report:?}"
+        );
+        assert_eq!(report.started_by, "admin");
+        assert!(
+            report.backup_name.starts_with("the content of "),
+            "{}",
+            report.backup_name
+        );
+    }
+    let first_undo = history[1].report.as_ref().expect("report");
+    assert_eq!(first_undo.items.added_names, ["C"], "C came back");
+    assert_eq!(first_undo.items.removed_names, ["B"], "B went");
 
     // A point that was used is gone.
     let gone = undo::undo(&engine, "ns", &points[0].generation, "admin").await;

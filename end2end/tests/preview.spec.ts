@@ -67,3 +67,33 @@ test('before a restore the page says what it will do: counts, names, edits it di
   expect(report.items.removed_names).toEqual(['Added since']);
   expect(report.started_by).toBe('admin');
 });
+
+test('a preview that takes a while shows how far it is, and choosing another namespace meanwhile answers for that one', async ({ page }) => {
+  const api = async (name: string, data: object) => {
+    const answer = await page.request.post(`/api/${name}`, { data });
+    expect(answer.status(), `${name}: ${await answer.text()}`).toBe(200);
+    return answer.json();
+  };
+  // The server holds every preview into namespace pv-slow once it has read the namespace.
+  await page.goto('/');
+  await api('create_namespace', { name: 'pv-slow', title: 'Slow preview' });
+  for (const name of ['One', 'Two', 'Three']) {
+    await api('create_item', { namespace: 'pv-slow', folder: null, kind: 'service', name });
+  }
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await backups.create('pv-slow', 'Slow base');
+  await backups.row('Slow base').click();
+  const section = backups.section('Select Namespace');
+  await section.getByRole('radio', { name: /^pv-slow( —|$)/ }).check();
+  const preview = section.locator('.restore-preview');
+  // Three items in the backup and three in the namespace, all read.
+  await expect(preview.getByRole('status')).toHaveText('Working out what this restore does… 6 of 6 items compared');
+  await expect(preview.getByRole('progressbar', { name: 'Restore preview' })).toBeVisible();
+  await expect(preview.getByRole('heading', { name: 'What this restore does' })).toHaveCount(0);
+
+  await section.getByLabel('Or into a new namespace').fill('pv-slow-copy');
+  await expect(preview).toContainText('Namespace pv-slow-copy is created.');
+  await expect(preview).toContainText('Items: 3 added, 0 removed, 0 changed, 0 as they are');
+  await expect(preview.getByRole('progressbar')).toHaveCount(0);
+});

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { BackupsPage } from './fixtures/backups';
 import { Explorer } from './fixtures/explorer';
@@ -41,6 +42,30 @@ test('a restore is undone from its notice, exactly, and an undo after an edit sa
   await expect(undone).toBeVisible();
   await expect(undone).toContainText('1 item,');
   await points.screenshot({ path: 'screenshots/restore-points.png' });
+  // The history shows the undo under the restore, each with its report.
+  const history = page.getByRole('region', { name: 'Restore History' });
+  const undoRow = history.locator('tr.history-row', { hasText: 'switch back to the content of' }).first();
+  await expect(undoRow).toContainText('un-do');
+  await expect(undoRow).toContainText('1 item(s) added, 0 removed, 0 changed, 1 as they were');
+  const restoreRow = history
+    .locator('tr.history-row')
+    .filter({ has: page.locator('td', { hasText: /^restore of backup \u201cUndo base\u201d$/ }) })
+    .first();
+  await expect(restoreRow).toContainText('0 item(s) added, 1 removed');
+  const downloading = page.waitForEvent('download');
+  await undoRow.getByRole('link', { name: /^Download the report: switch back/ }).click();
+  const report = JSON.parse(fs.readFileSync(await (await downloading).path(), 'utf8'));
+  expect(report.items.added_names).toEqual(['Added later']);
+  expect(report.namespace).toBe('un-do');
+  // The audit log's entry of the undo links to the same report.
+  await page.goto('/admin/audit');
+  const entry = page.locator('table.audit tbody tr', { hasText: 'switched back to the content of' }).first();
+  await expect(entry).toContainText('un-do');
+  const fromAudit = page.waitForEvent('download');
+  await entry.getByRole('link', { name: 'download' }).click();
+  const audited = JSON.parse(fs.readFileSync(await (await fromAudit).path(), 'utf8'));
+  expect(audited.items.added_names).toEqual(['Added later']);
+  await backups.open();
 
   // Switch back to the restored content (the undo undone), edit, then undo again: the
   // confirmation says what the edit loses; cancelled, nothing changes.

@@ -66,6 +66,8 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/check_undo", Who::Admins),
     ("POST", "/api/undo_restore", Who::Admins),
     ("POST", "/api/preview_restore", Who::Admins),
+    ("POST", "/api/preview_progress", Who::Admins),
+    ("POST", "/api/list_restores", Who::Admins),
     ("POST", "/api/list_schedules", Who::Admins),
     ("POST", "/api/schedule_time_zones", Who::Admins),
     ("POST", "/api/preview_schedule", Who::Admins),

@@ -100,3 +100,23 @@ pub async fn preview_restore(id: String, namespace: String) -> Result<RestorePre
     let engine = super::services()?.backups;
     super::respond(backup::preview::preview(&engine, &id, &namespace).await)
 }
+
+/// The last restores and undos, with their reports.
+#[server(input = Json, endpoint = "list_restores")]
+pub async fn list_restores() -> Result<Vec<JobInfo>, AppError> {
+    super::admin()?;
+    let engine = super::services()?.backups;
+    super::respond(backup::jobs::restores(&engine.db).await)
+}
+
+/// How far the preview of restoring backup `id` into `namespace` is, while it runs on the
+/// server that answers (`None` when none runs there).
+#[server(input = Json, endpoint = "preview_progress")]
+pub async fn preview_progress(
+    id: String,
+    namespace: String,
+) -> Result<Option<crate::types::PreviewProgress>, AppError> {
+    super::admin()?;
+    let engine = super::services()?.backups;
+    Ok(engine.previews.progress(&id, &namespace))
+}

@@ -79,6 +79,8 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/check_undo", Rule::Admin),
     ("/api/undo_restore", Rule::Admin),
     ("/api/preview_restore", Rule::Admin),
+    ("/api/preview_progress", Rule::Admin),
+    ("/api/list_restores", Rule::Admin),
     ("/api/list_schedules", Rule::Admin),
     ("/api/schedule_time_zones", Rule::Admin),
     ("/api/preview_schedule", Rule::Admin),

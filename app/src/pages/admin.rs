@@ -343,7 +343,27 @@ fn AuditRow(entry: AuditEntry) -> impl IntoView {
             <td>{entry.action}</td>
             <td>{entry.target}</td>
             <td><span class=format!("outcome outcome-{outcome}")>{outcome}</span></td>
-            <td>{entry.detail}</td>
+            <td>{detail_with_links(entry.detail)}</td>
         </tr>
     }
+}
+
+/// An audit entry's detail, with the report it names (`/api/jobs/report?id=…`) as a link.
+fn detail_with_links(detail: String) -> impl IntoView {
+    const REPORT: &str = "/api/jobs/report?id=";
+    let Some(at) = detail.find(REPORT) else {
+        return view! { {detail} }.into_any();
+    };
+    let id_len = detail[at + REPORT.len()..]
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(detail.len() - at - REPORT.len());
+    let end = at + REPORT.len() + id_len;
+    let (before, rest) = detail.split_at(at);
+    let (href, after) = rest.split_at(end - at);
+    view! {
+        {before.to_string()}
+        <a href=href.to_string() download>"download"</a>
+        {after.to_string()}
+    }
+    .into_any()
 }

@@ -115,6 +115,8 @@ impl BackupInfo {
 pub enum JobKind {
     Backup,
     Restore,
+    /// A namespace switched back to a restore point: it ends as it begins.
+    Undo,
 }
 
 /// Where a job stands.
@@ -153,6 +155,9 @@ pub struct JobInfo {
     /// What a finished restore did.
     #[serde(default)]
     pub report: Option<RestoreReport>,
+    /// The backup's name, where it is asked for (the restore history).
+    #[serde(default)]
+    pub backup_name: Option<String>,
 }
 
 /// Content a namespace had before a restore (or an undo) replaced it, kept for a while so
@@ -218,6 +223,14 @@ pub struct RestorePreview {
     /// When the namespace is the backup's own: its items created or changed since the backup
     /// was made (the restore discards those changes).
     pub changed_since_backup: Option<u64>,
+}
+
+/// How far a restore preview is: items read from the backup and from the namespace, of how
+/// many both hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewProgress {
+    pub done: u64,
+    pub total: u64,
 }
 
 /// What a finished restore did, recorded with its job.

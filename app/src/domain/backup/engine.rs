@@ -20,6 +20,8 @@ pub struct Engine {
     pub replica: Replica,
     /// How long the content a restore replaced is kept as a restore point.
     pub snapshot_retention: std::time::Duration,
+    /// The restore previews of this process: running ones, and backups' sides kept.
+    pub previews: Arc<super::preview::Previews>,
 }
 
 impl Engine {
@@ -35,6 +37,7 @@ impl Engine {
             max_upload_bytes: Self::DEFAULT_MAX_UPLOAD,
             replica: Replica::default(),
             snapshot_retention: super::undo::DEFAULT_SNAPSHOT_RETENTION,
+            previews: Arc::default(),
         }
     }
 }

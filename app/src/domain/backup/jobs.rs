@@ -105,6 +105,7 @@ pub async fn start(
     let kind_text = match kind {
         JobKind::Backup => "backup",
         JobKind::Restore => "restore",
+        JobKind::Undo => "undo",
     };
     let db = &engine.db;
     let result = retry_conflicts(|| async {
@@ -193,6 +194,25 @@ pub async fn recent(db: &Db) -> Result<Vec<JobInfo>, DomainError> {
         .await?;
     take_json(&mut response, 0)
 }
+
+/// The last restores and undos, ended or not, newest first: the restore history.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn restores(db: &Db) -> Result<Vec<JobInfo>, DomainError> {
+    let mut response = db
+        .query(format!(
+            "SELECT {SELECT}, type::record('backup', backup).name AS backup_name FROM job
+             WHERE kind IN ['restore', 'undo']
+             ORDER BY created_at DESC LIMIT {RESTORE_HISTORY}"
+        ))
+        .await?;
+    take_json(&mut response, 0)
+}
+
+/// How many restores and undos the history shows.
+pub const RESTORE_HISTORY: usize = 20;
 
 /// Records a job's progress (through [`JobProgress`](super::progress::JobProgress)).
 ///

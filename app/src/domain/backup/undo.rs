@@ -12,7 +12,7 @@ use super::faults::pause_point;
 use crate::domain::content::{active_generation, namespace as namespaces};
 use crate::domain::db::{check_transaction, is_thrown, retry_conflicts, take_json};
 use crate::domain::{Db, DomainError, audit};
-use crate::types::{AuditAction, RestorePoint, UndoCheck};
+use crate::types::{AuditAction, RestorePoint, RestoreReport, UndoCheck};
 
 /// The default of [`Engine::snapshot_retention`]: seven days.
 pub const DEFAULT_SNAPSHOT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -171,6 +171,38 @@ pub async fn undo(
     let result = async {
         let target = point(engine, ns, generation).await?;
         let discarded = check(engine, ns, generation).await?;
+        // The report: what the switch changes, worked out before it (both sides are read).
+        let started_at = Utc::now();
+        let from = active_generation(&engine.db, ns).await?;
+        let (folders, items) = super::preview::compare_generations(engine, &from, generation).await?;
+        let finished_at = Utc::now();
+        let mut warnings = Vec::new();
+        if discarded.changed_items > 0 || discarded.new_folders > 0 {
+            warnings.push(format!(
+                "{} item(s) created or changed and {} folder(s) created in the namespace since the restore were discarded.",
+                discarded.changed_items, discarded.new_folders
+            ));
+        }
+        let report = RestoreReport {
+            backup: generation.to_string(),
+            backup_name: format!(
+                "the content of {} (before {})",
+                target.replaced_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                target.replaced_by
+            ),
+            namespace: ns.to_string(),
+            started_by: actor.to_string(),
+            started_at,
+            finished_at,
+            duration_ms: u64::try_from((finished_at - started_at).num_milliseconds()).unwrap_or(0),
+            folders,
+            items,
+            migrations: Vec::new(),
+            warnings,
+        };
+        let report = serde_json::to_value(&report)
+            .map_err(|error| DomainError::Corrupt(error.to_string()))?;
+        let job = super::engine::new_id();
         pause_point("undo:switching", ns).await;
         let switched = retry_conflicts(|| async {
             engine
@@ -180,10 +212,16 @@ pub async fn undo(
                      IF type::record('namespace_lock', $ns).job != NONE { THROW 'busy' };
                      IF type::record('generation', $target).state != 'snapshot'
                          OR type::record('generation', $target).namespace != $ns { THROW 'gone' };
-                     LET $current = type::record('namespace', $ns).generation;
-                     UPDATE type::record('generation', $current) SET state = 'snapshot',
-                         replaced_at = time::now(), replaced_by = NONE, replaced_how = 'undo',
+                     IF type::record('namespace', $ns).generation != $from { THROW 'moved' };
+                     UPDATE type::record('generation', $from) SET state = 'snapshot',
+                         replaced_at = time::now(), replaced_by = $job, replaced_how = 'undo',
                          replaced_actor = $actor;
+                     CREATE type::record('job', $job) CONTENT {
+                         kind: 'undo', namespace: $ns, backup: $target, status: 'succeeded',
+                         phase: 'finished', done: 0, total: 0, error: NONE, started_by: $actor,
+                         created_at: time::now(), finished_at: time::now(), replica: $replica,
+                         lease_until: NONE, report: $report
+                     };
                      UPDATE type::record('generation', $target) SET state = 'active',
                          replaced_at = NONE, replaced_by = NONE, replaced_how = NONE, replaced_actor = NONE;
                      UPDATE type::record('namespace', $ns) SET generation = $target;
@@ -192,6 +230,10 @@ pub async fn undo(
                 .bind(("ns", ns.to_string()))
                 .bind(("target", generation.to_string()))
                 .bind(("actor", actor.to_string()))
+                .bind(("from", from.clone()))
+                .bind(("job", job.clone()))
+                .bind(("replica", engine.replica.id.to_string()))
+                .bind(("report", report.clone()))
                 .await
                 .and_then(check_transaction)
         })
@@ -203,6 +245,11 @@ pub async fn undo(
                     "A backup or restore of namespace `{ns}` is running. Wait until it has finished, then undo."
                 )));
             }
+            Err(error) if is_thrown(&error, "moved") => {
+                return Err(DomainError::Conflict(format!(
+                    "Namespace `{ns}` was restored or switched back meanwhile. Look at its restore points again, then undo."
+                )));
+            }
             Err(error) if is_thrown(&error, "gone") => {
                 return Err(DomainError::NotFound(format!(
                     "That restore point of namespace `{ns}` is gone: it was used or expired. Reload the page."
@@ -211,12 +258,12 @@ pub async fn undo(
             Err(error) => return Err(error.into()),
         }
         pause_point("undo:switched", ns).await;
-        Ok((target, discarded))
+        Ok((target, discarded, job))
     }
     .await;
     let detail = match &result {
-        Ok((point, discarded)) => format!(
-            "switched back to the content of {} (before {}); {} item(s) created or changed and {} folder(s) created since were discarded",
+        Ok((point, discarded, job)) => format!(
+            "switched back to the content of {} (before {}); {} item(s) created or changed and {} folder(s) created since were discarded (report: /api/jobs/report?id={job})",
             point.replaced_at.format("%Y-%m-%d %H:%M:%S UTC"),
             point.replaced_by,
             discarded.changed_items,
@@ -224,7 +271,7 @@ pub async fn undo(
         ),
         Err(_) => String::new(),
     };
-    let result = result.map(|(point, _)| point);
+    let result = result.map(|(point, _, _)| point);
     audit::audited(
         &engine.db,
         actor,

@@ -291,6 +291,7 @@ fn JobProgress() -> impl IntoView {
                 let what = match job.kind {
                     crate::types::JobKind::Backup => format!("Creating backup of {}", job.namespace),
                     crate::types::JobKind::Restore => format!("Restoring into {}", job.namespace),
+                    crate::types::JobKind::Undo => format!("Switching {} back", job.namespace),
                 };
                 view! {
                     <p>{format!("{what}: {} — {percent}%", job.phase)}</p>

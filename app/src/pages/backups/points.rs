@@ -3,8 +3,8 @@
 //! that just finished. The undo says first what it discards.
 
 use super::*;
-use crate::api::backups::{check_undo, list_restore_points, undo_restore};
-use crate::types::RestorePoint;
+use crate::api::backups::{check_undo, list_restore_points, list_restores, undo_restore};
+use crate::types::{JobInfo, JobKind, JobStatus, RestorePoint};
 
 #[component]
 pub(super) fn RestorePoints() -> impl IntoView {
@@ -20,8 +20,94 @@ pub(super) fn RestorePoints() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </section>
+        <RestoreHistory/>
         <UndoFlow/>
     }
+}
+
+/// The last restores and undos: what each did, by whom, and its report.
+#[component]
+fn RestoreHistory() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let restores = Resource::new(move || console.version.get(), |_| list_restores());
+    view! {
+        <section class="card restore-history" aria-labelledby="history-heading">
+            <h2 id="history-heading">"Restore History"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || restores.get().map(|result| result.map(|list| view! { <HistoryTable list/> }))}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn HistoryTable(list: Vec<JobInfo>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="empty">"Nothing was restored yet."</p> }.into_any();
+    }
+    view! {
+        <table class="listing history">
+            <thead>
+                <tr>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Namespace"</th>
+                    <th scope="col">"What"</th>
+                    <th scope="col">"By"</th>
+                    <th scope="col">"Result"</th>
+                    <th scope="col"><span class="visually-hidden">"Report"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {list.into_iter().map(|job| {
+                    let what = match (job.kind, &job.report) {
+                        (JobKind::Undo, Some(report)) => format!("switch back to {}", report.backup_name),
+                        (JobKind::Undo, None) => "switch back".to_string(),
+                        (_, report) => format!(
+                            "restore of backup \u{201c}{}\u{201d}",
+                            job.backup_name.clone()
+                                .or_else(|| report.as_ref().map(|r| r.backup_name.clone()))
+                                .unwrap_or_else(|| "(deleted)".to_string())
+                        ),
+                    };
+                    let result = match job.status {
+                        JobStatus::Queued | JobStatus::Running => view! { <span>"running"</span> }.into_any(),
+                        JobStatus::Failed => view! {
+                            <span class="error">{format!("failed: {}", job.error.clone().unwrap_or_default())}</span>
+                        }.into_any(),
+                        JobStatus::Succeeded => match job.report.clone() {
+                            Some(report) => view! {
+                                <details>
+                                    <summary>{report.summary()}</summary>
+                                    {(!report.migrations.is_empty()).then(|| view! {
+                                        <p>{format!("Migrated: {}", report.migrations.join("; "))}</p>
+                                    })}
+                                    <ul class="warnings">{report.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                                </details>
+                            }.into_any(),
+                            None => view! { <span>"succeeded"</span> }.into_any(),
+                        },
+                    };
+                    let report_link = job.report.is_some().then(|| view! {
+                        <a href=format!("/api/jobs/report?id={}", job.id) download
+                            aria-label=format!("Download the report: {what}")>"Report"</a>
+                    });
+                    view! {
+                        <tr class="history-row">
+                            <td><LocalTime at=job.created_at/></td>
+                            <td>{job.namespace.clone()}</td>
+                            <td>{what.clone()}</td>
+                            <td>{job.started_by.clone()}</td>
+                            <td>{result}</td>
+                            <td class="actions">{report_link}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]

@@ -150,12 +150,71 @@ fn RestorePreviewPanel(
         let target = chosen.get().filter(|_| new_problem.get().is_none())?;
         Some((backup.id, target))
     };
-    let preview = Resource::new(asked, |asked| async move {
-        match asked {
-            Some((id, target)) => Some(crate::api::backups::preview_restore(id, target).await),
-            None => None,
-        }
+    // The same, read without tracking (from a task).
+    let asked_now = move || {
+        let backup = console.selected.get_untracked()?;
+        let target = chosen
+            .get_untracked()
+            .filter(|_| new_problem.get_untracked().is_none())?;
+        Some((backup.id, target))
+    };
+    // The answer for the latest choice only: a preview still running for an earlier one
+    // (a large namespace) never holds up the answer for the one chosen now.
+    type Answer = (
+        (String, String),
+        Result<crate::types::RestorePreview, AppError>,
+    );
+    let answer = RwSignal::new(None::<Answer>);
+    // While the server works it out, how far it is, asked for every half second.
+    let progress = RwSignal::new(None::<crate::types::PreviewProgress>);
+    Effect::new(move |_| {
+        let Some(key) = asked() else {
+            return;
+        };
+        progress.set(None);
+        let (id, target) = key.clone();
+        let still = move |key: &(String, String)| asked_now().as_ref() == Some(key);
+        let asking = key.clone();
+        leptos::task::spawn_local(async move {
+            let result = crate::api::backups::preview_restore(id, target).await;
+            if still(&asking) {
+                answer.set(Some((asking, result)));
+            }
+        });
+        leptos::task::spawn_local(async move {
+            loop {
+                sleep(500).await;
+                let answered = answer
+                    .try_with_untracked(|a| a.as_ref().is_some_and(|(k, _)| *k == key))
+                    .unwrap_or(true);
+                if answered || !still(&key) {
+                    break;
+                }
+                if let Ok(Some(now)) =
+                    crate::api::backups::preview_progress(key.0.clone(), key.1.clone()).await
+                    && still(&key)
+                {
+                    progress.set(Some(now));
+                }
+            }
+        });
     });
+    let working = move || {
+        let told = move || {
+            progress.get().filter(|p| p.total > 0).map(|p| {
+                view! {
+                    " "
+                    <progress max=p.total value=p.done aria-label="Restore preview"></progress>
+                    {format!(" {} of {} items compared", p.done.min(p.total), p.total)}
+                }
+            })
+        };
+        view! {
+            <p class="muted preview-progress" role="status">
+                "Working out what this restore does…" {told}
+            </p>
+        }
+    };
     let changes = |label: &'static str, changes: crate::types::Changes| {
         let named = |what: &'static str, count: u64, names: Vec<String>| {
             (count > 0).then(|| {
@@ -183,8 +242,12 @@ fn RestorePreviewPanel(
     };
     view! {
         <div class="restore-preview" aria-live="polite">
-            <Transition fallback=|| view! { <p class="muted">"Working out what this restore does…"</p> }>
-                {move || preview.get().flatten().map(|answer| match answer {
+            {move || {
+                let key = asked()?;
+                let Some((_, answer)) = answer.get().filter(|(k, _)| *k == key) else {
+                    return Some(working().into_any());
+                };
+                Some(match answer {
                     Err(error) => view! { <p class="hint error">{error.to_string()}</p> }.into_any(),
                     Ok(p) => view! {
                         <h3>"What this restore does"</h3>
@@ -209,8 +272,8 @@ fn RestorePreviewPanel(
                             </p>
                         })}
                     }.into_any(),
-                })}
-            </Transition>
+                })
+            }}
         </div>
     }
 }

@@ -57,6 +57,9 @@ pub trait Visitor {
     fn check_contents(&self) -> bool {
         true
     }
+
+    /// The manifest, once it is read and checked (before any record).
+    fn manifest(&mut self, _: &Manifest) {}
 }
 
 /// A visitor that only checks.
@@ -87,6 +90,7 @@ pub fn read(
 ) -> Result<Checked, ArchiveError> {
     let mut archive = structure::open(path, limits)?;
     let manifest = read_manifest(&mut archive)?;
+    visitor.manifest(&manifest);
     let listing = Listing::check(&manifest.entries, &archive.names)?;
     let namespace = read_namespace(&mut archive, &listing)?;
     let folders = read_folders(&mut archive, &listing, &manifest, visitor)?;
