@@ -441,6 +441,7 @@ fn made(id: &str, at: &str, origin: BackupOrigin) -> BackupInfo {
         created_by: "(scheduler)".to_string(),
         pinned: false,
         schema_version: Some(app::types::SCHEMA_VERSION),
+        made_from: None,
     }
 }
 

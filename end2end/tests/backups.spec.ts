@@ -65,7 +65,7 @@ test('a backup downloads as <name>_<timestamp>.zip with a manifest that names it
   await backups.row('Download me').getByRole('link', { name: 'Download backup Download me' }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toMatch(/^Download me_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}\.zip$/);
-  const saved = path.join(test.info().outputDir, 'download.zip');
+  const saved = path.join(test.info().outputDir, download.suggestedFilename());
   await download.saveAs(saved);
   const bytes = fs.readFileSync(saved);
   expect(bytes.subarray(0, 4).toString('binary')).toBe('PK\x03\x04');
@@ -74,6 +74,18 @@ test('a backup downloads as <name>_<timestamp>.zip with a manifest that names it
   const check = await page.request.post('/api/list_backups', { data: {} });
   const listed = (await check.json()) as Array<{ name: string; namespace: string }>;
   expect(listed.find((b) => b.name === 'Download me')?.namespace).toBe('bk-download');
+
+  // Uploaded again: named without the download's timestamp, and listed with where it was made.
+  await backups.openSection(backups.uploadButton);
+  await backups.chooseFile(saved);
+  const upload = backups.section('Upload Backup');
+  await expect(upload.getByLabel('Name')).toHaveValue('Download me');
+  await upload.getByLabel('Name').fill('Download me again');
+  await upload.getByRole('radio', { name: /^bk-download/ }).check();
+  await upload.getByRole('button', { name: 'Confirm' }).click();
+  const again = backups.row('Download me again');
+  await expect(again).toContainText('(uploaded)');
+  await expect(again.locator('.made-from')).toContainText(/^made from namespace bk-download on .+\d:\d{2}:\d{2}.*, nsbackup \d+\.\d+\.\d+, schema \d+$/);
 });
 
 test('an upload is named from its file, needs a namespace, is listed twice when sent twice, a bad file is refused, and a newer one is kept but not restored', async ({ page }) => {
@@ -169,7 +181,10 @@ test('a restore replaces the namespace with the backup, also into another namesp
   await upload.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByText('Backup Old format uploaded. Restore it to use its data.')).toBeVisible();
   await backups.restore('Old format', 'bk-target');
-  await expect(page.getByText('Backup Old format restored into namespace bk-target. Check the permissions of its folders.')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('Backup Old format restored into namespace bk-target. Check the permissions of its folders. Its content was migrated from schema 1 to 3.')).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator('.notice .report')).toContainText('Report: migrated from schema 1 to 3;');
+  const history = page.getByRole('region', { name: 'Restore History' });
+  await expect(history.locator('tr.history-row', { hasText: 'Old format' }).first()).toContainText('migrated from schema 1 to 3');
   await explorer.open('/explorer/bk-target');
   await expect(explorer.tree.getByRole('button', { name: 'Contracts' })).toBeVisible();
   await explorer.openFolder('Contracts');

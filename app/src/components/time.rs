@@ -3,11 +3,12 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-/// A point in time. The server renders it in UTC; once the page is interactive it shows in
-/// the browser's time zone and locale, with the exact time (to the second) on hover.
+/// A point in time, to the second (two rows made a few seconds apart never look the same).
+/// The server renders it in UTC; once the page is interactive it shows in the browser's time
+/// zone and locale, with the time zone's name on hover.
 #[component]
 pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
-    let text = RwSignal::new(at.format("%Y-%m-%d %H:%M UTC").to_string());
+    let text = RwSignal::new(at.format("%Y-%m-%d %H:%M:%S UTC").to_string());
     let exact = RwSignal::new(at.format("%Y-%m-%d %H:%M:%S UTC").to_string());
     Effect::new(move |_| {
         if let Some((short, long)) = in_browser_zone(at) {
@@ -18,7 +19,7 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
     view! { <time datetime=at.to_rfc3339() title=exact>{text}</time> }
 }
 
-/// `(medium date + short time, medium date + time with seconds)` in the browser's zone.
+/// `(medium date + time with seconds, the same with the time zone)` in the browser's zone.
 #[cfg(feature = "hydrate")]
 fn in_browser_zone(at: DateTime<Utc>) -> Option<(String, String)> {
     use leptos::wasm_bindgen::{JsCast, JsValue};
@@ -37,7 +38,7 @@ fn in_browser_zone(at: DateTime<Utc>) -> Option<(String, String)> {
             .ok()?
             .as_string()
     };
-    Some((format("short")?, format("medium")?))
+    Some((format("medium")?, format("long")?))
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -65,6 +65,18 @@ pub struct BackupInfo {
     /// The schema version of the data inside (recorded when it was made or uploaded).
     #[serde(default)]
     pub schema_version: Option<u32>,
+    /// Where an uploaded (or found) backup was made, from its manifest.
+    #[serde(default)]
+    pub made_from: Option<MadeFrom>,
+}
+
+/// Where a backup was made, as its manifest says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MadeFrom {
+    pub namespace: String,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The version of nsbackup that made it.
+    pub app_version: Option<String>,
 }
 
 /// Whether a backup can be restored by this server, by its schema version.
@@ -246,16 +258,37 @@ pub struct RestoreReport {
     pub folders: Changes,
     pub items: Changes,
     pub migrations: Vec<String>,
+    /// The schema versions the content was migrated between (a backup of an older version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrated: Option<Migrated>,
     /// What to look at afterwards: permissions naming users or roles this installation
     /// lacks, edits since the backup that were discarded.
     pub warnings: Vec<String>,
 }
 
+/// A restore's migration: from the backup's schema version to this installation's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migrated {
+    pub from: u32,
+    pub to: u32,
+}
+
+impl Migrated {
+    /// "migrated from schema 1 to 3".
+    pub fn words(self) -> String {
+        format!("migrated from schema {} to {}", self.from, self.to)
+    }
+}
+
 impl RestoreReport {
     /// The report in one sentence.
     pub fn summary(&self) -> String {
+        let migrated = self
+            .migrated
+            .map(|m| format!("{}; ", m.words()))
+            .unwrap_or_default();
         format!(
-            "{} item(s) added, {} removed, {} changed, {} as they were; {} folder(s) added, {} removed, {} changed; {:.1} s",
+            "{migrated}{} item(s) added, {} removed, {} changed, {} as they were; {} folder(s) added, {} removed, {} changed; {:.1} s",
             self.items.added,
             self.items.removed,
             self.items.changed,

@@ -236,9 +236,39 @@ pub fn backup_name(name: &str) -> Result<String, String> {
     Ok(name.to_string())
 }
 
-/// The name a backup file suggests: its name without the folder a browser may send along
-/// and without `.zip` (in any case).
+/// The name a backup file suggests: its name without the folder a browser may send along,
+/// without `.zip` (in any case), and without the timestamp a download adds
+/// (`nightly_2026-11-29_18-13-35.zip` suggests `nightly`), so that a file downloaded and
+/// uploaded again downloads with one timestamp, not two.
 pub fn name_from_file(file_name: &str) -> String {
+    let mut name = stem_of_file(file_name);
+    while let Some(cut) = name.len().checked_sub(DOWNLOAD_STAMP.len())
+        && cut > 0
+        && name.get(cut..).is_some_and(is_download_stamp)
+    {
+        name.truncate(cut);
+    }
+    name
+}
+
+/// The shape of the timestamp a download adds to a backup's name: `_2026-11-29_18-13-35`.
+const DOWNLOAD_STAMP: &str = "_0000-00-00_00-00-00";
+
+fn is_download_stamp(text: &str) -> bool {
+    text.len() == DOWNLOAD_STAMP.len()
+        && text
+            .bytes()
+            .zip(DOWNLOAD_STAMP.bytes())
+            .all(|(got, shape)| {
+                if shape == b'0' {
+                    got.is_ascii_digit()
+                } else {
+                    got == shape
+                }
+            })
+}
+
+fn stem_of_file(file_name: &str) -> String {
     let file_name = file_name.trim();
     let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     let stem = file_name.len().checked_sub(4).and_then(|cut| {
@@ -253,6 +283,28 @@ pub fn name_from_file(file_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_name_suggests_the_name_without_the_download_timestamps() {
+        for (file, name) in [
+            ("nightly.zip", "nightly"),
+            ("C:\\Downloads\\nightly.ZIP", "nightly"),
+            ("nightly_2026-11-29_18-13-35.zip", "nightly"),
+            (
+                "nightly_2026-11-29_18-13-35_2026-11-29_18-14-05.zip",
+                "nightly",
+            ),
+            // Only the exact shape is a timestamp; a name that is one stays.
+            ("nightly_2026-11-29.zip", "nightly_2026-11-29"),
+            ("_2026-11-29_18-13-35.zip", "_2026-11-29_18-13-35"),
+            (
+                "release 1_2026-11-29_18-13-3x.zip",
+                "release 1_2026-11-29_18-13-3x",
+            ),
+        ] {
+            assert_eq!(name_from_file(file), name, "{file}");
+        }
+    }
 
     #[test]
     fn namespace_names_follow_the_pattern() {

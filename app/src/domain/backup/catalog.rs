@@ -7,7 +7,7 @@ use crate::types::AuditAction;
 use crate::types::BackupInfo;
 
 /// The fields of a backup as the list shows it.
-pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by, pinned ?? false AS pinned, schema_version";
+pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by, pinned ?? false AS pinned, schema_version, made_from";
 
 fn not_found() -> DomainError {
     DomainError::NotFound(

@@ -287,6 +287,13 @@ fn report(
         duration_ms: u64::try_from((finished_at - started_at).num_milliseconds()).unwrap_or(0),
         folders: compared.folders,
         items: compared.items,
+        migrated: backup
+            .schema_version
+            .filter(|_| !compared.migrations.is_empty())
+            .map(|from| crate::types::Migrated {
+                from,
+                to: crate::types::SCHEMA_VERSION,
+            }),
         migrations: compared.migrations,
         warnings,
     }

@@ -198,6 +198,7 @@ pub async fn undo(
             folders,
             items,
             migrations: Vec::new(),
+            migrated: None,
             warnings,
         };
         let report = serde_json::to_value(&report)

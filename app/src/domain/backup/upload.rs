@@ -14,7 +14,7 @@ use super::engine::new_id;
 use super::faults::pause_point;
 use crate::domain::db::take_json;
 use crate::domain::{DomainError, audit};
-use crate::types::BackupInfo;
+use crate::types::{BackupInfo, MadeFrom};
 
 /// An upload's bytes, received into a scratch file that goes whatever ends the request: an
 /// answer, a refusal, or a client that leaves (the request is then dropped where it waits,
@@ -134,16 +134,31 @@ pub(super) async fn upload_checked(
     let limits = engine.limits;
     // A backup of a newer schema version is kept too (checked as far as can be without
     // understanding its records): it can be downloaded, and restored after an upgrade.
-    let (schema, sha, size) = tokio::task::spawn_blocking(move || {
-        let schema = match archive::read(&check, limits, &mut archive::CheckOnly) {
-            Ok(checked) => checked.manifest.schema_version,
+    let (schema, made_from, sha, size) = tokio::task::spawn_blocking(move || {
+        let (schema, made_from) = match archive::read(&check, limits, &mut archive::CheckOnly) {
+            Ok(checked) => (
+                checked.manifest.schema_version,
+                MadeFrom {
+                    namespace: checked.manifest.namespace,
+                    created_at: Some(checked.manifest.created_at),
+                    app_version: Some(checked.manifest.app_version),
+                },
+            ),
             Err(archive::ArchiveError::TooNew { .. }) => {
-                archive::check_newer(&check, limits)?.schema_version
+                let newer = archive::check_newer(&check, limits)?;
+                (
+                    newer.schema_version,
+                    MadeFrom {
+                        namespace: newer.namespace,
+                        created_at: newer.created_at,
+                        app_version: newer.app_version,
+                    },
+                )
             }
             Err(error) => return Err(error),
         };
         let (sha, size) = archive::file_digest(&check)?;
-        Ok((schema, sha, size))
+        Ok((schema, made_from, sha, size))
     })
     .await
     .map_err(DomainError::stopped("the upload check"))??;
@@ -170,10 +185,14 @@ pub(super) async fn upload_checked(
             "CREATE type::record('backup', $id) CONTENT {
                  name: $name, namespace: $ns, created_at: time::now(), status: 'completed',
                  origin: 'uploaded', size: $size, sha256: $sha, error: NONE, created_by: $actor,
-                 schema_version: $schema
+                 schema_version: $schema, made_from: $made_from
              }",
         )
         .bind(("schema", schema))
+        .bind((
+            "made_from",
+            serde_json::to_value(&made_from).unwrap_or(serde_json::Value::Null),
+        ))
         .bind(("id", id.clone()))
         .bind(("name", name))
         .bind(("ns", ns.to_string()))

@@ -263,9 +263,12 @@ async fn list_found(
             "CREATE type::record('backup', $id) CONTENT {
                  name: 'Found in the store', namespace: $ns, created_at: <datetime>$created,
                  status: 'completed', origin: 'found', size: $size, sha256: $sha, error: NONE,
-                 created_by: '(server)', schema_version: $schema
+                 created_by: '(server)', schema_version: $schema, made_from: {
+                     namespace: $ns, created_at: <datetime>$created, app_version: $app_version
+                 }
              }",
         )
+        .bind(("app_version", checked.manifest.app_version.clone()))
         .bind(("id", id.to_string()))
         .bind(("ns", namespace.clone()))
         .bind(("created", checked.manifest.created_at.to_rfc3339()))

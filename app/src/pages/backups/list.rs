@@ -107,7 +107,18 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
                 }
             }
         >
-            <td>{backup.name.clone()}{origin}{pinned.then(|| view! { " " <span class="badge">"pinned"</span> })}</td>
+            <td>
+                {backup.name.clone()}{origin}{pinned.then(|| view! { " " <span class="badge">"pinned"</span> })}
+                {backup.made_from.clone().map(|made| view! {
+                    <br/>
+                    <span class="hint made-from">
+                        {format!("made from namespace {}", made.namespace)}
+                        {made.created_at.map(|at| view! { " on " <LocalTime at/> })}
+                        {made.app_version.map(|version| format!(", nsbackup {version}"))}
+                        {backup.schema_version.map(|schema| format!(", schema {schema}"))}
+                    </span>
+                })}
+            </td>
             <td>{backup.namespace.clone()}</td>
             <td><LocalTime at=backup.created_at/></td>
             <td title=backup.error.clone().unwrap_or_default()>

@@ -15,8 +15,14 @@ async fn run_restore(console: Console, backup: BackupInfo, target: String) {
                 backup.name
             );
             let ended = console.follow(message, job).await;
+            let migrated = ended
+                .report
+                .as_ref()
+                .and_then(|report| report.migrated)
+                .map(|m| format!(" Its content was {}.", m.words()))
+                .unwrap_or_default();
             let success = format!(
-                "Backup {} restored into namespace {target}. Check the permissions of its folders.",
+                "Backup {} restored into namespace {target}. Check the permissions of its folders.{migrated}",
                 backup.name
             );
             if console.tell_end(&ended, success, "The restore failed") {

@@ -108,6 +108,8 @@ pub struct Newer {
     pub schema_version: u32,
     pub namespace: String,
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The version of nsbackup that made it, when it names one nsbackup could write.
+    pub app_version: Option<String>,
 }
 
 /// A backup of a newer schema version than this server's, checked as far as can be without
@@ -153,10 +155,22 @@ pub fn check_newer(path: &Path, limits: Limits) -> Result<Newer, ArchiveError> {
         let index = archive.names[*path];
         verify_entry(&mut archive.zip, index, expected, limits, &archive.total)?;
     }
+    let app_version = value
+        .get("app_version")
+        .and_then(|version| version.as_str())
+        .filter(|version| {
+            !version.is_empty()
+                && version.len() <= 64
+                && !version
+                    .chars()
+                    .any(|c| c.is_control() || validate::is_invisible_format(c))
+        })
+        .map(str::to_string);
     Ok(Newer {
         schema_version: found,
         namespace,
         created_at,
+        app_version,
     })
 }
 
