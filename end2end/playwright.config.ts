@@ -24,6 +24,8 @@ export default defineConfig({
     browserName: 'chromium',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
+    // No transitions: the accessibility checks see colours as they settle, not halfway.
+    contextOptions: { reducedMotion: 'reduce' },
     launchOptions: {
       // Debian's Chromium; Playwright never downloads a browser of its own here.
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

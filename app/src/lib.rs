@@ -110,7 +110,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AuditLogPage/>
                 </Routes>
             </Layout>
-            <components::toast::ToastRegion/>
         </Router>
     }
 }

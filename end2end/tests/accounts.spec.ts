@@ -1,4 +1,5 @@
-import { expect, test, type Browser } from '@playwright/test';
+import { type Browser } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { SignInPage, UsersPage } from './fixtures/accounts';
 import { Shell } from './fixtures/shell';
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { BackupsPage } from './fixtures/backups';
 import { Explorer } from './fixtures/explorer';
 
@@ -44,7 +44,7 @@ test('a backup is created after confirmation, with its notifications, and listed
   await expect(backups.row('First').getByText('Completed')).toBeVisible();
 
   await backups.create('bk-create', 'Second');
-  const names = await backups.rows().locator('td:first-child').allTextContents();
+  const names = await backups.rows().locator('td:first-child').allInnerTexts();
   expect(names.indexOf('Second')).toBeLessThan(names.indexOf('First'));
   await expect(backups.list.getByRole('columnheader')).toHaveText(['Name', 'Namespace', 'Creation Date', 'Status', 'Size', 'Actions']);
   await backups.shell.screenshot('backups-list');
@@ -129,6 +129,9 @@ test('an upload is named from its file, needs a namespace, is listed twice when 
   await section.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByText(/made by a newer nsbackup \(schema version 99; this server has \d+\)/)).toBeVisible();
   await expect(backups.rows()).toHaveCount(before + 1);
+  // Four uploads, one refused: a few notifications at most, the refusal among them.
+  expect(await page.locator('.toast').count()).toBeLessThanOrEqual(3);
+  await expect(page.locator('.toast-error')).toContainText('The upload was refused');
   const future = backups.row('backup-from-a-newer-version');
   await expect(future).toContainText('made by a newer nsbackup: cannot be restored \u2014 upgrade first');
   await expect(backups.row('Legacy upload').first()).toContainText(/older version: migrated on restore \(schema 1 \u2192 \d+\)/);

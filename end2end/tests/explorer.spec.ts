@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { Explorer } from './fixtures/explorer';
 
 function unique(prefix: string): string {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { Explorer, importFile } from './fixtures/explorer';
 
 function unique(prefix: string): string {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { BackupsPage } from './fixtures/backups';
 
 test('before a restore the page says what it will do: counts, names, edits it discards, and permissions naming missing users', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { BackupsPage } from './fixtures/backups';
 import { Explorer } from './fixtures/explorer';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { Shell } from './fixtures/shell';
 
 test('the server renders the shell as HTML before any script runs', async ({ request }) => {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './fixtures/a11y';
 import { BackupsPage } from './fixtures/backups';
 import { Explorer } from './fixtures/explorer';
 

@@ -1,11 +1,14 @@
 //! The frame around every page: the header with the product name, the navigation, the
-//! main area.
+//! main area with the notifications at its top (in the flow of the page, so that they never
+//! cover anything). On a narrow screen the navigation folds away behind a Menu button.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::hydration::use_hydrated;
 use super::session::{UserMenu, use_actor};
 use super::theme::ThemeToggle;
+use super::toast::ToastRegion;
 
 /// The application frame; `children` is the routed page.
 #[component]
@@ -13,9 +16,21 @@ pub fn Layout(children: Children) -> impl IntoView {
     let actor = use_actor();
     let signed_in = move || actor.get().is_some();
     let admin = move || actor.get().is_some_and(|actor| actor.is_admin());
+    let hydrated = use_hydrated();
+    // On a narrow screen: whether the navigation is unfolded. Following a link folds it.
+    let menu = RwSignal::new(false);
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
+            <Show when=signed_in>
+                <button type="button" class="menu-toggle" aria-controls="app-nav"
+                    aria-expanded=move || menu.get().to_string()
+                    disabled=move || !hydrated.get()
+                    on:click=move |_| menu.update(|open| *open = !*open)>
+                    <span aria-hidden="true">"☰"</span>
+                    " Menu"
+                </button>
+            </Show>
             <A href="/" attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"ns"</span>
                 <span class="brand-name">"nsbackup"</span>
@@ -28,8 +43,9 @@ pub fn Layout(children: Children) -> impl IntoView {
         <div class="app-body">
             <Transition fallback=|| ()>
             <Show when=signed_in>
-                <nav class="app-nav" aria-label="Main">
-                    <ul>
+                <nav id="app-nav" class="app-nav" class:open=move || menu.get() aria-label="Main">
+                    // Following a link (a click anywhere in the list) folds the menu again.
+                    <ul on:click=move |_| menu.set(false)>
                         <li><A href="/" exact=true>"Overview"</A></li>
                         <li><A href="/explorer">"Explorer"</A></li>
                         // Hidden from modelers for clarity; the server refuses them anyway.
@@ -48,6 +64,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </Show>
             </Transition>
             <main id="main" class="app-main" tabindex="-1">
+                <ToastRegion/>
                 {children()}
             </main>
         </div>

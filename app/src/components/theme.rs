@@ -28,7 +28,7 @@ pub fn ThemeToggle() -> impl IntoView {
             on:click=toggle
         >
             <span aria-hidden="true">{move || if dark.get() { "☀" } else { "☾" }}</span>
-            " Dark theme"
+            <span class="toggle-label">" Dark theme"</span>
         </button>
     }
 }

@@ -80,15 +80,28 @@ impl Toasts {
         let id = self.next.get_untracked();
         self.next.set(id + 1);
         self.list.update(|list| {
+            // The same words again (a second upload's "uploaded"): the newer one stands.
+            list.retain(|toast| toast.detail.is_some() || toast.message != message);
             list.push(Toast {
                 id,
                 kind,
                 message,
                 detail,
-            })
+            });
+            // At most a few: the oldest that follows no job goes first.
+            while list.len() > Self::MAX {
+                let oldest = list
+                    .iter()
+                    .position(|toast| toast.detail.is_none())
+                    .unwrap_or(0);
+                list.remove(oldest);
+            }
         });
         id
     }
+
+    /// How many notifications show at once at most.
+    const MAX: usize = 3;
 
     /// Removes a notification.
     pub fn dismiss(&self, id: u64) {

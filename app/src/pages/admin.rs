@@ -314,13 +314,16 @@ pub fn AuditLogPage() -> impl IntoView {
                             <Show when=move || empty fallback=|| ()>
                                 <p class="empty">"The audit log has no entries here."</p>
                             </Show>
-                            <table class="listing audit" hidden=empty>
-                                <thead><tr>
-                                    <th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th>
-                                    <th scope="col">"Target"</th><th scope="col">"Outcome"</th><th scope="col">"Details"</th>
-                                </tr></thead>
-                                <tbody>{page.entries.into_iter().map(|entry| view! { <AuditRow entry/> }).collect_view()}</tbody>
-                            </table>
+                            // Wider than a phone: it scrolls sideways by itself (by keyboard too).
+                            <div class="table-scroll" tabindex="0" role="region" aria-label="Audit log entries" hidden=empty>
+                                <table class="listing audit">
+                                    <thead><tr>
+                                        <th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th>
+                                        <th scope="col">"Target"</th><th scope="col">"Outcome"</th><th scope="col">"Details"</th>
+                                    </tr></thead>
+                                    <tbody>{page.entries.into_iter().map(|entry| view! { <AuditRow entry/> }).collect_view()}</tbody>
+                                </table>
+                            </div>
                             <nav class="pager" aria-label="Audit log pages">
                                 {(!first_page).then(|| view! { <a href=newest>"Newest"</a> })}
                                 {older.map(|key| view! { <a href=with_filter(Some(format!("before={key}"))) rel="next">"Older entries"</a> })}

@@ -181,7 +181,7 @@ fn OwnSessions() -> impl IntoView {
                         let others = sessions.iter().filter(|s| !s.current).count();
                         view! {
                             <table class="listing sessions">
-                                <thead><tr><th scope="col">"Browser"</th><th scope="col">"Signed in"</th><th scope="col">"Ends"</th><th scope="col">"Actions"</th></tr></thead>
+                                <thead><tr><th scope="col">"Browser"</th><th scope="col">"Signed in"</th><th scope="col" class="col-minor">"Ends"</th><th scope="col">"Actions"</th></tr></thead>
                                 <tbody>
                                     {sessions.into_iter().map(|session| {
                                         let id = session.id.clone();
@@ -190,7 +190,7 @@ fn OwnSessions() -> impl IntoView {
                                             <tr>
                                                 <td>{agent}{session.current.then_some(" (this session)")}</td>
                                                 <td><LocalTime at=session.created_at/></td>
-                                                <td><LocalTime at=session.expires_at/></td>
+                                                <td class="col-minor"><LocalTime at=session.expires_at/></td>
                                                 <td class="session-actions">
                                                     {(!session.current).then(|| view! {
                                                         <button type="button" disabled=move || !hydrated.get() || end.pending().get()

@@ -7,9 +7,12 @@ use super::*;
 async fn run_backup(console: Console, namespace: String, name: String) {
     match create_backup(namespace, name).await {
         Ok((_, job)) => {
-            console.toasts.info("Backup process started");
             console.refresh();
-            let ended = console.follow("Creating backup...".into(), job).await;
+            // One notification for the job: started, then what it does, then (replacing it)
+            // how it ended.
+            let ended = console
+                .follow("Backup process started".into(), "Creating backup... ", job)
+                .await;
             console.tell_end(
                 &ended,
                 "Backup process finished successfully".into(),

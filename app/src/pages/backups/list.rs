@@ -15,10 +15,10 @@ pub(super) fn BackupList(list: Vec<BackupInfo>) -> impl IntoView {
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
-                    <th scope="col">"Namespace"</th>
+                    <th scope="col" class="col-minor">"Namespace"</th>
                     <th scope="col">"Creation Date"</th>
                     <th scope="col">"Status"</th>
-                    <th scope="col">"Size"</th>
+                    <th scope="col" class="col-minor">"Size"</th>
                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
@@ -109,6 +109,15 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
         >
             <td>
                 {backup.name.clone()}{origin}{pinned.then(|| view! { " " <span class="badge">"pinned"</span> })}
+                // On a phone the namespace and size columns fold into the name's cell.
+                <span class="phone-only hint">
+                    <br/>
+                    {format!(
+                        "{}{}",
+                        backup.namespace,
+                        backup.size.map(|size| format!(" · {}", crate::text::size(size))).unwrap_or_default()
+                    )}
+                </span>
                 {backup.made_from.clone().map(|made| view! {
                     <br/>
                     <span class="hint made-from">
@@ -119,13 +128,13 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
                     </span>
                 })}
             </td>
-            <td>{backup.namespace.clone()}</td>
+            <td class="col-minor">{backup.namespace.clone()}</td>
             <td><LocalTime at=backup.created_at/></td>
             <td title=backup.error.clone().unwrap_or_default()>
                 <span class=format!("status status-{}", status.to_lowercase().replace(' ', "-"))>{status}</span>
                 {backup.verdict().map(|verdict| view! { <br/><span class="hint verdict">{verdict.words()}</span> })}
             </td>
-            <td>{backup.size.map(crate::text::size).unwrap_or_default()}</td>
+            <td class="col-minor">{backup.size.map(crate::text::size).unwrap_or_default()}</td>
             <td class="actions" on:click=|ev| ev.stop_propagation()>
                 {completed.then(|| view! {
                     <a class="button icon" href=format!("/api/backups/download?id={id}") download

@@ -85,15 +85,16 @@ impl Console {
         }
     }
 
-    /// Follows a job until it ends, with a notification saying `message` and, below it, what
-    /// the job does and how far it is ("writing items — 40%"); returns how it ended.
-    async fn follow(self, message: String, mut job: JobInfo) -> JobInfo {
+    /// Follows a job until it ends, with a notification saying `message` and, below it,
+    /// `doing` and what the job does and how far it is ("writing items — 40%"); returns how
+    /// it ended.
+    async fn follow(self, message: String, doing: &'static str, mut job: JobInfo) -> JobInfo {
         let followed = self.job;
         let detail = Signal::derive(move || {
             followed
                 .get()
-                .map(|job| format!("{} — {}%", job.phase, percent(&job)))
-                .unwrap_or_default()
+                .map(|job| format!("{doing}{} — {}%", job.phase, percent(&job)))
+                .unwrap_or_else(|| doing.trim_end().to_string())
         });
         let notification = self.toasts.progress(message, detail);
         self.job.set(Some(job.clone()));

@@ -14,7 +14,7 @@ async fn run_restore(console: Console, backup: BackupInfo, target: String) {
                 "Restoring backup {} into namespace {target}...",
                 backup.name
             );
-            let ended = console.follow(message, job).await;
+            let ended = console.follow(message, "", job).await;
             let migrated = ended
                 .report
                 .as_ref()

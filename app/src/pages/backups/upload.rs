@@ -133,20 +133,25 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
     view! {
         <section class="card" aria-labelledby="upload-heading">
             <h2 id="upload-heading">"Upload Backup"</h2>
+            // The file input itself stays out of sight and out of the accessibility tree:
+            // Browse (or Change File) opens it.
             <input node_ref=input type="file" accept=".zip,application/zip" class="visually-hidden" tabindex="-1"
-                aria-label="Backup file" on:change=on_file/>
-            {move || match file_name.get() {
-                None => view! {
-                    <button type="button" disabled=move || !hydrated.get() on:click=move |_| browse()>"Browse"</button>
-                }.into_any(),
-                Some(file) => view! {
-                    <p class="chosen-file">
-                        <span class="file-name">{file}</span>
-                        " "
-                        <button type="button" class="link" on:click=move |_| browse()>"Change File"</button>
-                    </p>
-                }.into_any(),
-            }}
+                aria-hidden="true" on:change=on_file/>
+            <div class="file-field">
+                <span class="label" id="upload-file-label">"Backup file"</span>
+                {move || match file_name.get() {
+                    None => view! {
+                        <button type="button" aria-describedby="upload-file-label" disabled=move || !hydrated.get() on:click=move |_| browse()>"Browse"</button>
+                    }.into_any(),
+                    Some(file) => view! {
+                        <p class="chosen-file">
+                            <span class="file-name">{file}</span>
+                            " "
+                            <button type="button" class="link" on:click=move |_| browse()>"Change File"</button>
+                        </p>
+                    }.into_any(),
+                }}
+            </div>
             <div class="field">
                 <label for="upload-name">"Name"</label>
                 <input id="upload-name" type="text" maxlength=validate::BACKUP_NAME_MAX prop:value=name

@@ -112,6 +112,34 @@ pub fn ExplorerPage() -> impl IntoView {
         },
     );
 
+    // Opened without a namespace: the one this user chose last (remembered in this browser),
+    // or the only one there is.
+    let actor = crate::components::session::use_actor();
+    Effect::new(move |_| {
+        let Some(user) = actor.get().map(|actor| actor.name) else {
+            return;
+        };
+        match location.namespace.get() {
+            Some(namespace) => remember_namespace(&user, &namespace),
+            None => {
+                let Some(Ok(list)) = namespaces.get() else {
+                    return;
+                };
+                let names: Vec<String> = list.into_iter().map(|ns| ns.name).collect();
+                if let Some(start) = start_namespace(&names, remembered_namespace(&user).as_deref())
+                {
+                    use_navigate()(
+                        &format!("/explorer/{start}"),
+                        leptos_router::NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
+                }
+            }
+        }
+    });
+
     view! {
         <Title text="Explorer"/>
         <h1>"Explorer"</h1>
@@ -136,6 +164,72 @@ pub fn ExplorerPage() -> impl IntoView {
                 }}
             </ErrorBoundary>
         </Transition>
+    }
+}
+
+/// The namespace the explorer opens with when none is asked for: the one chosen last, while
+/// it exists, else the only one there is; else none (the user chooses).
+pub fn start_namespace(names: &[String], remembered: Option<&str>) -> Option<String> {
+    if let Some(last) = remembered.filter(|last| names.iter().any(|name| name == last)) {
+        return Some(last.to_string());
+    }
+    match names {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// Where the last chosen namespace of `user` is kept in the browser.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn last_namespace_key(user: &str) -> String {
+    format!("nsbackup-explorer-namespace:{user}")
+}
+
+#[cfg(feature = "hydrate")]
+fn remembered_namespace(user: &str) -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok().flatten()?;
+    storage.get_item(&last_namespace_key(user)).ok().flatten()
+}
+
+#[cfg(feature = "hydrate")]
+fn remember_namespace(user: &str, namespace: &str) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|window| window.local_storage()) {
+        // Private browsing may refuse storage: the explorer then only forgets the choice.
+        let _ = storage.set_item(&last_namespace_key(user), namespace);
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn remembered_namespace(_user: &str) -> Option<String> {
+    None
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn remember_namespace(_user: &str, _namespace: &str) {}
+
+#[cfg(test)]
+mod tests {
+    use super::start_namespace;
+
+    #[test]
+    fn the_explorer_starts_with_the_last_namespace_or_the_only_one() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            start_namespace(&names(&["a", "b"]), Some("b")),
+            Some("b".into())
+        );
+        assert_eq!(start_namespace(&names(&["a", "b"]), None), None);
+        assert_eq!(
+            start_namespace(&names(&["a", "b"]), Some("gone")),
+            None,
+            "a namespace deleted since is forgotten"
+        );
+        assert_eq!(start_namespace(&names(&["a"]), None), Some("a".into()));
+        assert_eq!(
+            start_namespace(&names(&["a"]), Some("gone")),
+            Some("a".into())
+        );
+        assert_eq!(start_namespace(&[], None), None);
     }
 }
 

@@ -1,0 +1,141 @@
+import { type Page } from '@playwright/test';
+import { expectAccessible, expect, test } from './fixtures/a11y';
+import { BackupsPage } from './fixtures/backups';
+import { Shell } from './fixtures/shell';
+
+const sizes = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
+
+/** Fails when the page scrolls sideways, naming the elements that stick out. */
+async function expectNoSidewaysScroll(page: Page, what: string): Promise<void> {
+  const [scroll, width, culprits] = await page.evaluate(() => {
+    const width = window.innerWidth;
+    const scrolls = (el: Element | null): boolean => {
+      for (let at = el?.parentElement; at; at = at.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(at).overflowX)) return true;
+      }
+      return false;
+    };
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 0.5 && !scrolls(el))
+      .slice(0, 6)
+      .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} (${Math.round(el.getBoundingClientRect().right)} px)`);
+    return [document.documentElement.scrollWidth, width, culprits.join(', ')] as const;
+  });
+  expect(scroll, `${what} is ${scroll} px wide in a ${width} px window: ${culprits}`).toBeLessThanOrEqual(width);
+}
+
+/** Fails when a notification covers a control (button, link or field) outside it. */
+async function expectNotificationsCoverNothing(page: Page): Promise<void> {
+  const overlaps = await page.evaluate(() => {
+    const boxes = [...document.querySelectorAll('.toast')].map((t) => t.getBoundingClientRect());
+    const controls = [...document.querySelectorAll('button, a, input, select, textarea')].filter(
+      (c) => !c.closest('.toast') && (c as HTMLElement).offsetParent !== null,
+    );
+    const hits: string[] = [];
+    for (const box of boxes) {
+      for (const control of controls) {
+        const r = control.getBoundingClientRect();
+        if (r.width && r.height && r.left < box.right && box.left < r.right && r.top < box.bottom && box.top < r.bottom) {
+          hits.push(control.textContent?.trim() || control.getAttribute('aria-label') || control.tagName);
+        }
+      }
+    }
+    return hits;
+  });
+  expect(overlaps, 'controls under a notification').toEqual([]);
+}
+
+for (const size of sizes) {
+  test(`every page works at ${size.width}×${size.height} in both themes: no sideways scrolling, accessible, screenshots`, async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.setViewportSize({ width: size.width, height: size.height });
+    const namespace = `screens-${size.name}`;
+    await page.goto('/');
+    await page.request.post('/api/create_namespace', { data: { name: namespace, title: 'Screens' } });
+    await page.request.post('/api/create_item', { data: { namespace, folder: null, kind: 'service', name: 'Billing' } });
+    const shell = new Shell(page);
+    const pages = [
+      ['overview', '/'],
+      ['explorer', `/explorer/${namespace}`],
+      ['backups', '/admin/backups'],
+      ['users', '/admin/users'],
+      ['audit-log', '/admin/audit'],
+      ['account', '/account'],
+    ] as const;
+    for (const dark of [false, true]) {
+      for (const [name, path] of pages) {
+        await shell.open(path);
+        await shell.waitForHydration();
+        if (dark) {
+          await shell.themeToggle.click();
+          await expect(shell.themeToggle).toHaveAttribute('aria-pressed', 'true');
+          await expectAccessible(page, `${path} in the dark theme`);
+        }
+        await expectNoSidewaysScroll(page, path);
+        await page.screenshot({ path: `screenshots/${name}-${size.name}-${dark ? 'dark' : 'light'}.png`, fullPage: true });
+        if (dark) await shell.themeToggle.click();
+      }
+    }
+
+    // The main flow: a backup, its notifications, the restore section and its preview.
+    const backups = new BackupsPage(page);
+    await backups.open();
+    await backups.create(namespace, `Screens ${size.name}`);
+    await expect(page.locator('.toast')).toHaveCount(1);
+    await expect(page.getByText('Backup process started')).toHaveCount(0);
+    await expectNotificationsCoverNothing(page);
+    await backups.row(`Screens ${size.name}`).click();
+    const section = backups.section('Select Namespace');
+    await section.getByRole('radio', { name: new RegExp(`^${namespace}( —|$)`) }).check();
+    await expect(section.getByRole('heading', { name: 'What this restore does' })).toBeVisible();
+    await expectNoSidewaysScroll(page, 'the restore section');
+    await section.getByRole('button', { name: 'Restore', exact: true }).click();
+    await shell.expectAccessibleDialog();
+    const box = await backups.dialog.boundingBox();
+    expect(box, 'the dialog').not.toBeNull();
+    if (box) {
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(size.width);
+    }
+    await page.screenshot({ path: `screenshots/restore-confirm-${size.name}.png` });
+    await backups.dialog.getByRole('button', { name: 'Cancel' }).click();
+  });
+}
+
+test('on a phone the navigation folds behind Menu, and following a link folds it again', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  const shell = new Shell(page);
+  await shell.open('/');
+  await shell.waitForHydration();
+  const menu = page.getByRole('button', { name: 'Menu' });
+  await expect(menu).toHaveAttribute('aria-expanded', 'false');
+  await expect(shell.nav).toBeHidden();
+  await menu.click();
+  await expect(menu).toHaveAttribute('aria-expanded', 'true');
+  await expect(shell.nav).toBeVisible();
+  await expectAccessible(page, 'the unfolded menu');
+  await page.screenshot({ path: 'screenshots/menu-phone.png' });
+  await shell.navLink('Backup and Restore').click();
+  await expect(shell.heading).toHaveText('Backup and Restore');
+  await expect(shell.nav).toBeHidden();
+  await expectNoSidewaysScroll(page, 'Backup and Restore at 360 px');
+  // On a desktop there is no Menu button: the navigation is always there.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await expect(menu).toBeHidden();
+  await expect(shell.nav).toBeVisible();
+});
+
+test('the explorer opens the namespace chosen last', async ({ page }) => {
+  await page.request.post('/api/create_namespace', { data: { name: 'last-chosen', title: '' } });
+  const shell = new Shell(page);
+  await shell.open('/explorer/last-chosen');
+  await shell.waitForHydration();
+  await shell.navLink('Overview').click();
+  await expect(shell.heading).toHaveText('Overview');
+  await shell.navLink('Explorer').click();
+  await expect(page).toHaveURL(/\/explorer\/last-chosen$/);
+  await expect(page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: 'last-chosen (top level)' })).toBeVisible();
+});
