@@ -14,10 +14,29 @@ use app::types::{Access, ItemKind, JobStatus};
 use common::{Rng, fresh_db, user};
 
 async fn engine() -> Engine {
+    engine_in(&tempfile::tempdir().expect("temp dir").keep()).await
+}
+
+/// An engine whose backup files are in `dir/backups`.
+async fn engine_in(dir: &std::path::Path) -> Engine {
     let db = fresh_db().await;
-    let dir = tempfile::tempdir().expect("temp dir").keep();
     let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
     Engine::new(db, Arc::new(store))
+}
+
+/// Namespace `ns` with folder "Shared" granting `grants`, and user `temp`: the folder's id.
+async fn shared_folder(db: &Db, grants: Vec<app::types::Permission>) -> String {
+    namespace::create(db, "ns", "").await.expect("namespace");
+    let shared = folder::create(db, "ns", None, "Shared")
+        .await
+        .expect("folder");
+    app::domain::users::create(db, "temp", app::types::Role::Modeler, "a long password")
+        .await
+        .expect("user");
+    folder::set_permissions(db, "ns", &shared.id, Some(grants))
+        .await
+        .expect("permissions");
+    shared.id
 }
 
 /// Every item of `ns`, by id: (folder, name, content).
@@ -177,26 +196,16 @@ async fn the_preview_counts_what_the_restore_then_does() {
 async fn a_preview_names_users_this_installation_lacks_and_a_new_namespace_gets_everything() {
     let engine = engine().await;
     let db = &engine.db;
-    namespace::create(db, "ns", "").await.expect("namespace");
-    let shared = folder::create(db, "ns", None, "Shared")
-        .await
-        .expect("folder");
-    app::domain::users::create(db, "temp", app::types::Role::Modeler, "a long password")
-        .await
-        .expect("user");
-    folder::set_permissions(
+    let shared = shared_folder(
         db,
-        "ns",
-        &shared.id,
-        Some(vec![user("temp", Access::Write), user("ada", Access::Read)]),
+        vec![user("temp", Access::Write), user("ada", Access::Read)],
     )
-    .await
-    .expect("permissions");
+    .await;
     item::create(
         db,
         "ns",
         NewItem {
-            folder: Some(&shared.id),
+            folder: Some(&shared),
             kind: ItemKind::Service,
             name: "Billing",
             content: "{}",
@@ -231,7 +240,7 @@ async fn a_preview_names_users_this_installation_lacks_and_a_new_namespace_gets_
         .await
         .expect("a preview");
     assert_eq!((own.items.unchanged, own.items.changed), (1, 0));
-    let billing = item::list(db, "ns", Some(&shared.id)).await.expect("items")[0].clone();
+    let billing = item::list(db, "ns", Some(&shared)).await.expect("items")[0].clone();
     item::rename(db, "ns", &billing.id, "Invoicing")
         .await
         .expect("renamed");
@@ -253,26 +262,10 @@ async fn a_preview_names_users_this_installation_lacks_and_a_new_namespace_gets_
 
 #[tokio::test]
 async fn a_second_preview_of_a_backup_reads_only_the_namespace_yet_sees_every_change() {
-    let db = fresh_db().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = backup::store::LocalStore::open(&dir.path().join("backups")).expect("store");
-    let engine = Engine::new(db, Arc::new(store));
+    let engine = engine_in(dir.path()).await;
     let db = &engine.db;
-    namespace::create(db, "ns", "").await.expect("namespace");
-    let shared = folder::create(db, "ns", None, "Shared")
-        .await
-        .expect("folder");
-    app::domain::users::create(db, "temp", app::types::Role::Modeler, "a long password")
-        .await
-        .expect("user");
-    folder::set_permissions(
-        db,
-        "ns",
-        &shared.id,
-        Some(vec![user("temp", Access::Write)]),
-    )
-    .await
-    .expect("permissions");
+    shared_folder(db, vec![user("temp", Access::Write)]).await;
     for name in ["Billing", "Orders"] {
         let new = NewItem {
             folder: None,

@@ -312,8 +312,8 @@ async fn finish(
 ) -> Result<RestorePreview, DomainError> {
     let TargetSide {
         generation,
-        mut folders,
-        mut items,
+        folders,
+        items,
     } = content;
     let known_users: BTreeSet<String> = users::list(&engine.db)
         .await?
@@ -333,29 +333,16 @@ async fn finish(
     // A backup of an older schema version has its permissions migrated first: they compare
     // as stored only for the current one.
     let current = side.schema_version == crate::types::SCHEMA_VERSION;
-    let mut folder_changes = Changes::default();
-    for (id, folder) in &side.folders {
-        match folders.remove(id) {
-            None => note_added(&mut folder_changes, &folder.name),
-            Some(there) => {
-                let same = there.name == folder.name
-                    && there.parent == folder.parent
-                    && (!current || there.permissions == folder.permissions);
-                note_kept(&mut folder_changes, same, &folder.name);
-            }
-        }
-    }
-    let mut item_changes = Changes::default();
-    for (id, item) in &side.items {
-        match items.remove(id) {
-            None => note_added(&mut item_changes, &item.name),
-            Some(there) => note_kept(&mut item_changes, there == *item, &item.name),
-        }
-    }
-    note_removed(&mut folder_changes, folders.into_values().map(|f| f.name));
-    note_removed(&mut item_changes, items.into_values().map(|i| i.name));
-    sort_names(&mut folder_changes);
-    sort_names(&mut item_changes);
+    let (folder_changes, item_changes) = match_sides(
+        (folders, items),
+        side.folders.iter().map(|(id, sig)| (id, sig)),
+        side.items.iter().map(|(id, sig)| (id, sig)),
+        |there, folder| {
+            there.name == folder.name
+                && there.parent == folder.parent
+                && (!current || there.permissions == folder.permissions)
+        },
+    );
     let migrations = schema::generation_steps(side.schema_version)?
         .into_iter()
         .map(|step| format!("to schema version {}: {}", step.version, step.description))
@@ -475,27 +462,51 @@ pub(super) async fn compare_generations(
         generation_content(engine, from, &tracker),
         generation_content(engine, to, &tracker)
     )?;
-    let (mut folders, mut items) = before;
-    let (folders_after, items_after) = after;
+    let (folders_after, items_after) = &after;
+    Ok(match_sides(
+        before,
+        folders_after,
+        items_after,
+        |there, folder| there == folder,
+    ))
+}
+
+/// Matches the records a namespace will have (`folders`, `items`) with the `content` it
+/// has, by id: added, changed (as `same_folder` and the items' signatures say) or as they
+/// are; what is left of `content` is removed. The names are sorted.
+fn match_sides<'a>(
+    content: (HashMap<String, FolderSig>, HashMap<String, ItemSig>),
+    folders: impl IntoIterator<Item = (&'a String, &'a FolderSig)>,
+    items: impl IntoIterator<Item = (&'a String, &'a ItemSig)>,
+    same_folder: impl Fn(&FolderSig, &FolderSig) -> bool,
+) -> (Changes, Changes) {
+    let (mut had_folders, mut had_items) = content;
     let mut folder_changes = Changes::default();
-    for (id, folder) in &folders_after {
-        match folders.remove(id) {
+    for (id, folder) in folders {
+        match had_folders.remove(id) {
             None => note_added(&mut folder_changes, &folder.name),
-            Some(there) => note_kept(&mut folder_changes, there == *folder, &folder.name),
+            Some(there) => note_kept(
+                &mut folder_changes,
+                same_folder(&there, folder),
+                &folder.name,
+            ),
         }
     }
     let mut item_changes = Changes::default();
-    for (id, item) in &items_after {
-        match items.remove(id) {
+    for (id, item) in items {
+        match had_items.remove(id) {
             None => note_added(&mut item_changes, &item.name),
             Some(there) => note_kept(&mut item_changes, there == *item, &item.name),
         }
     }
-    note_removed(&mut folder_changes, folders.into_values().map(|f| f.name));
-    note_removed(&mut item_changes, items.into_values().map(|i| i.name));
+    note_removed(
+        &mut folder_changes,
+        had_folders.into_values().map(|f| f.name),
+    );
+    note_removed(&mut item_changes, had_items.into_values().map(|i| i.name));
     sort_names(&mut folder_changes);
     sort_names(&mut item_changes);
-    Ok((folder_changes, item_changes))
+    (folder_changes, item_changes)
 }
 
 /// The folders and items of `generation`, as compared.
