@@ -95,6 +95,8 @@ test('an upload is named from its file, needs a namespace, is listed twice when 
   const section = backups.section('Upload Backup');
   const confirm = section.getByRole('button', { name: 'Confirm' });
   await expect(section.getByRole('button', { name: 'Browse' })).toBeVisible();
+  // The file input itself is not announced as a second button.
+  await expect(section.getByRole('button')).toHaveText(['Browse', 'Confirm']);
   await expect(confirm).toBeDisabled();
   await backups.chooseFile(path.join(files, 'legacy-v1.zip'));
   await expect(section.getByText('legacy-v1.zip')).toBeVisible();
@@ -150,9 +152,19 @@ test('a backup is deleted after confirmation', async ({ page }) => {
   await backups.create('bk-delete', 'Short-lived');
   await backups.row('Short-lived').getByRole('button', { name: 'Delete backup Short-lived' }).click();
   await expect(backups.dialog).toContainText('Delete backup Short-lived?');
+  await backups.shell.expectAccessibleDialog();
   await backups.dialog.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByText('Backup Short-lived deleted')).toBeVisible();
   await expect(backups.row('Short-lived')).toHaveCount(0);
+
+  // A name without a space to break it at still fits the confirmation, on a phone too.
+  const long = `Nightly-${'x'.repeat(80)}`;
+  await backups.create('bk-delete', long);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await backups.row(long).getByRole('button', { name: `Delete backup ${long}` }).click();
+  await backups.shell.expectAccessibleDialog();
+  await backups.dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(backups.row(long)).toHaveCount(0);
 });
 
 test('a restore replaces the namespace with the backup, also into another namespace and from an older version', async ({ page }) => {

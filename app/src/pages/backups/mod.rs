@@ -296,7 +296,7 @@ fn JobProgress() -> impl IntoView {
                 };
                 view! {
                     <p>{format!("{what}: {} — {percent}%", job.phase)}</p>
-                    <progress max="100" value=percent.to_string()></progress>
+                    <progress max="100" value=percent.to_string() aria-label=what.clone()></progress>
                 }
             })}
         </div>

@@ -161,7 +161,7 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
             <NamespaceChoice namespaces chosen group="upload-namespace"/>
             <Show when=move || sent.get().is_some()>
                 <p role="status">{move || format!("Uploading… {}%", sent.get().unwrap_or(0))}</p>
-                <progress max="100" value=move || sent.get().unwrap_or(0).to_string()></progress>
+                <progress max="100" value=move || sent.get().unwrap_or(0).to_string() aria-label="Upload"></progress>
             </Show>
             <button type="button" class="primary"
                 disabled=move || !hydrated.get() || !ready() || upload.pending().get()
