@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { type Page } from '@playwright/test';
 import { expectAccessible, expect, test } from './fixtures/a11y';
 import { BackupsPage } from './fixtures/backups';
@@ -101,7 +102,26 @@ for (const size of sizes) {
       expect(box.x + box.width).toBeLessThanOrEqual(size.width);
     }
     await page.screenshot({ path: `screenshots/restore-confirm-${size.name}.png` });
+    await backups.dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    await expect(page.locator('.notice', { hasText: `Namespace ${namespace} was restored` })).toBeVisible({ timeout: 30_000 });
+    await expectNoSidewaysScroll(page, 'the finished restore');
+    await expectNotificationsCoverNothing(page);
+    await page.getByRole('button', { name: 'Undo Restore' }).click();
+    await shell.expectAccessibleDialog();
     await backups.dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    // An upload.
+    await backups.openSection(backups.uploadButton);
+    await backups.chooseFile(path.join(__dirname, 'files', 'legacy-v1.zip'));
+    const upload = backups.section('Upload Backup');
+    await upload.getByLabel('Name').fill(`Uploaded on ${size.name}`);
+    await upload.getByRole('radio', { name: new RegExp(`^${namespace}( —|$)`) }).check();
+    await expectNoSidewaysScroll(page, 'the upload section');
+    await upload.getByRole('button', { name: 'Confirm' }).click();
+    await expect(page.getByText(`Backup Uploaded on ${size.name} uploaded. Restore it to use its data.`)).toBeVisible();
+    await expectNotificationsCoverNothing(page);
+    await expectNoSidewaysScroll(page, 'the list after an upload');
+    await page.screenshot({ path: `screenshots/backups-after-upload-${size.name}.png`, fullPage: true });
   });
 }
 
