@@ -108,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/backups") view=BackupAndRestorePage/>
                     <Route path=path!("/admin/users") view=UsersPage/>
                     <Route path=path!("/admin/audit") view=AuditLogPage/>
+                    <Route path=path!("/admin/tokens") view=pages::tokens::TokensPage/>
                 </Routes>
             </Layout>
         </Router>

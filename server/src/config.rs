@@ -39,6 +39,40 @@ pub enum Command {
     /// Manage scheduled backups and their retention: list, set, pause, resume, delete.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Manage personal API tokens for scripts: create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `nsbackup token …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (this once; only its hash is kept).
+    Create {
+        /// What it is for: "nightly copy".
+        name: String,
+        /// The user it acts as.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// How long it works (`30d`, `12h`), or `never`.
+        #[arg(long, default_value = "90d", value_name = "DURATION")]
+        expires: String,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token by its handle (from `token list`).
+    Revoke {
+        /// The token's handle.
+        handle: String,
+    },
+}
+
+/// `--expires`: a duration, or `never`.
+pub fn parse_expiry(text: &str) -> Result<Option<std::time::Duration>, String> {
+    if text.trim().eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    parse_duration(text).map(Some)
 }
 
 /// `nsbackup schedule …`.

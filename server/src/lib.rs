@@ -5,9 +5,10 @@ pub mod config;
 pub mod routes;
 pub mod schedules;
 pub mod startup;
+pub mod tokens;
 pub mod users;
 
-pub use config::{Cli, Command, Config, ScheduleCommand, StoreCommand, UserCommand};
+pub use config::{Cli, Command, Config, ScheduleCommand, StoreCommand, TokenCommand, UserCommand};
 pub use startup::StartupError;
 
 /// Runs the command the command line names: serve (the default), seed, or a user command.
@@ -23,5 +24,6 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Store(StoreCommand::Migrate) => startup::migrate_store(&cli.config).await,
         Command::Store(StoreCommand::Check) => startup::check_store(&cli.config).await,
         Command::Schedule(command) => schedules::run(&cli.config, command).await,
+        Command::Token(command) => tokens::run(&cli.config, command).await,
     }
 }

@@ -68,6 +68,9 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/preview_restore", Who::Admins),
     ("POST", "/api/preview_progress", Who::Admins),
     ("POST", "/api/list_restores", Who::Admins),
+    ("POST", "/api/list_tokens", Who::Admins),
+    ("POST", "/api/create_token", Who::Admins),
+    ("POST", "/api/revoke_token", Who::Admins),
     ("POST", "/api/list_schedules", Who::Admins),
     ("POST", "/api/schedule_time_zones", Who::Admins),
     ("POST", "/api/preview_schedule", Who::Admins),
@@ -93,6 +96,7 @@ const PAGES: &[(&str, Who)] = &[
     ("/admin/backups", Who::Admins),
     ("/admin/users", Who::Admins),
     ("/admin/audit", Who::Admins),
+    ("/admin/tokens", Who::Admins),
 ];
 
 fn path_of(target: &str) -> &str {

@@ -81,3 +81,34 @@ pub async fn list_audit(
     let filter = filter.unwrap_or_default();
     super::respond(audit::page(&db, &filter, before.as_deref(), limit).await)
 }
+
+/// Every API token (never a secret), newest first.
+#[server(input = Json, endpoint = "list_tokens")]
+pub async fn list_tokens() -> Result<Vec<crate::types::ApiTokenInfo>, AppError> {
+    super::admin()?;
+    let db = super::services()?.db;
+    super::respond(crate::domain::tokens::list(&db).await)
+}
+
+/// Makes a personal API token for the signed-in administrator, working for `days` (`None`:
+/// until revoked); its secret is in the answer, this once.
+#[server(input = Json, endpoint = "create_token")]
+pub async fn create_token(
+    name: String,
+    days: Option<u32>,
+) -> Result<crate::types::NewApiToken, AppError> {
+    let actor = super::admin()?;
+    let db = super::services()?.db;
+    let lifetime = days.map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400));
+    super::respond(
+        crate::domain::tokens::create(&db, &actor.name, &name, lifetime, &actor.name).await,
+    )
+}
+
+/// Revokes the API token `handle`.
+#[server(input = Json, endpoint = "revoke_token")]
+pub async fn revoke_token(handle: String) -> Result<crate::types::ApiTokenInfo, AppError> {
+    let actor = super::admin()?;
+    let db = super::services()?.db;
+    super::respond(crate::domain::tokens::revoke(&db, &handle, &actor.name).await)
+}

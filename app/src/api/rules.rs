@@ -61,6 +61,9 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/import_entry", Rule::SignedIn),
     // Administration.
     ("/api/list_users", Rule::Admin),
+    ("/api/list_tokens", Rule::Admin),
+    ("/api/create_token", Rule::Admin),
+    ("/api/revoke_token", Rule::Admin),
     ("/api/create_user", Rule::Admin),
     ("/api/set_user_password", Rule::Admin),
     ("/api/set_user_role", Rule::Admin),

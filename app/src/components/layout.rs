@@ -56,6 +56,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <li><A href="/admin/backups">"Backup and Restore"</A></li>
                                     <li><A href="/admin/users">"Users"</A></li>
                                     <li><A href="/admin/audit">"Audit Log"</A></li>
+                                    <li><A href="/admin/tokens">"API Tokens"</A></li>
                                 </ul>
                             </li>
                         </Show>

@@ -12,6 +12,7 @@ pub mod schedule;
 pub mod schema;
 pub mod seed;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 pub use db::{Db, DbOptions};

@@ -124,7 +124,29 @@ pub async fn current_version(db: &Db) -> Result<u32, DomainError> {
 /// changed), [`DomainError::MigrationFailed`] when a step fails (the database stays at the
 /// last version that succeeded).
 pub async fn migrate(db: &Db) -> Result<MigrationReport, DomainError> {
-    run_migrations(db, MIGRATIONS).await
+    let report = run_migrations(db, MIGRATIONS).await?;
+    define_installation(db).await?;
+    Ok(report)
+}
+
+/// Definitions of what belongs to this installation alone and never to a backup (its API
+/// tokens): defined at every start, whatever the schema version, so that adding one does
+/// not change the version that backups record and compare.
+pub const INSTALLATION: &str = "
+    DEFINE TABLE IF NOT EXISTS api_token SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS api_token_handle ON api_token FIELDS handle UNIQUE;
+    DEFINE INDEX IF NOT EXISTS api_token_user ON api_token FIELDS user;
+";
+
+/// Runs [`INSTALLATION`].
+///
+/// # Errors
+///
+/// A database error.
+pub async fn define_installation(db: &Db) -> Result<(), DomainError> {
+    // Replicas starting together define the same things at the same moment.
+    super::db::retry_conflicts(|| async { db.query(INSTALLATION).await?.check() }).await?;
+    Ok(())
 }
 
 /// Runs the migrations of `migrations` that the database has not had yet, in order.

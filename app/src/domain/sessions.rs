@@ -38,12 +38,12 @@ pub struct NewSession {
     pub actor: Actor,
 }
 
-fn digest(token: &str) -> String {
+pub(crate) fn digest(token: &str) -> String {
     let hash = Sha256::digest(token.as_bytes());
     hash.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn new_token() -> Result<String, DomainError> {
+pub(crate) fn new_token() -> Result<String, DomainError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| DomainError::Corrupt(format!("no randomness for a session token: {e}")))?;

@@ -217,6 +217,8 @@ pub async fn delete(db: &Db, name: &str) -> Result<(), DomainError> {
              THROW 'last administrator';
          };
          DELETE type::record('user', $name);
+         -- Their API tokens go too: a later user of the same name never inherits them.
+         DELETE api_token WHERE user = $name;
          COMMIT TRANSACTION;",
     )
     .bind(("name", name.to_string()))

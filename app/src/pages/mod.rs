@@ -6,3 +6,4 @@ pub mod explorer;
 pub mod not_found;
 pub mod overview;
 pub mod signin;
+pub mod tokens;

@@ -79,3 +79,26 @@ impl Actor {
             .max()
     }
 }
+
+/// A personal API token as it is listed (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    /// Names the token in lists, the audit log and `token revoke`; not the secret.
+    pub handle: String,
+    pub name: String,
+    /// The user it acts as.
+    pub user: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it stops working; `None`: never.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was last used (recorded at most once a minute).
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A token just created: its secret is shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub info: ApiTokenInfo,
+    pub secret: String,
+}

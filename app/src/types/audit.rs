@@ -40,11 +40,14 @@ pub enum AuditAction {
     ScheduleDelete,
     ScheduleRun,
     RestoreUndo,
+    TokenCreate,
+    TokenRevoke,
+    TokenUse,
 }
 
 impl AuditAction {
     /// Every action, in the order the audit page suggests them.
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::RequestRefused,
@@ -79,6 +82,9 @@ impl AuditAction {
         AuditAction::ScheduleDelete,
         AuditAction::ScheduleRun,
         AuditAction::RestoreUndo,
+        AuditAction::TokenCreate,
+        AuditAction::TokenRevoke,
+        AuditAction::TokenUse,
     ];
 
     /// The stored and shown name: `sign-in`, `backup restore`, …
@@ -118,6 +124,9 @@ impl AuditAction {
             AuditAction::ScheduleDelete => "schedule delete",
             AuditAction::ScheduleRun => "schedule run",
             AuditAction::RestoreUndo => "restore undo",
+            AuditAction::TokenCreate => "token create",
+            AuditAction::TokenRevoke => "token revoke",
+            AuditAction::TokenUse => "token use",
         }
     }
 }

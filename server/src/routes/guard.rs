@@ -1,5 +1,6 @@
 //! The request layer in front of everything: refuses cross-site state changes, finds who is
-//! signed in from the session cookie, and applies the access rule of the path
+//! signed in from the session cookie (or who a script's `Authorization: Bearer` API token
+//! acts as), and applies the access rule of the path
 //! ([`app::api::rules`]) before any handler, page or server function runs.
 
 use app::types::AuditAction;
@@ -10,7 +11,7 @@ use std::time::Instant;
 use app::api::SessionToken;
 use app::api::account::SESSION_COOKIE;
 use app::api::rules::{self, ADMINS_ONLY, CROSS_SITE, Rule, SIGN_IN_FIRST, SIGN_IN_PAGE};
-use app::domain::{Services, audit, sessions};
+use app::domain::{Services, audit, sessions, tokens};
 use app::error::{AppError, TOO_LARGE};
 use app::types::Outcome;
 use axum::body::Body;
@@ -68,7 +69,10 @@ fn method_not_allowed(path: &str, response: Response) -> Response {
 /// Everything but the final status: see the module documentation.
 async fn admit(services: &Services, path: &str, mut request: Request, next: Next) -> Response {
     let path = path.to_string();
-    if !is_safe(request.method()) && is_cross_site(request.headers()) {
+    // A script's token: a browser never sends one by itself (nor a cookie that stands for
+    // it), so a request carrying one needs no cross-site check.
+    let bearer = bearer_token(request.headers());
+    if bearer.is_none() && !is_safe(request.method()) && is_cross_site(request.headers()) {
         tracing::warn!(%path, "refused a cross-site request");
         let refusal = AppError::Forbidden(CROSS_SITE.into());
         audit_refusal(services, "(another site)", &path, &refusal).await;
@@ -105,6 +109,27 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
         request = request.map(|body| Body::new(Limited::new(body, limit)));
     }
 
+    if let Some(secret) = bearer {
+        let actor = match tokens::authenticate(&services.db, &secret).await {
+            Ok(Ok(actor)) => actor,
+            Ok(Err(why)) => {
+                let refusal = AppError::Unauthorized(why);
+                audit_refusal(services, "(API token)", &path, &refusal).await;
+                return refuse(&path, refusal);
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not look up an API token");
+                return refuse(
+                    &path,
+                    AppError::Internal(
+                        "The server cannot check your API token right now: its database does not answer. Try again in a minute.".into(),
+                    ),
+                );
+            }
+        };
+        request.extensions_mut().insert(actor.clone());
+        return apply_rule(services, &path, request, next, Some(actor)).await;
+    }
     let token = session_cookie(request.headers());
     let actor = match &token {
         Some(token) => match sessions::resolve(&services.db, token).await {
@@ -125,7 +150,18 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
         request.extensions_mut().insert(actor.clone());
         request.extensions_mut().insert(SessionToken(token));
     }
+    apply_rule(services, &path, request, next, actor).await
+}
 
+/// The access rule of `path` for `actor` (who may be nobody).
+async fn apply_rule(
+    services: &Services,
+    path: &str,
+    request: Request,
+    next: Next,
+    actor: Option<app::types::Actor>,
+) -> Response {
+    let path = path.to_string();
     let Some(rule) = rules::rule(&path) else {
         if SERVER_FN_PATHS.contains(&path) {
             tracing::error!(%path, "a server function has no access rule; it is refused for everyone");
@@ -167,6 +203,15 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
         }
         _ => next.run(request).await,
     }
+}
+
+/// The secret of an `Authorization: Bearer …` header, if the request has one.
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, secret) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| secret.trim().to_string())
 }
 
 fn is_safe(method: &Method) -> bool {
