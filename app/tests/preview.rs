@@ -17,6 +17,18 @@ async fn engine() -> Engine {
     engine_in(&tempfile::tempdir().expect("temp dir").keep()).await
 }
 
+/// Backup "Base" of namespace `ns`, made to the end.
+async fn base_backup(engine: &Engine) -> app::types::BackupInfo {
+    let (made, job) = backup::create(engine, "ns", "Base", "admin")
+        .await
+        .expect("starts");
+    assert_eq!(
+        common::job_end(&engine.db, &job.id).await.status,
+        JobStatus::Succeeded
+    );
+    made
+}
+
 /// An engine whose backup files are in `dir/backups`.
 async fn engine_in(dir: &std::path::Path) -> Engine {
     let db = fresh_db().await;
@@ -90,13 +102,7 @@ async fn the_preview_counts_what_the_restore_then_does() {
             };
             ids.push(item::create(db, "ns", new, "ada").await.expect("item").id);
         }
-        let (made, job) = backup::create(&engine, "ns", "Base", "admin")
-            .await
-            .expect("starts");
-        assert_eq!(
-            common::job_end(db, &job.id).await.status,
-            JobStatus::Succeeded
-        );
+        let made = base_backup(&engine).await;
 
         // Changed in random ways after the backup (saves and new items are edits the
         // restore discards; a rename or a deletion leaves no trace to count).
@@ -214,13 +220,7 @@ async fn a_preview_names_users_this_installation_lacks_and_a_new_namespace_gets_
     )
     .await
     .expect("item");
-    let (made, job) = backup::create(&engine, "ns", "Base", "admin")
-        .await
-        .expect("starts");
-    assert_eq!(
-        common::job_end(db, &job.id).await.status,
-        JobStatus::Succeeded
-    );
+    let made = base_backup(&engine).await;
 
     let preview = preview::preview(&engine, &made.id, "elsewhere")
         .await
@@ -275,13 +275,7 @@ async fn a_second_preview_of_a_backup_reads_only_the_namespace_yet_sees_every_ch
         };
         item::create(db, "ns", new, "ada").await.expect("item");
     }
-    let (made, job) = backup::create(&engine, "ns", "Base", "admin")
-        .await
-        .expect("starts");
-    assert_eq!(
-        common::job_end(db, &job.id).await.status,
-        JobStatus::Succeeded
-    );
+    let made = base_backup(&engine).await;
     let first = preview::preview(&engine, &made.id, "ns")
         .await
         .expect("a preview");

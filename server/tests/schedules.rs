@@ -7,20 +7,10 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, nsbackup};
+use support::{Server, command_in, text};
 
 fn schedule(dir: &std::path::Path, args: &[&str]) -> Output {
-    nsbackup()
-        .arg("schedule")
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command_in(dir, "schedule", args)
 }
 
 #[test]

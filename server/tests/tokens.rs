@@ -7,20 +7,10 @@ mod support;
 use std::process::Output;
 
 use serde_json::json;
-use support::{Server, nsbackup};
+use support::{Server, command_in, text};
 
 fn token(dir: &std::path::Path, args: &[&str]) -> Output {
-    nsbackup()
-        .arg("token")
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command_in(dir, "token", args)
 }
 
 #[test]

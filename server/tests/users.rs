@@ -5,7 +5,7 @@ mod support;
 use std::io::Write;
 use std::process::{Output, Stdio};
 
-use support::nsbackup;
+use support::{nsbackup, text};
 
 fn user(dir: &std::path::Path, args: &[&str], password: Option<&str>) -> Output {
     let mut command = nsbackup();
@@ -14,10 +14,6 @@ fn user(dir: &std::path::Path, args: &[&str], password: Option<&str>) -> Output 
         command.env("NSBACKUP_PASSWORD", password);
     }
     command.output().expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -37,6 +37,22 @@ pub fn nsbackup() -> Command {
     command
 }
 
+/// Runs `nsbackup COMMAND ARGS… --data-dir DIR` (a command-line subcommand) to its end.
+pub fn command_in(dir: &Path, command: &str, args: &[&str]) -> std::process::Output {
+    nsbackup()
+        .arg(command)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("runs")
+}
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// A port that is free on the loopback address now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
