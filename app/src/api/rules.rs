@@ -95,11 +95,22 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/backups/upload", Rule::Admin),
 ];
 
+/// The OpenAPI document of `/api/v1/`.
+pub const V1_DOCUMENT: &str = "/api/v1/openapi.json";
+
 /// The page where users sign in.
 pub const SIGN_IN_PAGE: &str = "/signin";
 
 /// The rule for a request path; `None` for a path under `/api/` that has no rule (refused).
 pub fn rule(path: &str) -> Option<Rule> {
+    // The versioned API for scripts: its document is public, its operations are the
+    // administrators' (unknown ones answer 404 there, as problem objects).
+    if path == V1_DOCUMENT {
+        return Some(Rule::Public);
+    }
+    if path.starts_with("/api/v1/") {
+        return Some(Rule::Admin);
+    }
     if path == "/api" || path.starts_with("/api/") {
         return API
             .iter()

@@ -133,12 +133,16 @@ pub async fn connect(options: &DbOptions) -> Result<Db, DomainError> {
         (None, None) => {}
     }
 
-    db.query(format!(
-        "DEFINE NAMESPACE IF NOT EXISTS {SURREAL_NAMESPACE}; USE NS {SURREAL_NAMESPACE}; \
-         DEFINE DATABASE IF NOT EXISTS {SURREAL_DATABASE};"
-    ))
+    // Replicas starting together on a new server define the same things at the same moment.
+    retry_conflicts(|| async {
+        db.query(format!(
+            "DEFINE NAMESPACE IF NOT EXISTS {SURREAL_NAMESPACE}; USE NS {SURREAL_NAMESPACE}; \
+             DEFINE DATABASE IF NOT EXISTS {SURREAL_DATABASE};"
+        ))
+        .await
+        .and_then(|response| response.check())
+    })
     .await
-    .and_then(|response| response.check())
     .map_err(|e| unavailable(e.to_string()))?;
     db.use_ns(SURREAL_NAMESPACE)
         .use_db(SURREAL_DATABASE)

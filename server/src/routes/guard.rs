@@ -329,6 +329,9 @@ fn refuse(path: &str, error: AppError) -> Response {
 
 /// As [`refuse`], with a status of its own (405 and 415 have no [`AppError`] kind).
 fn refuse_as(path: &str, status: StatusCode, error: AppError) -> Response {
+    if path.starts_with(super::v1::PREFIX) {
+        return super::v1::Problem::with_status(status, &error).into_response();
+    }
     if SERVER_FN_PATHS.contains(path) {
         let body = serde_json::to_string(&error).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()

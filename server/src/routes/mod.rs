@@ -5,6 +5,7 @@ pub mod backups;
 pub mod export;
 pub mod guard;
 pub mod health;
+pub mod v1;
 
 use app::domain::{DomainError, Services};
 use app::error::AppError;
@@ -145,6 +146,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .merge(export::router())
         .merge(backups::router())
         .merge(audit::router())
+        .merge(v1::router().0)
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),

@@ -1,0 +1,549 @@
+//! `/api/v1/…`: the versioned HTTP API for scripts. JSON in and out, errors as a problem
+//! object (`{"code", "status", "message", "next"}`) with a stable code, authentication by
+//! `Authorization: Bearer TOKEN` (or an administrator's session). Every route is registered
+//! through [`utoipa_axum`], so the OpenAPI document at `/api/v1/openapi.json` is generated
+//! from the same handlers and cannot miss one. The operations are the backup engine's, the
+//! same the page's server functions call.
+
+use app::domain::backup::{self, jobs};
+use app::domain::{DomainError, Services};
+use app::error::AppError;
+use app::types::{Actor, BackupInfo, JobInfo};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, FromRequest, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+
+/// The prefix of every route of this API.
+pub const PREFIX: &str = "/api/v1";
+
+/// The document's frame: title, version, the bearer scheme every operation uses.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "nsbackup API",
+        description = "Backups of whole namespaces for scripts. Authenticate with `Authorization: Bearer TOKEN` (Administration → API tokens, or `nsbackup token create`). Errors are problem objects: a stable `code`, the `status`, a `message` for a person and the `next` step.",
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "backups", description = "Backups of namespaces"), (name = "jobs", description = "Backups and restores running on the server")),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal API token: nsb_…"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The routes, and the OpenAPI document made from them.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_backups, create_backup))
+        .routes(routes!(get_backup, delete_backup))
+        .routes(routes!(get_job))
+        .split_for_parts();
+    let document = api.clone();
+    let router = router
+        .route(
+            &format!("{PREFIX}/openapi.json"),
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move { axum::Json(document) }
+            }),
+        )
+        .route(
+            &format!("{PREFIX}/{{*rest}}"),
+            axum::routing::any(no_such_operation),
+        );
+    (router, api)
+}
+
+/// An error of this API: `{"code", "status", "message", "next"}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// Stable, for scripts: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `too_large`, `invalid`, `too_many_requests`, `internal`.
+    pub code: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// What to do next.
+    pub next: String,
+}
+
+impl Problem {
+    fn new(status: StatusCode, code: &str, message: String) -> Self {
+        let next = match code {
+            "bad_request" => {
+                "Correct the request as the message says; the OpenAPI document at /api/v1/openapi.json describes every operation."
+            }
+            "unauthorized" => {
+                "Send a working API token as `Authorization: Bearer TOKEN` (Administration → API tokens, or `nsbackup token create`)."
+            }
+            "forbidden" => "Use a token of a user who may do this: backups are for administrators.",
+            "not_found" => "List the backups (GET /api/v1/backups) for the ids there are.",
+            "conflict" => "Wait until what is running has finished, then send the request again.",
+            "too_large" => "Send less at once.",
+            "invalid" => "Change what the message names, then send the request again.",
+            "too_many_requests" => "Wait, then try again.",
+            _ => "Try again; if it keeps failing, the server's log says why.",
+        };
+        Problem {
+            code: code.to_string(),
+            status: status.as_u16(),
+            message,
+            next: next.to_string(),
+        }
+    }
+
+    /// The problem `error` is, answered with `status` (405 and 415 have no [`AppError`]).
+    pub fn with_status(status: StatusCode, error: &AppError) -> Self {
+        if matches!(status.as_u16(), 405 | 415) {
+            return Problem::new(status, "bad_request", error.to_string());
+        }
+        Problem::from_app(error)
+    }
+
+    /// The problem an [`AppError`] is.
+    pub fn from_app(error: &AppError) -> Self {
+        let (status, code) = match error {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::Internal(_) | AppError::Transport(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        Problem::new(status, code, error.to_string())
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(self)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+impl From<AppError> for Problem {
+    fn from(error: AppError) -> Self {
+        Problem::from_app(&error)
+    }
+}
+
+impl From<DomainError> for Problem {
+    fn from(error: DomainError) -> Self {
+        // A well-formed request whose content cannot be accepted: 422, not 400.
+        if let DomainError::Invalid(message) = &error {
+            return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone());
+        }
+        Problem::from_app(&AppError::from(error))
+    }
+}
+
+/// A JSON body; one that does not parse is a problem (400) naming what is wrong.
+pub struct Body<T>(pub T);
+
+impl<T, S> FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) => {
+                let status = match &rejection {
+                    JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                Err(Problem::new(
+                    status,
+                    "bad_request",
+                    format!(
+                        "The body is not what this operation reads: {}.",
+                        rejection.body_text()
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// A query string; one that does not parse is a problem (400) naming what is wrong.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("The query string is not right: {}.", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// Any path under `/api/v1/` that is no operation.
+async fn no_such_operation(uri: axum::http::Uri) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("There is no operation `{}` in this API.", uri.path()),
+    )
+}
+
+fn admin(actor: Option<Extension<Actor>>) -> Result<Actor, Problem> {
+    match actor {
+        Some(Extension(actor)) if actor.is_admin() => Ok(actor),
+        Some(_) => Err(AppError::Forbidden(app::api::rules::ADMINS_ONLY.into()).into()),
+        None => Err(AppError::Unauthorized(app::api::rules::SIGN_IN_FIRST.into()).into()),
+    }
+}
+
+/// What a backup is.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupStatus {
+    InProgress,
+    Completed,
+    Failed,
+    Damaged,
+}
+
+/// How a backup came to be.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupOrigin {
+    Created,
+    Uploaded,
+    Scheduled,
+    Found,
+}
+
+/// A backup.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Backup {
+    pub id: String,
+    pub name: String,
+    /// The namespace it belongs to.
+    pub namespace: String,
+    pub created_at: DateTime<Utc>,
+    pub status: BackupStatus,
+    pub origin: BackupOrigin,
+    /// Bytes of its file, once completed.
+    pub size: Option<u64>,
+    /// SHA-256 of its file, once completed.
+    pub sha256: Option<String>,
+    /// Why it failed or is damaged.
+    pub error: Option<String>,
+    pub created_by: String,
+    /// Kept forever: no retention policy deletes it.
+    pub pinned: bool,
+    /// The schema version of its content.
+    pub schema_version: Option<u32>,
+    /// Whether this server can restore it (a backup of a newer nsbackup cannot be).
+    pub restorable: bool,
+}
+
+impl From<BackupInfo> for Backup {
+    fn from(backup: BackupInfo) -> Self {
+        let restorable = backup.status == app::types::BackupStatus::Completed
+            && !matches!(backup.verdict(), Some(app::types::Verdict::Newer { .. }));
+        Backup {
+            status: match backup.status {
+                app::types::BackupStatus::InProgress => BackupStatus::InProgress,
+                app::types::BackupStatus::Completed => BackupStatus::Completed,
+                app::types::BackupStatus::Failed => BackupStatus::Failed,
+                app::types::BackupStatus::Damaged => BackupStatus::Damaged,
+            },
+            origin: match backup.origin {
+                app::types::BackupOrigin::Created => BackupOrigin::Created,
+                app::types::BackupOrigin::Uploaded => BackupOrigin::Uploaded,
+                app::types::BackupOrigin::Scheduled => BackupOrigin::Scheduled,
+                app::types::BackupOrigin::Found => BackupOrigin::Found,
+            },
+            id: backup.id,
+            name: backup.name,
+            namespace: backup.namespace,
+            created_at: backup.created_at,
+            size: backup.size,
+            sha256: backup.sha256,
+            error: backup.error,
+            created_by: backup.created_by,
+            pinned: backup.pinned,
+            schema_version: backup.schema_version,
+            restorable,
+        }
+    }
+}
+
+/// A job: a backup or a restore running on the server, or one that ended.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Job {
+    pub id: String,
+    /// `backup`, `restore` or `undo`.
+    pub kind: String,
+    pub namespace: String,
+    /// The backup it makes or restores.
+    pub backup: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    /// What it does now, in a few words.
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+    /// Why it failed.
+    pub error: Option<String>,
+    pub started_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<JobInfo> for Job {
+    fn from(job: JobInfo) -> Self {
+        let text = |value: serde_json::Result<serde_json::Value>| {
+            value
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        Job {
+            kind: text(serde_json::to_value(job.kind)),
+            status: text(serde_json::to_value(job.status)),
+            id: job.id,
+            namespace: job.namespace,
+            backup: job.backup,
+            phase: job.phase,
+            done: job.done,
+            total: job.total,
+            error: job.error,
+            started_by: job.started_by,
+            created_at: job.created_at,
+            finished_at: job.finished_at,
+        }
+    }
+}
+
+/// One page of backups, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BackupPage {
+    pub items: Vec<Backup>,
+    /// How many backups match, on every page.
+    pub total: usize,
+}
+
+/// Which backups: of one namespace, and which page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only the backups of this namespace.
+    namespace: Option<String>,
+    /// How many at most (1 to 500; 100 when not given).
+    limit: Option<usize>,
+    /// How many to skip.
+    offset: Option<usize>,
+}
+
+/// The most one page holds.
+const PAGE_MAX: usize = 500;
+
+/// The backups, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/backups", tag = "backups",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of backups", body = BackupPage),
+        (status = 400, description = "A parameter is wrong", body = Problem),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+    )
+)]
+async fn list_backups(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<BackupPage>, Problem> {
+    admin(actor)?;
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > PAGE_MAX {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("`limit` is 1 to {PAGE_MAX}; it was {limit}."),
+        ));
+    }
+    let all: Vec<BackupInfo> = backup::list(&services.db)
+        .await?
+        .into_iter()
+        .filter(|b| query.namespace.as_ref().is_none_or(|ns| &b.namespace == ns))
+        .collect();
+    let total = all.len();
+    let items = all
+        .into_iter()
+        .skip(query.offset.unwrap_or(0))
+        .take(limit)
+        .map(Backup::from)
+        .collect();
+    Ok(axum::Json(BackupPage { items, total }))
+}
+
+/// What to back up.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewBackup {
+    /// The namespace.
+    pub namespace: String,
+    /// The backup's name.
+    pub name: String,
+}
+
+/// A backup that was started, and the job that makes it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Started {
+    pub backup: Backup,
+    pub job: Job,
+}
+
+/// Starts a backup of a namespace; follow its job (GET /api/v1/jobs/{id}).
+#[utoipa::path(
+    post, path = "/api/v1/backups", tag = "backups",
+    request_body = NewBackup,
+    responses(
+        (status = 202, description = "Started", body = Started),
+        (status = 400, description = "The body does not parse", body = Problem),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such namespace", body = Problem),
+        (status = 409, description = "A backup or restore of the namespace is running", body = Problem),
+        (status = 422, description = "A name that cannot be", body = Problem),
+    )
+)]
+async fn create_backup(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Body(wanted): Body<NewBackup>,
+) -> Result<(StatusCode, axum::Json<Started>), Problem> {
+    let actor = admin(actor)?;
+    let (made, job) = backup::create(
+        &services.backups,
+        &wanted.namespace,
+        &wanted.name,
+        &actor.name,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(Started {
+            backup: made.into(),
+            job: job.into(),
+        }),
+    ))
+}
+
+/// One backup.
+#[utoipa::path(
+    get, path = "/api/v1/backups/{id}", tag = "backups",
+    params(("id" = String, Path, description = "The backup's id")),
+    responses(
+        (status = 200, description = "The backup", body = Backup),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such backup", body = Problem),
+    )
+)]
+async fn get_backup(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Backup>, Problem> {
+    admin(actor)?;
+    Ok(axum::Json(backup::get(&services.db, &id).await?.into()))
+}
+
+/// Deletes a backup: its file and its entry.
+#[utoipa::path(
+    delete, path = "/api/v1/backups/{id}", tag = "backups",
+    params(("id" = String, Path, description = "The backup's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such backup", body = Problem),
+        (status = 409, description = "A job uses it", body = Problem),
+    )
+)]
+async fn delete_backup(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let actor = admin(actor)?;
+    backup::delete(&services.backups, &id, &actor.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One job: how far it is, how it ended.
+#[utoipa::path(
+    get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job", body = Job),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such job", body = Problem),
+    )
+)]
+async fn get_job(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Job>, Problem> {
+    admin(actor)?;
+    Ok(axum::Json(jobs::get(&services.db, &id).await?.into()))
+}

@@ -1,0 +1,262 @@
+//! The versioned API on the real binary: a script with a token lists, makes, follows and
+//! deletes backups; every refusal is a problem object with a stable code; the OpenAPI
+//! document describes every operation the server answers.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Client, Server};
+
+/// A request with the token; the status and the body as JSON.
+fn call(
+    client: &Client<'_>,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let bearer = format!("Bearer {token}");
+    let body = body.map(Value::to_string);
+    let response = client.send(
+        method,
+        path,
+        &[("Authorization", &bearer)],
+        body.as_deref().map(|b| ("application/json", b)),
+    );
+    let json = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+    (response.status, json)
+}
+
+fn assert_problem(answer: &(u16, Value), status: u16, code: &str) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["next"].as_str().is_some_and(|n| !n.is_empty()),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_script_lists_makes_follows_and_deletes_backups_and_is_told_what_went_wrong() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--demo"]);
+    let admin = server.admin();
+    let token = admin.ok(
+        "/api/create_token",
+        json!({ "name": "api test", "days": 1 }),
+    )["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_string();
+    let script = server.anonymous();
+
+    // Nothing yet; then a backup, followed through its job to the end.
+    let (status, page) = call(
+        &script,
+        &token,
+        "GET",
+        "/api/v1/backups?namespace=demo",
+        None,
+    );
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page, json!({ "items": [], "total": 0 }));
+    let (status, started) = call(
+        &script,
+        &token,
+        "POST",
+        "/api/v1/backups",
+        Some(&json!({ "namespace": "demo", "name": "From the API" })),
+    );
+    assert_eq!(status, 202, "{started}");
+    let id = started["backup"]["id"].as_str().expect("an id").to_string();
+    let job = started["job"]["id"].as_str().expect("a job").to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, now) = call(&script, &token, "GET", &format!("/api/v1/jobs/{job}"), None);
+        assert_eq!(status, 200, "{now}");
+        if now["status"] == "succeeded" {
+            break;
+        }
+        assert_ne!(now["status"], "failed", "{now}");
+        assert!(std::time::Instant::now() < deadline, "{now}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (status, backup) = call(
+        &script,
+        &token,
+        "GET",
+        &format!("/api/v1/backups/{id}"),
+        None,
+    );
+    assert_eq!(status, 200, "{backup}");
+    assert_eq!(backup["status"], "completed");
+    assert_eq!(backup["restorable"], true);
+    assert_eq!(backup["namespace"], "demo");
+    // Paging.
+    call(
+        &script,
+        &token,
+        "POST",
+        "/api/v1/backups",
+        Some(&json!({ "namespace": "demo", "name": "Second" })),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (_, first) = call(&script, &token, "GET", "/api/v1/backups?limit=1", None);
+    assert_eq!(first["total"], 2, "{first}");
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(1));
+    let (_, other) = call(
+        &script,
+        &token,
+        "GET",
+        "/api/v1/backups?namespace=elsewhere",
+        None,
+    );
+    assert_eq!(other["total"], 0, "{other}");
+
+    // Refusals, each with its code, message and next step.
+    assert_problem(
+        &call(&script, "nsb_nobody", "GET", "/api/v1/backups", None),
+        401,
+        "unauthorized",
+    );
+    let anonymous = script.send("GET", "/api/v1/backups", &[], None);
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    assert_problem(
+        &call(&script, &token, "GET", "/api/v1/backups/nosuch", None),
+        404,
+        "not_found",
+    );
+    assert_problem(
+        &call(&script, &token, "GET", "/api/v1/nothing-here", None),
+        404,
+        "not_found",
+    );
+    assert_problem(
+        &call(&script, &token, "GET", "/api/v1/backups?limit=0", None),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &call(&script, &token, "GET", "/api/v1/backups?limit=many", None),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &call(
+            &script,
+            &token,
+            "POST",
+            "/api/v1/backups",
+            Some(&json!({ "namespace": "demo" })),
+        ),
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &call(
+            &script,
+            &token,
+            "POST",
+            "/api/v1/backups",
+            Some(&json!({ "namespace": "demo", "name": "" })),
+        ),
+        422,
+        "invalid",
+    );
+    assert_problem(
+        &call(
+            &script,
+            &token,
+            "POST",
+            "/api/v1/backups",
+            Some(&json!({ "namespace": "nosuch", "name": "x" })),
+        ),
+        404,
+        "not_found",
+    );
+    let (status, _) = call(
+        &script,
+        &token,
+        "DELETE",
+        &format!("/api/v1/backups/{id}"),
+        None,
+    );
+    assert_eq!(status, 204);
+    assert_problem(
+        &call(
+            &script,
+            &token,
+            "GET",
+            &format!("/api/v1/backups/{id}"),
+            None,
+        ),
+        404,
+        "not_found",
+    );
+    server.stop();
+}
+
+#[test]
+fn the_openapi_document_describes_every_operation_the_server_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &[]);
+    // Public: a script can read it before it has a token.
+    let (status, body) = server.get("/api/v1/openapi.json");
+    assert_eq!(status, 200, "{body}");
+    let document: Value = serde_json::from_str(&body).expect("JSON");
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{document}"
+    );
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let documented: Vec<(String, String)> = document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("a path item")
+                .keys()
+                .map(|method| (method.to_uppercase(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Every operation a script is told about (and no other) is there.
+    let mut expected = vec![
+        ("GET", "/api/v1/backups"),
+        ("POST", "/api/v1/backups"),
+        ("GET", "/api/v1/backups/{id}"),
+        ("DELETE", "/api/v1/backups/{id}"),
+        ("GET", "/api/v1/jobs/{id}"),
+    ];
+    expected.sort();
+    let mut found: Vec<(&str, &str)> = documented
+        .iter()
+        .map(|(m, p)| (m.as_str(), p.as_str()))
+        .collect();
+    found.sort();
+    assert_eq!(found, expected);
+    // And every documented operation is answered by the server (not the catch-all 404).
+    let anonymous = server.anonymous();
+    for (method, path) in &documented {
+        let concrete = path.replace("{id}", "x");
+        let response = anonymous.send(method, &concrete, &[], None);
+        assert_eq!(
+            response.status, 401,
+            "{method} {concrete}: {}",
+            response.body
+        );
+    }
+    server.stop();
+}
