@@ -202,6 +202,196 @@ fn a_script_lists_makes_follows_and_deletes_backups_and_is_told_what_went_wrong(
     server.stop();
 }
 
+/// Waits for job `id` to succeed.
+fn job_succeeds(client: &Client<'_>, token: &str, id: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, now) = call(client, token, "GET", &format!("/api/v1/jobs/{id}"), None);
+        assert_eq!(status, 200, "{now}");
+        if now["status"] == "succeeded" {
+            return;
+        }
+        assert_ne!(now["status"], "failed", "{now}");
+        assert!(std::time::Instant::now() < deadline, "{now}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_script_downloads_uploads_previews_restores_and_undoes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--demo"]);
+    let admin = server.admin();
+    let token = admin.ok(
+        "/api/create_token",
+        json!({ "name": "restore test", "days": 1 }),
+    )["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_string();
+    let script = server.anonymous();
+    let bearer = format!("Bearer {token}");
+    let (_, started) = call(
+        &script,
+        &token,
+        "POST",
+        "/api/v1/backups",
+        Some(&json!({ "namespace": "demo", "name": "Base" })),
+    );
+    let id = started["backup"]["id"].as_str().expect("an id").to_string();
+    job_succeeds(
+        &script,
+        &token,
+        started["job"]["id"].as_str().expect("a job"),
+    );
+
+    // Downloaded, then uploaded again under another namespace.
+    let (status, head, zip) = script.exchange(
+        "GET",
+        &format!("/api/v1/backups/{id}/download"),
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(status, 200, "{head}");
+    assert!(zip.starts_with(b"PK"), "a zip");
+    let (status, part_head, part) = script.exchange(
+        "GET",
+        &format!("/api/v1/backups/{id}/download"),
+        &[("Authorization", &bearer), ("Range", "bytes=10-")],
+        None,
+    );
+    assert_eq!(status, 206, "{part_head}");
+    assert_eq!(part, zip[10..]);
+    let (status, _, body) = script.exchange(
+        "POST",
+        "/api/v1/uploads?namespace=copy&file_name=base_2026-11-30_10-00-00.zip",
+        &[("Authorization", &bearer)],
+        Some(("application/zip", &zip)),
+    );
+    let uploaded: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(status, 201, "{uploaded}");
+    assert_eq!(
+        uploaded["backup"]["name"], "base",
+        "named from the file, without the timestamp"
+    );
+    assert!(
+        uploaded["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("identical")),
+        "{uploaded}"
+    );
+    let copy = uploaded["backup"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    // A file that is no backup is refused (422), and nothing is listed.
+    let (status, _, body) = script.exchange(
+        "POST",
+        "/api/v1/uploads?namespace=copy&name=junk",
+        &[("Authorization", &bearer)],
+        Some(("application/zip", b"not a zip")),
+    );
+    let refused: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_problem(&(status, refused), 422, "invalid");
+
+    // Previewed into a namespace that does not exist: everything is added.
+    let (status, preview) = call(
+        &script,
+        &token,
+        "GET",
+        &format!("/api/v1/backups/{copy}/preview?namespace=copy"),
+        None,
+    );
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["target_exists"], false, "{preview}");
+    let items = preview["items"]["added"].as_u64().expect("a count");
+    assert!(items > 0, "{preview}");
+    assert_problem(
+        &call(
+            &script,
+            &token,
+            "GET",
+            &format!("/api/v1/backups/{copy}/preview"),
+            None,
+        ),
+        400,
+        "bad_request",
+    );
+
+    // Restored twice; the report says what the first did; the second is undone.
+    for round in 0..2 {
+        let (status, job) = call(
+            &script,
+            &token,
+            "POST",
+            &format!("/api/v1/backups/{copy}/restore"),
+            Some(&json!({ "namespace": "copy" })),
+        );
+        assert_eq!(status, 202, "{job}");
+        let job = job["id"].as_str().expect("a job").to_string();
+        job_succeeds(&script, &token, &job);
+        let (status, report) = call(
+            &script,
+            &token,
+            "GET",
+            &format!("/api/v1/jobs/{job}/report"),
+            None,
+        );
+        assert_eq!(status, 200, "{report}");
+        let expected = if round == 0 { items } else { 0 };
+        assert_eq!(
+            report["items"]["added"], expected,
+            "round {round}: {report}"
+        );
+    }
+    let (_, jobs) = call(&script, &token, "GET", "/api/v1/jobs?namespace=copy", None);
+    assert_eq!(jobs.as_array().map(Vec::len), Some(2), "{jobs}");
+    let (status, points) = call(
+        &script,
+        &token,
+        "GET",
+        "/api/v1/namespaces/copy/restore-points",
+        None,
+    );
+    assert_eq!(status, 200, "{points}");
+    let generation = points[0]["generation"]
+        .as_str()
+        .expect("a point")
+        .to_string();
+    let (status, undone) = call(
+        &script,
+        &token,
+        "POST",
+        "/api/v1/namespaces/copy/undo",
+        Some(&json!({ "generation": generation })),
+    );
+    assert_eq!(status, 200, "{undone}");
+    assert_problem(
+        &call(
+            &script,
+            &token,
+            "POST",
+            "/api/v1/namespaces/copy/undo",
+            Some(&json!({ "generation": generation })),
+        ),
+        404,
+        "not_found",
+    );
+    // A restore into a namespace whose name cannot be is refused before anything runs.
+    assert_problem(
+        &call(
+            &script,
+            &token,
+            "POST",
+            &format!("/api/v1/backups/{copy}/restore"),
+            Some(&json!({ "namespace": "Not A Name" })),
+        ),
+        422,
+        "invalid",
+    );
+    server.stop();
+}
+
 #[test]
 fn the_openapi_document_describes_every_operation_the_server_answers() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -238,7 +428,15 @@ fn the_openapi_document_describes_every_operation_the_server_answers() {
         ("POST", "/api/v1/backups"),
         ("GET", "/api/v1/backups/{id}"),
         ("DELETE", "/api/v1/backups/{id}"),
+        ("GET", "/api/v1/backups/{id}/download"),
+        ("GET", "/api/v1/backups/{id}/preview"),
+        ("POST", "/api/v1/backups/{id}/restore"),
+        ("POST", "/api/v1/uploads"),
+        ("GET", "/api/v1/jobs"),
         ("GET", "/api/v1/jobs/{id}"),
+        ("GET", "/api/v1/jobs/{id}/report"),
+        ("GET", "/api/v1/namespaces/{namespace}/restore-points"),
+        ("POST", "/api/v1/namespaces/{namespace}/undo"),
     ];
     expected.sort();
     let mut found: Vec<(&str, &str)> = documented
@@ -250,7 +448,7 @@ fn the_openapi_document_describes_every_operation_the_server_answers() {
     // And every documented operation is answered by the server (not the catch-all 404).
     let anonymous = server.anonymous();
     for (method, path) in &documented {
-        let concrete = path.replace("{id}", "x");
+        let concrete = path.replace("{id}", "x").replace("{namespace}", "x");
         let response = anonymous.send(method, &concrete, &[], None);
         assert_eq!(
             response.status, 401,

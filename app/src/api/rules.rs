@@ -169,6 +169,7 @@ pub const LARGE_BODIES: &[&str] = &[
     "/api/save_item_content",
     "/api/import_entry",
     "/api/backups/upload",
+    "/api/v1/uploads",
 ];
 
 /// The most bytes a request body to `path` may have, when it is capped at [`SMALL_BODY`];

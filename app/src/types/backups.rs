@@ -175,6 +175,7 @@ pub struct JobInfo {
 /// Content a namespace had before a restore (or an undo) replaced it, kept for a while so
 /// that the namespace can be switched back to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestorePoint {
     pub namespace: String,
     /// The kept content's generation.
@@ -202,6 +203,7 @@ pub struct UndoCheck {
 /// How many of one kind of record a restore adds, removes, changes and leaves as they are,
 /// with the names of the first few of each.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Changes {
     pub added: u64,
     pub removed: u64,
@@ -220,6 +222,7 @@ impl Changes {
 
 /// What restoring a backup into a namespace will do to it, worked out before it runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestorePreview {
     pub backup: String,
     pub namespace: String,
@@ -247,6 +250,7 @@ pub struct PreviewProgress {
 
 /// What a finished restore did, recorded with its job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestoreReport {
     pub backup: String,
     pub backup_name: String,
@@ -268,6 +272,7 @@ pub struct RestoreReport {
 
 /// A restore's migration: from the backup's schema version to this installation's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Migrated {
     pub from: u32,
     pub to: u32,

@@ -53,11 +53,22 @@ async fn download(
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = admin(actor)?;
+    Ok(download_response(&services, &query.id, &actor, &request).await?)
+}
+
+/// Backup `id`'s zip as a response: whole, or the one part the `Range` of `request` asks
+/// for (206), or 416 for a part past its end.
+pub(crate) async fn download_response(
+    services: &Services,
+    id: &str,
+    actor: &Actor,
+    request: &HeaderMap,
+) -> Result<Response, app::domain::DomainError> {
     let wanted = request
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
         .and_then(backup::Wanted::parse);
-    let download = backup::download(&services.backups, &query.id, &actor.name, wanted).await?;
+    let download = backup::download(&services.backups, id, &actor.name, wanted).await?;
     let size = download.size;
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -125,22 +136,45 @@ async fn upload(
     body: Body,
 ) -> Result<Json<Uploaded>, ApiError> {
     let actor = admin(actor)?;
+    let (backup, note) = receive_upload(
+        &services,
+        &actor,
+        query.name.as_deref(),
+        query.file_name.as_deref(),
+        &query.namespace,
+        &headers,
+        body,
+    )
+    .await?;
+    Ok(Json(Uploaded { backup, note }))
+}
+
+/// Receives an uploaded backup file (within the size limit), checks it completely and lists
+/// it as `name` (or the file's name) under `namespace`: the backup, and a note for the user.
+pub(crate) async fn receive_upload(
+    services: &Services,
+    actor: &Actor,
+    name: Option<&str>,
+    file_name: Option<&str>,
+    namespace: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(app::types::BackupInfo, Option<String>), app::domain::DomainError> {
     let engine = &services.backups;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     let received = backup::receive(engine, declared, body.into_data_stream()).await?;
-    let name = backup::upload_name(query.name.as_deref(), query.file_name.as_deref());
-    let (backup, note) = backup::upload(
+    let name = backup::upload_name(name, file_name);
+    backup::upload(
         engine,
         received.path().to_path_buf(),
         &name,
-        &query.namespace,
+        namespace,
         &actor.name,
     )
-    .await?;
-    Ok(Json(Uploaded { backup, note }))
+    .await
 }
 
 /// Which job's report.

@@ -146,7 +146,8 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .merge(export::router())
         .merge(backups::router())
         .merge(audit::router())
-        .merge(v1::router().0)
+        // Bodies of the API are capped by the guard (uploads by their own limit).
+        .merge(v1::router().0.layer(DefaultBodyLimit::disable()))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),

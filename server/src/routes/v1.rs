@@ -34,7 +34,11 @@ pub const PREFIX: &str = "/api/v1";
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "backups", description = "Backups of namespaces"), (name = "jobs", description = "Backups and restores running on the server")),
+    tags(
+        (name = "backups", description = "Backups of namespaces"),
+        (name = "jobs", description = "Backups, restores and undos on the server"),
+        (name = "restores", description = "Restores, their preview, and undoing them"),
+    ),
 )]
 struct ApiDoc;
 
@@ -61,6 +65,14 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_backups, create_backup))
         .routes(routes!(get_backup, delete_backup))
         .routes(routes!(get_job))
+        .routes(routes!(list_jobs))
+        .routes(routes!(get_report))
+        .routes(routes!(restore_backup))
+        .routes(routes!(preview_restore))
+        .routes(routes!(download_backup))
+        .routes(routes!(upload_backup))
+        .routes(routes!(list_restore_points))
+        .routes(routes!(undo_restore))
         .split_for_parts();
     let document = api.clone();
     let router = router
@@ -546,4 +558,277 @@ async fn get_job(
 ) -> Result<axum::Json<Job>, Problem> {
     admin(actor)?;
     Ok(axum::Json(jobs::get(&services.db, &id).await?.into()))
+}
+
+/// Which jobs.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobsQuery {
+    /// Only the jobs of this namespace.
+    namespace: Option<String>,
+}
+
+/// The jobs that have not ended, and those that ended in the last hour, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/jobs", tag = "jobs",
+    params(JobsQuery),
+    responses(
+        (status = 200, description = "The jobs", body = Vec<Job>),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+    )
+)]
+async fn list_jobs(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Query(query): Query<JobsQuery>,
+) -> Result<axum::Json<Vec<Job>>, Problem> {
+    admin(actor)?;
+    let jobs = jobs::recent(&services.db)
+        .await?
+        .into_iter()
+        .filter(|job| {
+            query
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| &job.namespace == ns)
+        })
+        .map(Job::from)
+        .collect();
+    Ok(axum::Json(jobs))
+}
+
+/// What a finished restore (or undo) did.
+#[utoipa::path(
+    get, path = "/api/v1/jobs/{id}/report", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The report", body = app::types::RestoreReport),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such job, or one without a report (a backup, or a restore that has not finished well)", body = Problem),
+    )
+)]
+async fn get_report(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<app::types::RestoreReport>, Problem> {
+    admin(actor)?;
+    let job = jobs::get(&services.db, &id).await?;
+    job.report.map(axum::Json).ok_or_else(|| {
+        AppError::NotFound(
+            "This job has no report: only a restore or undo that finished has one.".into(),
+        )
+        .into()
+    })
+}
+
+/// Where to restore a backup.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RestoreInto {
+    /// The namespace to replace (or to create, when there is none of that name).
+    pub namespace: String,
+}
+
+/// Restores a backup into a namespace, all or nothing; follow its job. The namespace's
+/// content before it is kept as a restore point (see undo).
+#[utoipa::path(
+    post, path = "/api/v1/backups/{id}/restore", tag = "restores",
+    params(("id" = String, Path, description = "The backup's id")),
+    request_body = RestoreInto,
+    responses(
+        (status = 202, description = "Started", body = Job),
+        (status = 400, description = "The body does not parse", body = Problem),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such backup", body = Problem),
+        (status = 409, description = "A backup or restore of the namespace is running", body = Problem),
+        (status = 422, description = "A backup that cannot be restored here, or a namespace name that cannot be", body = Problem),
+    )
+)]
+async fn restore_backup(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+    Body(into): Body<RestoreInto>,
+) -> Result<(StatusCode, axum::Json<Job>), Problem> {
+    let actor = admin(actor)?;
+    let job = backup::restore(&services.backups, &id, &into.namespace, &actor.name).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(job.into())))
+}
+
+/// Which namespace a preview is for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// The namespace the restore would replace.
+    namespace: String,
+}
+
+/// What restoring a backup into a namespace would do, changing nothing.
+#[utoipa::path(
+    get, path = "/api/v1/backups/{id}/preview", tag = "restores",
+    params(("id" = String, Path, description = "The backup's id"), PreviewQuery),
+    responses(
+        (status = 200, description = "What the restore would do", body = app::types::RestorePreview),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such backup", body = Problem),
+        (status = 422, description = "A backup that cannot be restored here", body = Problem),
+    )
+)]
+async fn preview_restore(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+    Query(query): Query<PreviewQuery>,
+) -> Result<axum::Json<app::types::RestorePreview>, Problem> {
+    admin(actor)?;
+    Ok(axum::Json(
+        backup::preview::preview(&services.backups, &id, &query.namespace).await?,
+    ))
+}
+
+/// The backup's file, streamed; a `Range: bytes=N-` header resumes a download that was cut
+/// off (206 with that part; 416 for a part past its end).
+#[utoipa::path(
+    get, path = "/api/v1/backups/{id}/download", tag = "backups",
+    params(("id" = String, Path, description = "The backup's id")),
+    responses(
+        (status = 200, description = "The zip", content_type = "application/zip", body = Vec<u8>),
+        (status = 206, description = "The part asked for", content_type = "application/zip", body = Vec<u8>),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such backup", body = Problem),
+        (status = 416, description = "A part past the end"),
+        (status = 422, description = "A backup that is not complete, or damaged", body = Problem),
+    )
+)]
+async fn download_backup(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Problem> {
+    let actor = admin(actor)?;
+    Ok(super::backups::download_response(&services, &id, &actor, &headers).await?)
+}
+
+/// Under which name and namespace an upload is listed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The namespace it is listed under (restoring it there creates it when there is none).
+    namespace: String,
+    /// Its name; without one, `file_name` without `.zip` (and a download's timestamp).
+    name: Option<String>,
+    /// The file's name.
+    file_name: Option<String>,
+}
+
+/// An uploaded backup, and anything the user should know about it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UploadedBackup {
+    pub backup: Backup,
+    /// An identical backup listed already, or a backup of a newer nsbackup.
+    pub note: Option<String>,
+}
+
+/// Uploads a backup file (the zip as the body, streamed; at most `--max-upload-size`). It is
+/// checked completely before it is listed; nothing refused stays behind.
+#[utoipa::path(
+    post, path = "/api/v1/uploads", tag = "backups",
+    params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/zip"),
+    responses(
+        (status = 201, description = "Listed", body = UploadedBackup),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 413, description = "Larger than the server accepts", body = Problem),
+        (status = 422, description = "Not a backup this server accepts (the message says why)", body = Problem),
+    )
+)]
+async fn upload_backup(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Query(query): Query<UploadQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<(StatusCode, axum::Json<UploadedBackup>), Problem> {
+    let actor = admin(actor)?;
+    let (backup, note) = super::backups::receive_upload(
+        &services,
+        &actor,
+        query.name.as_deref(),
+        query.file_name.as_deref(),
+        &query.namespace,
+        &headers,
+        body,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(UploadedBackup {
+            backup: backup.into(),
+            note,
+        }),
+    ))
+}
+
+/// The restore points of a namespace: the content restores (and undos) replaced, newest
+/// first, while they are kept.
+#[utoipa::path(
+    get, path = "/api/v1/namespaces/{namespace}/restore-points", tag = "restores",
+    params(("namespace" = String, Path, description = "The namespace")),
+    responses(
+        (status = 200, description = "Its restore points", body = Vec<app::types::RestorePoint>),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+    )
+)]
+async fn list_restore_points(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(namespace): Path<String>,
+) -> Result<axum::Json<Vec<app::types::RestorePoint>>, Problem> {
+    admin(actor)?;
+    Ok(axum::Json(
+        backup::undo::restore_points(&services.backups, Some(&namespace)).await?,
+    ))
+}
+
+/// Which restore point to switch back to.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UndoTo {
+    /// The restore point's `generation`.
+    pub generation: String,
+}
+
+/// Switches a namespace back to one of its restore points, in one transaction; its content
+/// until then becomes a restore point in turn. Edits made since are discarded: the page
+/// asks first, a script decides itself (`GET …/restore-points` and the job report say what).
+#[utoipa::path(
+    post, path = "/api/v1/namespaces/{namespace}/undo", tag = "restores",
+    params(("namespace" = String, Path, description = "The namespace")),
+    request_body = UndoTo,
+    responses(
+        (status = 200, description = "Switched back: the point it switched to", body = app::types::RestorePoint),
+        (status = 400, description = "The body does not parse", body = Problem),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such restore point (used or expired)", body = Problem),
+        (status = 409, description = "A backup or restore of the namespace is running", body = Problem),
+    )
+)]
+async fn undo_restore(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(namespace): Path<String>,
+    Body(to): Body<UndoTo>,
+) -> Result<axum::Json<app::types::RestorePoint>, Problem> {
+    let actor = admin(actor)?;
+    Ok(axum::Json(
+        backup::undo::undo(&services.backups, &namespace, &to.generation, &actor.name).await?,
+    ))
 }
