@@ -37,11 +37,16 @@ test('a backup is created after confirmation, with its notifications, and listed
   await start.click();
   await expect(backups.dialog).toContainText('bk-create');
   await backups.shell.screenshot('backups-confirm-create');
+  // The page follows the job through its live events, not by asking again and again.
+  const asked: string[] = [];
+  page.on('request', (request) => asked.push(new URL(request.url()).pathname));
   await backups.dialog.getByRole('button', { name: 'Start Backup' }).click();
   await expect(page.getByText('Backup process started')).toBeVisible();
   await expect(page.getByText('Creating backup...')).toBeVisible();
   await expect(page.getByText('Backup process finished successfully')).toBeVisible({ timeout: 30_000 });
   await expect(backups.row('First').getByText('Completed')).toBeVisible();
+  expect(asked.filter((p) => /^\/api\/v1\/jobs\/[0-9a-f]+\/events$/.test(p))).toHaveLength(1);
+  expect(asked.filter((p) => p === '/api/get_job').length, 'asked for the job once, at its end').toBeLessThanOrEqual(1);
 
   await backups.create('bk-create', 'Second');
   const names = await backups.rows().locator('td:first-child').allInnerTexts();

@@ -66,6 +66,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_backup, delete_backup))
         .routes(routes!(get_job))
         .routes(routes!(list_jobs))
+        .routes(routes!(job_events))
+        .routes(routes!(all_job_events))
         .routes(routes!(get_report))
         .routes(routes!(restore_backup))
         .routes(routes!(preview_restore))
@@ -831,4 +833,140 @@ async fn undo_restore(
     Ok(axum::Json(
         backup::undo::undo(&services.backups, &namespace, &to.generation, &actor.name).await?,
     ))
+}
+
+/// How often an event stream looks at the jobs (they are kept in the database, so a stream
+/// sees every replica's jobs).
+const EVENTS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A job as an event: `event: job`, the job as JSON.
+fn job_event(job: &Job) -> axum::response::sse::Event {
+    axum::response::sse::Event::default()
+        .event("job")
+        .json_data(job)
+        .unwrap_or_else(|_| axum::response::sse::Event::default().event("job"))
+}
+
+type Events = axum::response::sse::Sse<
+    axum::response::sse::KeepAliveStream<
+        futures_util::stream::BoxStream<
+            'static,
+            Result<axum::response::sse::Event, std::convert::Infallible>,
+        >,
+    >,
+>;
+
+/// A job's progress as server-sent events (`event: job`, the job as JSON), one each time it
+/// changes; the stream ends with the event of its end.
+#[utoipa::path(
+    get, path = "/api/v1/jobs/{id}/events", tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "`text/event-stream`: an event `job` whenever the job changes, the last one when it has ended", content_type = "text/event-stream", body = String),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such job", body = Problem),
+    )
+)]
+async fn job_events(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(id): Path<String>,
+) -> Result<Events, Problem> {
+    admin(actor)?;
+    let first: Job = jobs::get(&services.db, &id).await?.into();
+    let db = services.db.clone();
+    // (the job shown last, whether the stream has ended)
+    let stream = futures_util::stream::unfold(
+        (None::<Job>, Some(first), false),
+        move |(shown, mut next, ended)| {
+            let db = db.clone();
+            let id = id.clone();
+            async move {
+                if ended {
+                    return None;
+                }
+                loop {
+                    let now = match next.take() {
+                        Some(job) => job,
+                        None => {
+                            tokio::time::sleep(EVENTS_EVERY).await;
+                            match jobs::get(&db, &id).await {
+                                Ok(job) => Job::from(job),
+                                // Gone, or the database does not answer: the stream ends.
+                                Err(_) => return None,
+                            }
+                        }
+                    };
+                    let changed = shown.as_ref().is_none_or(|shown| {
+                        serde_json::to_value(shown).ok() != serde_json::to_value(&now).ok()
+                    });
+                    if changed {
+                        let ended = matches!(now.status.as_str(), "succeeded" | "failed");
+                        let event = job_event(&now);
+                        return Some((Ok(event), (Some(now), None, ended)));
+                    }
+                }
+            }
+        },
+    );
+    Ok(axum::response::sse::Sse::new(
+        Box::pin(stream) as futures_util::stream::BoxStream<'static, _>
+    )
+    .keep_alive(axum::response::sse::KeepAlive::default()))
+}
+
+/// Every job as server-sent events (`event: job`): those running or ended in the last hour
+/// first, then each one whenever it changes. The stream does not end by itself.
+#[utoipa::path(
+    get, path = "/api/v1/jobs/events", tag = "jobs",
+    responses(
+        (status = 200, description = "`text/event-stream`: an event `job` for every job that starts or changes", content_type = "text/event-stream", body = String),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+    )
+)]
+async fn all_job_events(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+) -> Result<Events, Problem> {
+    admin(actor)?;
+    let db = services.db.clone();
+    let stream = futures_util::stream::unfold(
+        (
+            std::collections::HashMap::<String, serde_json::Value>::new(),
+            std::collections::VecDeque::<Job>::new(),
+            true,
+        ),
+        move |(mut shown, mut pending, mut first)| {
+            let db = db.clone();
+            async move {
+                loop {
+                    if let Some(job) = pending.pop_front() {
+                        let event = job_event(&job);
+                        return Some((Ok(event), (shown, pending, first)));
+                    }
+                    if !first {
+                        tokio::time::sleep(EVENTS_EVERY).await;
+                    }
+                    first = false;
+                    let Ok(recent) = jobs::recent(&db).await else {
+                        return None;
+                    };
+                    // Oldest first, so that a reader sees them in the order they came.
+                    for job in recent.into_iter().rev().map(Job::from) {
+                        let value = serde_json::to_value(&job).unwrap_or_default();
+                        if shown.get(&job.id) != Some(&value) {
+                            shown.insert(job.id.clone(), value);
+                            pending.push_back(job);
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Ok(axum::response::sse::Sse::new(
+        Box::pin(stream) as futures_util::stream::BoxStream<'static, _>
+    )
+    .keep_alive(axum::response::sse::KeepAlive::default()))
 }

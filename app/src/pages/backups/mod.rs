@@ -98,6 +98,17 @@ impl Console {
         });
         let notification = self.toasts.progress(message, detail);
         self.job.set(Some(job.clone()));
+        // Live events from the server; when they cannot be had (or break off), asking for
+        // the job every 400 ms instead.
+        #[cfg(feature = "hydrate")]
+        if watch_job(self.job, &job.id).await {
+            // The end as the events told it; once more in full (a restore's report).
+            match get_job(job.id.clone()).await {
+                Ok(now) => job = now,
+                Err(_) => job = self.job.get_untracked().unwrap_or(job),
+            }
+            self.job.set(Some(job.clone()));
+        }
         while !job.status.is_final() {
             sleep(400).await;
             match get_job(job.id.clone()).await {
@@ -117,6 +128,62 @@ impl Console {
         self.refresh();
         job
     }
+}
+
+/// Follows job `id` through its server-sent events (`/api/v1/jobs/{id}/events`) into
+/// `followed`, until it ends (`true`) or the stream breaks off (`false`).
+#[cfg(feature = "hydrate")]
+async fn watch_job(followed: RwSignal<Option<JobInfo>>, id: &str) -> bool {
+    use leptos::wasm_bindgen::closure::Closure;
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    let Ok(source) = web_sys::EventSource::new(&format!("/api/v1/jobs/{id}/events")) else {
+        return false;
+    };
+    let mut settle = None;
+    let ended = js_sys::Promise::new(&mut |resolve, _| settle = Some(resolve));
+    let Some(settle) = settle else {
+        source.close();
+        return false;
+    };
+    let on_job = {
+        let (settle, source) = (settle.clone(), source.clone());
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(job) = event
+                .data()
+                .as_string()
+                .and_then(|text| serde_json::from_str::<JobInfo>(&text).ok())
+            else {
+                return;
+            };
+            let done = job.status.is_final();
+            followed.set(Some(job));
+            if done {
+                source.close();
+                let _ = settle.call1(&JsValue::NULL, &JsValue::TRUE);
+            }
+        })
+    };
+    let on_error = {
+        let (settle, source) = (settle.clone(), source.clone());
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            source.close();
+            let _ = settle.call1(&JsValue::NULL, &JsValue::FALSE);
+        })
+    };
+    let listening = source
+        .add_event_listener_with_callback("job", on_job.as_ref().unchecked_ref())
+        .is_ok();
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    if !listening {
+        source.close();
+        return false;
+    }
+    let outcome = wasm_bindgen_futures::JsFuture::from(ended).await;
+    drop((on_job, on_error));
+    outcome
+        .ok()
+        .and_then(|value| value.as_bool())
+        .unwrap_or(false)
 }
 
 /// How far a job is, in percent of its current phase.
