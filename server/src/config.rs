@@ -42,6 +42,109 @@ pub enum Command {
     /// Manage personal API tokens for scripts: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Work with the backups of a running server (--server, token in NSBACKUP_TOKEN): list,
+    /// create, download, upload, preview, restore, undo, delete.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Check a backup file as an upload would (structure, checksums, records, version),
+    /// without a server.
+    Verify {
+        /// The backup file (a zip).
+        file: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `nsbackup backup …`: a client of the server at `--server`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BackupCommand {
+    /// List the backups, newest first.
+    List {
+        /// Only those of this namespace.
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Print the API's answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Back a namespace up, and wait until it is done (progress on a terminal).
+    Create {
+        /// The namespace.
+        namespace: String,
+        /// The backup's name.
+        name: String,
+        /// Do not wait: print the job and end.
+        #[arg(long)]
+        no_wait: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a backup's file (to its download name, or --output).
+    Download {
+        /// The backup's id.
+        id: String,
+        /// Where to write it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Upload a backup file, to be listed under a namespace.
+    Upload {
+        /// The backup file (a zip).
+        file: PathBuf,
+        /// The namespace it is listed under.
+        #[arg(long)]
+        namespace: String,
+        /// Its name (the file's name when not given).
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say what restoring a backup into a namespace would do, changing nothing.
+    Preview {
+        /// The backup's id.
+        id: String,
+        /// The namespace it would replace.
+        #[arg(long)]
+        namespace: String,
+        /// Print the API's answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup into a namespace (all or nothing), and wait until it is done.
+    Restore {
+        /// The backup's id.
+        id: String,
+        /// The namespace to replace (or create).
+        #[arg(long)]
+        namespace: String,
+        /// Do not wait: print the job and end.
+        #[arg(long)]
+        no_wait: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Switch a namespace back to a restore point (the newest when --to is not given).
+    Undo {
+        /// The namespace.
+        namespace: String,
+        /// The restore point's generation.
+        #[arg(long)]
+        to: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a backup.
+    Delete {
+        /// The backup's id.
+        id: String,
+    },
 }
 
 /// `nsbackup token …`.
@@ -211,6 +314,15 @@ pub struct Config {
         global = true
     )]
     pub listen: SocketAddr,
+    /// The server `nsbackup backup …` talks to.
+    #[arg(
+        long,
+        env = "NSBACKUP_SERVER",
+        default_value = "http://127.0.0.1:3000",
+        value_name = "URL",
+        global = true
+    )]
+    pub server: String,
 
     /// Directory for nsbackup's own data: the embedded database (unless --db says otherwise)
     /// and the backup files. Created when missing.

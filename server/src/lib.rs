@@ -1,6 +1,7 @@
 //! The `nsbackup` binary's library: configuration, start-up and the HTTP router. `main.rs`
 //! only parses the command line and hands over to [`run`].
 
+pub mod client;
 pub mod config;
 pub mod routes;
 pub mod schedules;
@@ -8,7 +9,9 @@ pub mod startup;
 pub mod tokens;
 pub mod users;
 
-pub use config::{Cli, Command, Config, ScheduleCommand, StoreCommand, TokenCommand, UserCommand};
+pub use config::{
+    BackupCommand, Cli, Command, Config, ScheduleCommand, StoreCommand, TokenCommand, UserCommand,
+};
 pub use startup::StartupError;
 
 /// Runs the command the command line names: serve (the default), seed, or a user command.
@@ -25,5 +28,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Store(StoreCommand::Check) => startup::check_store(&cli.config).await,
         Command::Schedule(command) => schedules::run(&cli.config, command).await,
         Command::Token(command) => tokens::run(&cli.config, command).await,
+        Command::Backup(command) => client::run(&cli.config.server, command).await,
+        Command::Verify { file, json } => client::verify(&file, json).await,
     }
 }

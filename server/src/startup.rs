@@ -43,6 +43,29 @@ pub enum StartupError {
 
     #[error("the server stopped unexpectedly: {0}")]
     Serve(std::io::Error),
+
+    /// The server (or a file checked offline) said no: the message says why.
+    #[error("{0}")]
+    Refused(String),
+
+    /// Something failed (a job, the server, writing a file).
+    #[error("{0}")]
+    Failed(String),
+
+    /// The server could not be reached.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl StartupError {
+    /// The exit code: 2 for a refusal, 3 for a server that cannot be reached, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartupError::Refused(_) => 2,
+            StartupError::Unreachable(_) => 3,
+            _ => 1,
+        }
+    }
 }
 
 /// Sets up structured logging to standard error with the given filter.

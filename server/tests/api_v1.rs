@@ -500,13 +500,14 @@ fn job_events_stream_a_job_to_its_end_and_every_job_as_it_changes() {
     all.set_read_timeout(Some(std::time::Duration::from_secs(60)))
         .expect("timeout");
 
-    let (_, started) = call(
+    let (status, started) = call(
         &script,
         &token,
         "POST",
         "/api/v1/backups",
         Some(&json!({ "namespace": "demo", "name": "Watched" })),
     );
+    assert_eq!(status, 202, "{started}");
     let job = started["job"]["id"].as_str().expect("a job").to_string();
 
     // One job's stream ends with the event of its end.

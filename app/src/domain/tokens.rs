@@ -220,10 +220,21 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Result<Actor, String>
         .last_used_at
         .is_none_or(|last: DateTime<Utc>| now - last >= USE_RECORDED_EVERY)
     {
-        db.query("UPDATE api_token SET last_used_at = time::now() WHERE handle = $handle")
+        // Several requests with one token at once all try to note it; the use is noted once,
+        // and a note that cannot be written never turns a working token away.
+        let noted = super::db::retry_conflicts(|| async {
+            db.query(
+                "UPDATE api_token SET last_used_at = time::now()
+                 WHERE handle = $handle AND (last_used_at = NONE OR last_used_at < time::now() - 1m)",
+            )
             .bind(("handle", token.handle.clone()))
             .await?
-            .check()?;
+            .check()
+        })
+        .await;
+        if let Err(error) = noted {
+            tracing::warn!(%error, handle = token.handle, "could not note an API token's use");
+        }
         let detail = format!("token {} \u{201c}{}\u{201d}", token.handle, token.name);
         let event = audit::Event {
             actor: &token.user,

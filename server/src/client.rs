@@ -1,0 +1,566 @@
+//! `nsbackup backup …`: the command line as a client of a running server's API
+//! (`/api/v1`), and `nsbackup verify FILE`, which checks a backup file offline as an upload
+//! would. The server is `--server` (or `NSBACKUP_SERVER`); the token comes from
+//! `NSBACKUP_TOKEN`, never from the command line. On a terminal, uploads, downloads and
+//! jobs show progress bars; otherwise plain lines. `--json` prints the API's answer.
+//! Exit codes: 0 done, 1 failed, 2 refused (the server said no: the message says why),
+//! 3 the server could not be reached.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use crate::config::BackupCommand;
+use crate::startup::StartupError;
+
+/// Talks to one server with one token.
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+/// The message of a problem object (and its next step), or the body as it came.
+fn problem_text(body: &str) -> String {
+    match serde_json::from_str::<Value>(body) {
+        Ok(problem) => {
+            let message = problem["message"]
+                .as_str()
+                .or_else(|| problem["error"].as_str())
+                .unwrap_or(body);
+            match problem["next"].as_str() {
+                Some(next) => format!("{message} {next}"),
+                None => message.to_string(),
+            }
+        }
+        Err(_) => body.trim().to_string(),
+    }
+}
+
+impl Client {
+    fn new(server: &str) -> Result<Self, StartupError> {
+        let token = std::env::var("NSBACKUP_TOKEN").map_err(|_| {
+            StartupError::Input(
+                "set NSBACKUP_TOKEN to an API token (Administration → API tokens, or nsbackup token create)"
+                    .into(),
+            )
+        })?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| StartupError::Failed(format!("no HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            base: server.trim_end_matches('/').to_string(),
+            token,
+        })
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    /// Sends `request`; a refusal (4xx) or failure (5xx) becomes the error it is.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, StartupError> {
+        let response = request.send().await.map_err(|e| {
+            StartupError::Unreachable(format!(
+                "could not reach the server at {}: {e}. Check --server (or NSBACKUP_SERVER) and that it runs",
+                self.base
+            ))
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body = response.text().await.unwrap_or_default();
+        let text = problem_text(&body);
+        if status.is_client_error() {
+            Err(StartupError::Refused(format!("refused ({status}): {text}")))
+        } else {
+            Err(StartupError::Failed(format!(
+                "the server failed ({status}): {text}"
+            )))
+        }
+    }
+
+    async fn json(&self, request: reqwest::RequestBuilder) -> Result<Value, StartupError> {
+        let response = self.send(request).await?;
+        if response.status() == reqwest::StatusCode::NO_CONTENT {
+            return Ok(Value::Null);
+        }
+        let text = response
+            .text()
+            .await
+            .map_err(|e| StartupError::Failed(format!("the answer broke off: {e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| StartupError::Failed(format!("the answer is not JSON: {e}")))
+    }
+
+    /// Follows job `id` to its end, with a bar on a terminal; a failed job is an error.
+    async fn wait(&self, id: &str, what: &str) -> Result<Value, StartupError> {
+        let bar = bar(0, what);
+        let mut phase = String::new();
+        loop {
+            let job = self
+                .json(self.request(reqwest::Method::GET, &format!("/api/v1/jobs/{id}")))
+                .await?;
+            let now = job["phase"].as_str().unwrap_or_default().to_string();
+            bar.set_length(job["total"].as_u64().unwrap_or(0));
+            bar.set_position(job["done"].as_u64().unwrap_or(0));
+            if now != phase {
+                bar.set_message(format!("{what}: {now}"));
+                if bar.is_hidden() {
+                    eprintln!("{what}: {now}");
+                }
+                phase = now;
+            }
+            match job["status"].as_str() {
+                Some("succeeded") => {
+                    bar.finish_and_clear();
+                    return Ok(job);
+                }
+                Some("failed") => {
+                    bar.abandon();
+                    return Err(StartupError::Failed(format!(
+                        "{what} failed: {}",
+                        job["error"].as_str().unwrap_or("the server's log says why")
+                    )));
+                }
+                _ => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    }
+}
+
+/// A progress bar on a terminal; a hidden one otherwise (plain lines are printed instead).
+fn bar(length: u64, message: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(length);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.to_string());
+    bar
+}
+
+fn bytes_bar(length: u64, message: &str) -> ProgressBar {
+    let bar = bar(length, message);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+fn size_text(bytes: u64) -> String {
+    app::text::size(bytes)
+}
+
+/// Runs one `nsbackup backup` command against `server`.
+///
+/// # Errors
+///
+/// [`StartupError::Refused`] when the server refuses (exit code 2), [`StartupError::Failed`]
+/// when something fails (1), [`StartupError::Unreachable`] when the server cannot be
+/// reached (3).
+pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupError> {
+    let client = Client::new(server)?;
+    let get = |path: &str| client.request(reqwest::Method::GET, path);
+    match command {
+        BackupCommand::List { namespace, json } => {
+            let mut path = "/api/v1/backups?limit=500".to_string();
+            if let Some(ns) = &namespace {
+                path.push_str(&format!(
+                    "&namespace={}",
+                    app::text::percent_encode(ns, b"")
+                ));
+            }
+            let page = client.json(get(&path)).await?;
+            if json {
+                print_json(&page);
+                return Ok(());
+            }
+            for backup in page["items"].as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    backup["id"].as_str().unwrap_or_default(),
+                    backup["name"].as_str().unwrap_or_default(),
+                    backup["namespace"].as_str().unwrap_or_default(),
+                    backup["created_at"].as_str().unwrap_or_default(),
+                    backup["status"].as_str().unwrap_or_default(),
+                    backup["size"].as_u64().map(size_text).unwrap_or_default(),
+                );
+            }
+        }
+        BackupCommand::Create {
+            namespace,
+            name,
+            no_wait,
+            json,
+        } => {
+            let started = client
+                .json(
+                    client
+                        .request(reqwest::Method::POST, "/api/v1/backups")
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(json!({ "namespace": namespace, "name": name }).to_string()),
+                )
+                .await?;
+            let id = started["backup"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let job = started["job"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let ended = if no_wait {
+                started["job"].clone()
+            } else {
+                client.wait(&job, &format!("backup of {namespace}")).await?
+            };
+            if json {
+                print_json(&json!({ "backup": id, "job": ended }));
+            } else if no_wait {
+                println!("Started backup {id} (job {job})");
+            } else {
+                println!("Backup {id} of {namespace} completed");
+            }
+        }
+        BackupCommand::Download { id, output } => {
+            let response = client
+                .send(get(&format!("/api/v1/backups/{id}/download")))
+                .await?;
+            let file_name = response
+                .headers()
+                .get(reqwest::header::CONTENT_DISPOSITION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.split("filename=\"").nth(1))
+                .and_then(|rest| rest.split('"').next())
+                .filter(|name| !name.is_empty() && !name.contains(['/', '\\']))
+                .map_or_else(|| format!("{id}.zip"), str::to_string);
+            let target = output.unwrap_or_else(|| PathBuf::from(&file_name));
+            let length = response.content_length().unwrap_or(0);
+            let bar = bytes_bar(length, "download");
+            // Written under another name first: a download cut off never looks complete.
+            let partial = target.with_extension("zip.part");
+            let mut file = tokio::fs::File::create(&partial).await.map_err(|e| {
+                StartupError::Failed(format!("cannot write {}: {e}", partial.display()))
+            })?;
+            let mut body = response.bytes_stream();
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| {
+                    StartupError::Failed(format!("the download broke off: {e}; run it again"))
+                })?;
+                tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                    .await
+                    .map_err(|e| {
+                        StartupError::Failed(format!("cannot write {}: {e}", partial.display()))
+                    })?;
+                bar.inc(chunk.len() as u64);
+            }
+            tokio::io::AsyncWriteExt::flush(&mut file)
+                .await
+                .map_err(|e| StartupError::Failed(e.to_string()))?;
+            tokio::fs::rename(&partial, &target).await.map_err(|e| {
+                StartupError::Failed(format!("cannot name {}: {e}", target.display()))
+            })?;
+            bar.finish_and_clear();
+            println!("Downloaded {} ({})", target.display(), size_text(length));
+        }
+        BackupCommand::Upload {
+            file,
+            namespace,
+            name,
+            json,
+        } => {
+            let opened = tokio::fs::File::open(&file)
+                .await
+                .map_err(|e| StartupError::Input(format!("cannot read {}: {e}", file.display())))?;
+            let length = opened.metadata().await.map(|m| m.len()).unwrap_or(0);
+            let bar = bytes_bar(length, "upload");
+            let counting = bar.clone();
+            let stream = tokio_util::io::ReaderStream::new(opened).inspect(move |chunk| {
+                if let Ok(chunk) = chunk {
+                    counting.inc(chunk.len() as u64);
+                }
+            });
+            let file_name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut path = format!(
+                "/api/v1/uploads?namespace={}&file_name={}",
+                app::text::percent_encode(&namespace, b""),
+                app::text::percent_encode(&file_name, b"")
+            );
+            if let Some(name) = &name {
+                path.push_str(&format!("&name={}", app::text::percent_encode(name, b"")));
+            }
+            let uploaded = client
+                .json(
+                    client
+                        .request(reqwest::Method::POST, &path)
+                        .header(reqwest::header::CONTENT_TYPE, "application/zip")
+                        .header(reqwest::header::CONTENT_LENGTH, length)
+                        .body(reqwest::Body::wrap_stream(stream)),
+                )
+                .await?;
+            bar.finish_and_clear();
+            if json {
+                print_json(&uploaded);
+            } else {
+                println!(
+                    "Uploaded backup {} \u{201c}{}\u{201d} for namespace {}",
+                    uploaded["backup"]["id"].as_str().unwrap_or_default(),
+                    uploaded["backup"]["name"].as_str().unwrap_or_default(),
+                    namespace
+                );
+                if let Some(note) = uploaded["note"].as_str() {
+                    eprintln!("{note}");
+                }
+            }
+        }
+        BackupCommand::Preview {
+            id,
+            namespace,
+            json,
+        } => {
+            let preview = client
+                .json(get(&format!(
+                    "/api/v1/backups/{id}/preview?namespace={}",
+                    app::text::percent_encode(&namespace, b"")
+                )))
+                .await?;
+            if json {
+                print_json(&preview);
+                return Ok(());
+            }
+            for (label, key) in [("folders", "folders"), ("items", "items")] {
+                let c = &preview[key];
+                println!(
+                    "{label}: {} added, {} removed, {} changed, {} as they are",
+                    c["added"], c["removed"], c["changed"], c["unchanged"]
+                );
+            }
+            if let Some(n) = preview["changed_since_backup"].as_u64().filter(|n| *n > 0) {
+                println!(
+                    "{n} item(s) changed since this backup; the restore discards those changes"
+                );
+            }
+            for who in preview["unknown_principals"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                println!(
+                    "permissions name {}, which this installation does not have",
+                    who.as_str().unwrap_or_default()
+                );
+            }
+            for step in preview["migrations"].as_array().into_iter().flatten() {
+                println!("migration {}", step.as_str().unwrap_or_default());
+            }
+        }
+        BackupCommand::Restore {
+            id,
+            namespace,
+            no_wait,
+            json,
+        } => {
+            let job = client
+                .json(
+                    client
+                        .request(
+                            reqwest::Method::POST,
+                            &format!("/api/v1/backups/{id}/restore"),
+                        )
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(json!({ "namespace": namespace }).to_string()),
+                )
+                .await?;
+            let job_id = job["id"].as_str().unwrap_or_default().to_string();
+            if no_wait {
+                if json {
+                    print_json(&job);
+                } else {
+                    println!("Started the restore (job {job_id})");
+                }
+                return Ok(());
+            }
+            client
+                .wait(&job_id, &format!("restore into {namespace}"))
+                .await?;
+            let report = client
+                .json(get(&format!("/api/v1/jobs/{job_id}/report")))
+                .await?;
+            if json {
+                print_json(&report);
+            } else {
+                let items = &report["items"];
+                println!(
+                    "Restored into {namespace}: {} item(s) added, {} removed, {} changed, {} as they were",
+                    items["added"], items["removed"], items["changed"], items["unchanged"]
+                );
+                for warning in report["warnings"].as_array().into_iter().flatten() {
+                    eprintln!("{}", warning.as_str().unwrap_or_default());
+                }
+            }
+        }
+        BackupCommand::Undo {
+            namespace,
+            to,
+            json,
+        } => {
+            let ns = app::text::percent_encode(&namespace, b"");
+            let generation = match to {
+                Some(generation) => generation,
+                None => {
+                    let points = client
+                        .json(get(&format!("/api/v1/namespaces/{ns}/restore-points")))
+                        .await?;
+                    points[0]["generation"]
+                        .as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| {
+                            StartupError::Refused(format!(
+                                "namespace {namespace} has no restore point: nothing was restored into it recently"
+                            ))
+                        })?
+                }
+            };
+            let point = client
+                .json(
+                    client
+                        .request(
+                            reqwest::Method::POST,
+                            &format!("/api/v1/namespaces/{ns}/undo"),
+                        )
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(json!({ "generation": generation }).to_string()),
+                )
+                .await?;
+            if json {
+                print_json(&point);
+            } else {
+                println!(
+                    "Namespace {namespace} switched back to its content of {}",
+                    point["replaced_at"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        BackupCommand::Delete { id } => {
+            client
+                .json(client.request(reqwest::Method::DELETE, &format!("/api/v1/backups/{id}")))
+                .await?;
+            println!("Deleted backup {id}");
+        }
+    }
+    Ok(())
+}
+
+/// `nsbackup verify FILE`: checks a backup file as an upload would (structure, checksums,
+/// records, versions), offline.
+///
+/// # Errors
+///
+/// [`StartupError::Refused`] naming what is wrong with the file (exit code 2).
+pub async fn verify(file: &Path, json: bool) -> Result<(), StartupError> {
+    use app::domain::backup::archive;
+    let path = file.to_path_buf();
+    let checked = tokio::task::spawn_blocking(move || {
+        let limits = archive::Limits::default();
+        let (schema, namespace, created_at, app_version, counts) =
+            match archive::read(&path, limits, &mut archive::CheckOnly) {
+                Ok(checked) => (
+                    checked.manifest.schema_version,
+                    checked.manifest.namespace,
+                    Some(checked.manifest.created_at),
+                    Some(checked.manifest.app_version),
+                    Some((
+                        checked.manifest.counts.folders,
+                        checked.manifest.counts.items,
+                    )),
+                ),
+                Err(archive::ArchiveError::TooNew { .. }) => {
+                    let newer = archive::check_newer(&path, limits)?;
+                    (
+                        newer.schema_version,
+                        newer.namespace,
+                        newer.created_at,
+                        newer.app_version,
+                        None,
+                    )
+                }
+                Err(error) => return Err(error),
+            };
+        let (sha, size) = archive::file_digest(&path)?;
+        Ok((
+            schema,
+            namespace,
+            created_at,
+            app_version,
+            counts,
+            sha,
+            size,
+        ))
+    })
+    .await
+    .map_err(|e| StartupError::Failed(e.to_string()))?;
+    let (schema, namespace, created_at, app_version, counts, sha, size) =
+        checked.map_err(|error| {
+            StartupError::Refused(format!(
+                "{} is not a backup this nsbackup accepts: {error}",
+                file.display()
+            ))
+        })?;
+    let verdict = match schema.cmp(&app::types::SCHEMA_VERSION) {
+        std::cmp::Ordering::Equal => app::types::Verdict::Current,
+        std::cmp::Ordering::Less => app::types::Verdict::Older { from: schema },
+        std::cmp::Ordering::Greater => app::types::Verdict::Newer { found: schema },
+    };
+    if json {
+        print_json(&json!({
+            "file": file.display().to_string(), "namespace": namespace, "created_at": created_at,
+            "app_version": app_version, "schema_version": schema, "verdict": verdict.words(),
+            "folders": counts.map(|c| c.0), "items": counts.map(|c| c.1), "size": size, "sha256": sha,
+        }));
+    } else {
+        println!(
+            "{}: a sound backup of namespace {namespace}",
+            file.display()
+        );
+        if let Some(at) = created_at {
+            println!(
+                "made {} by nsbackup {}",
+                at.format("%Y-%m-%d %H:%M:%S UTC"),
+                app_version.unwrap_or_default()
+            );
+        }
+        println!("schema {schema}: {}", verdict.words());
+        if let Some((folders, items)) = counts {
+            println!("{folders} folder(s), {items} item(s)");
+        }
+        println!("{} bytes, SHA-256 {sha}", size);
+    }
+    Ok(())
+}

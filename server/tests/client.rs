@@ -1,0 +1,173 @@
+//! `nsbackup backup …` as a client of a running server, and `nsbackup verify FILE` offline:
+//! what a cron job or a deployment pipeline does, with the exit codes they branch on.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::{Value, json};
+use support::{Server, nsbackup, text};
+
+/// `nsbackup ARGS… --server URL` with the token in `NSBACKUP_TOKEN`.
+fn client(server: &str, token: &str, args: &[&str]) -> Output {
+    nsbackup()
+        .args(args)
+        .args(["--server", server])
+        .env("NSBACKUP_TOKEN", token)
+        .output()
+        .expect("runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON on standard output")
+}
+
+fn verify(file: &Path) -> Output {
+    nsbackup().arg("verify").arg(file).output().expect("runs")
+}
+
+#[test]
+fn a_script_backs_up_downloads_verifies_uploads_restores_and_undoes_with_exit_codes_to_branch_on() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--demo"]);
+    let token = server
+        .admin()
+        .ok("/api/create_token", json!({ "name": "cli", "days": 1 }))["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_string();
+    let url = server.base_url.clone();
+    let run = |args: &[&str]| client(&url, &token, args);
+
+    // A backup, followed to its end; its phases on standard error (not a terminal).
+    let made = run(&["backup", "create", "demo", "Nightly"]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    assert!(
+        text(&made.stdout).contains("completed"),
+        "{}",
+        text(&made.stdout)
+    );
+    assert!(
+        text(&made.stderr).contains("backup of demo: "),
+        "{}",
+        text(&made.stderr)
+    );
+    let list = json_of(&run(&["backup", "list", "--namespace", "demo", "--json"]));
+    let id = list["items"][0]["id"].as_str().expect("listed").to_string();
+    assert_eq!(list["items"][0]["name"], "Nightly");
+
+    // Downloaded, checked offline, uploaded again.
+    let file = dir.path().join("nightly.zip");
+    let got = run(&[
+        "backup",
+        "download",
+        &id,
+        "--output",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert!(got.status.success(), "{}", text(&got.stderr));
+    assert!(std::fs::read(&file).expect("written").starts_with(b"PK"));
+    let checked = verify(&file);
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    assert!(
+        text(&checked.stdout).contains("a sound backup of namespace demo"),
+        "{}",
+        text(&checked.stdout)
+    );
+    assert!(
+        text(&checked.stdout).contains("current version"),
+        "{}",
+        text(&checked.stdout)
+    );
+    let junk = dir.path().join("junk.zip");
+    std::fs::write(&junk, b"not a zip").expect("written");
+    let refused = verify(&junk);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("is not a backup this nsbackup accepts"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let uploaded = json_of(&run(&[
+        "backup",
+        "upload",
+        file.to_str().expect("utf-8"),
+        "--namespace",
+        "copy",
+        "--json",
+    ]));
+    let copy = uploaded["backup"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+
+    // Previewed, restored twice, the second undone.
+    let preview = json_of(&run(&[
+        "backup",
+        "preview",
+        &copy,
+        "--namespace",
+        "copy",
+        "--json",
+    ]));
+    assert_eq!(preview["target_exists"], false, "{preview}");
+    let nothing = run(&["backup", "undo", "copy"]);
+    assert_eq!(
+        nothing.status.code(),
+        Some(2),
+        "no restore point yet: {}",
+        text(&nothing.stderr)
+    );
+    for _ in 0..2 {
+        let restored = run(&["backup", "restore", &copy, "--namespace", "copy"]);
+        assert!(restored.status.success(), "{}", text(&restored.stderr));
+        assert!(
+            text(&restored.stdout).starts_with("Restored into copy"),
+            "{}",
+            text(&restored.stdout)
+        );
+    }
+    let undone = run(&["backup", "undo", "copy"]);
+    assert!(undone.status.success(), "{}", text(&undone.stderr));
+    assert!(
+        text(&undone.stdout).contains("switched back"),
+        "{}",
+        text(&undone.stdout)
+    );
+
+    // Refused (2), unreachable (3), no token (1): each says what to do.
+    let gone = run(&["backup", "delete", "nosuch"]);
+    assert_eq!(gone.status.code(), Some(2), "{}", text(&gone.stderr));
+    assert!(
+        text(&gone.stderr).contains("refused (404"),
+        "{}",
+        text(&gone.stderr)
+    );
+    let port = support::free_port();
+    let away = client(
+        &format!("http://127.0.0.1:{port}"),
+        &token,
+        &["backup", "list"],
+    );
+    assert_eq!(away.status.code(), Some(3), "{}", text(&away.stderr));
+    assert!(
+        text(&away.stderr).contains("could not reach the server"),
+        "{}",
+        text(&away.stderr)
+    );
+    let anonymous = nsbackup()
+        .args(["backup", "list", "--server", &url])
+        .output()
+        .expect("runs");
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(
+        text(&anonymous.stderr).contains("NSBACKUP_TOKEN"),
+        "{}",
+        text(&anonymous.stderr)
+    );
+    let revoked = run(&["backup", "delete", &id]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    server.stop();
+}
