@@ -46,14 +46,7 @@ fn assert_problem(answer: &(u16, Value), status: u16, code: &str) {
 fn a_script_lists_makes_follows_and_deletes_backups_and_is_told_what_went_wrong() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--demo"]);
-    let admin = server.admin();
-    let token = admin.ok(
-        "/api/create_token",
-        json!({ "name": "api test", "days": 1 }),
-    )["secret"]
-        .as_str()
-        .expect("a secret")
-        .to_string();
+    let token = server.admin_token("api test");
     let script = server.anonymous();
 
     // Nothing yet; then a backup, followed through its job to the end.
@@ -221,14 +214,7 @@ fn job_succeeds(client: &Client<'_>, token: &str, id: &str) {
 fn a_script_downloads_uploads_previews_restores_and_undoes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--demo"]);
-    let admin = server.admin();
-    let token = admin.ok(
-        "/api/create_token",
-        json!({ "name": "restore test", "days": 1 }),
-    )["secret"]
-        .as_str()
-        .expect("a secret")
-        .to_string();
+    let token = server.admin_token("restore test");
     let script = server.anonymous();
     let bearer = format!("Bearer {token}");
     let (_, started) = call(
@@ -481,11 +467,7 @@ fn job_events_stream_a_job_to_its_end_and_every_job_as_it_changes() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--demo"]);
-    let admin = server.admin();
-    let token = admin.ok("/api/create_token", json!({ "name": "events", "days": 1 }))["secret"]
-        .as_str()
-        .expect("a secret")
-        .to_string();
+    let token = server.admin_token("events");
     let script = server.anonymous();
     let bearer = format!("Bearer {token}");
 

@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::{Server, nsbackup, text};
 
 /// `nsbackup ARGS… --server URL` with the token in `NSBACKUP_TOKEN`.
@@ -32,12 +32,7 @@ fn verify(file: &Path) -> Output {
 fn a_script_backs_up_downloads_verifies_uploads_restores_and_undoes_with_exit_codes_to_branch_on() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--demo"]);
-    let token = server
-        .admin()
-        .ok("/api/create_token", json!({ "name": "cli", "days": 1 }))["secret"]
-        .as_str()
-        .expect("a secret")
-        .to_string();
+    let token = server.admin_token("cli");
     let url = server.base_url.clone();
     let run = |args: &[&str]| client(&url, &token, args);
 

@@ -224,6 +224,17 @@ impl Server {
         }
     }
 
+    /// A new API token of the administrator, working for a day.
+    pub fn admin_token(&self, name: &str) -> String {
+        self.admin().ok(
+            "/api/create_token",
+            serde_json::json!({ "name": name, "days": 1 }),
+        )["secret"]
+            .as_str()
+            .expect("a secret")
+            .to_string()
+    }
+
     /// A client signed in as the administrator `admin`.
     pub fn admin(&self) -> Client<'_> {
         self.sign_in("admin", ADMIN_PASSWORD)
