@@ -60,6 +60,8 @@ test: tools test-tools lint test-rust test-wasm test-e2e
 # The tests that run nsbackup against a remote database start the SurrealDB server built here.
 test-rust:
 	cargo build -p surreal-server
+	@# Test binaries of earlier builds that no build has touched for a day only fill the disk.
+	-find "$(CARGO_TARGET_DIR)/debug/deps" -maxdepth 1 -type f -perm -u+x ! -name '*.so' -mtime +0 -delete 2>/dev/null
 	cargo test -p app -p nsbackup --features app/ssr
 
 test-wasm:
