@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Which backups a retention policy may delete.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum RetentionCovers {
     /// Only the backups the schedule made: manual and uploaded ones are kept.
     #[default]
@@ -20,6 +21,7 @@ pub enum RetentionCovers {
 /// `keep_monthly` months that have one. A backup kept by any rule is kept. With no rule at
 /// all, nothing is deleted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Retention {
     #[serde(default)]
     pub keep_last: Option<u32>,
@@ -68,6 +70,7 @@ impl Retention {
 /// A schedule as it is set: the cron expression (5 fields, or 6 with seconds first) in an
 /// IANA time zone, whether it runs, the name of the backups it makes, and retention.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScheduleDraft {
     pub namespace: String,
     pub cron: String,
@@ -85,6 +88,7 @@ pub const DEFAULT_NAME_TEMPLATE: &str = "Scheduled {date} {time}";
 /// How a scheduled run went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum RunOutcome {
     /// Claimed and on its way (waiting for the namespace, or backing up).
     Running,
@@ -107,6 +111,7 @@ impl RunOutcome {
 
 /// The last run of a schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScheduleRun {
     /// When it was due.
     pub due: DateTime<Utc>,
@@ -120,6 +125,7 @@ pub struct ScheduleRun {
 
 /// A schedule as the page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScheduleInfo {
     #[serde(flatten)]
     pub draft: ScheduleDraft,
@@ -132,6 +138,7 @@ pub struct ScheduleInfo {
 
 /// What saving a draft would do, shown before it is saved.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SchedulePreview {
     /// Why the draft cannot be saved; `None` when it can.
     pub problem: Option<String>,
@@ -145,6 +152,7 @@ pub struct SchedulePreview {
 
 /// A backup a retention policy deletes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlannedDeletion {
     pub id: String,
     pub name: String,

@@ -38,6 +38,7 @@ pub const PREFIX: &str = "/api/v1";
         (name = "backups", description = "Backups of namespaces"),
         (name = "jobs", description = "Backups, restores and undos on the server"),
         (name = "restores", description = "Restores, their preview, and undoing them"),
+        (name = "schedules", description = "Scheduled backups and their retention"),
     ),
 )]
 struct ApiDoc;
@@ -75,6 +76,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(upload_backup))
         .routes(routes!(list_restore_points))
         .routes(routes!(undo_restore))
+        .routes(routes!(list_schedules))
+        .routes(routes!(set_schedule, delete_schedule))
+        .routes(routes!(pause_schedule))
+        .routes(routes!(resume_schedule))
+        .routes(routes!(preview_schedule))
         .split_for_parts();
     let document = api.clone();
     let router = router
@@ -969,4 +975,149 @@ async fn all_job_events(
         Box::pin(stream) as futures_util::stream::BoxStream<'static, _>
     )
     .keep_alive(axum::response::sse::KeepAlive::default()))
+}
+
+use app::domain::schedule;
+use app::types::{ScheduleDraft, ScheduleInfo, SchedulePreview};
+
+/// Every schedule, with its next run and last result.
+#[utoipa::path(
+    get, path = "/api/v1/schedules", tag = "schedules",
+    responses(
+        (status = 200, description = "The schedules", body = Vec<ScheduleInfo>),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+    )
+)]
+async fn list_schedules(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+) -> Result<axum::Json<Vec<ScheduleInfo>>, Problem> {
+    admin(actor)?;
+    Ok(axum::Json(schedule::list(&services.db).await?))
+}
+
+/// Sets a namespace's schedule (made or replaced); the body's `namespace` must be the
+/// path's.
+#[utoipa::path(
+    put, path = "/api/v1/schedules/{namespace}", tag = "schedules",
+    params(("namespace" = String, Path, description = "The namespace")),
+    request_body = ScheduleDraft,
+    responses(
+        (status = 200, description = "The schedule as set", body = ScheduleInfo),
+        (status = 400, description = "The body does not parse", body = Problem),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No such namespace", body = Problem),
+        (status = 422, description = "An expression, time zone, name or policy that cannot be", body = Problem),
+    )
+)]
+async fn set_schedule(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(namespace): Path<String>,
+    Body(draft): Body<ScheduleDraft>,
+) -> Result<axum::Json<ScheduleInfo>, Problem> {
+    let actor = admin(actor)?;
+    if draft.namespace != namespace {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!(
+                "The body is the schedule of namespace `{}`, the path names `{namespace}`: send it to /api/v1/schedules/{}.",
+                draft.namespace, draft.namespace
+            ),
+        ));
+    }
+    Ok(axum::Json(
+        schedule::set(&services.backups, &draft, &actor.name, Utc::now()).await?,
+    ))
+}
+
+/// Deletes a namespace's schedule (the backups it made stay).
+#[utoipa::path(
+    delete, path = "/api/v1/schedules/{namespace}", tag = "schedules",
+    params(("namespace" = String, Path, description = "The namespace")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No schedule there", body = Problem),
+    )
+)]
+async fn delete_schedule(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(namespace): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let actor = admin(actor)?;
+    schedule::delete(&services.backups, &namespace, &actor.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pauses a namespace's schedule.
+#[utoipa::path(
+    post, path = "/api/v1/schedules/{namespace}/pause", tag = "schedules",
+    params(("namespace" = String, Path, description = "The namespace")),
+    responses(
+        (status = 200, description = "Paused", body = ScheduleInfo),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No schedule there", body = Problem),
+    )
+)]
+async fn pause_schedule(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(namespace): Path<String>,
+) -> Result<axum::Json<ScheduleInfo>, Problem> {
+    let actor = admin(actor)?;
+    Ok(axum::Json(
+        schedule::pause(&services.backups, &namespace, &actor.name).await?,
+    ))
+}
+
+/// Resumes a namespace's schedule.
+#[utoipa::path(
+    post, path = "/api/v1/schedules/{namespace}/resume", tag = "schedules",
+    params(("namespace" = String, Path, description = "The namespace")),
+    responses(
+        (status = 200, description = "Running again", body = ScheduleInfo),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+        (status = 404, description = "No schedule there", body = Problem),
+    )
+)]
+async fn resume_schedule(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Path(namespace): Path<String>,
+) -> Result<axum::Json<ScheduleInfo>, Problem> {
+    let actor = admin(actor)?;
+    Ok(axum::Json(
+        schedule::resume(&services.backups, &namespace, &actor.name).await?,
+    ))
+}
+
+/// What a schedule would do, changing nothing: its next runs, and the backups its retention
+/// policy would delete now.
+#[utoipa::path(
+    post, path = "/api/v1/schedule-previews", tag = "schedules",
+    request_body = ScheduleDraft,
+    responses(
+        (status = 200, description = "What it would do (`problem` says why it cannot be set)", body = SchedulePreview),
+        (status = 400, description = "The body does not parse", body = Problem),
+        (status = 401, description = "No working token", body = Problem),
+        (status = 403, description = "Not an administrator", body = Problem),
+    )
+)]
+async fn preview_schedule(
+    State(services): State<Services>,
+    actor: Option<Extension<Actor>>,
+    Body(draft): Body<ScheduleDraft>,
+) -> Result<axum::Json<SchedulePreview>, Problem> {
+    admin(actor)?;
+    Ok(axum::Json(
+        schedule::preview(&services.backups, &draft, Utc::now()).await?,
+    ))
 }
