@@ -217,7 +217,10 @@ test('the list shows a backup started elsewhere, without a reload', async ({ pag
   const explorer = new Explorer(page);
   await namespaceWithContent(explorer, 'bk-elsewhere');
   const backups = new BackupsPage(page);
+  // The page listens to the server's job events for it.
+  const listening = page.waitForRequest((request) => new URL(request.url()).pathname === '/api/v1/jobs/events');
   await backups.open();
+  await listening;
   await expect(backups.row('Made elsewhere')).toHaveCount(0);
   // Another administrator starts a backup (here: a request from outside the page).
   const answer = await page.request.post('/api/create_backup', {

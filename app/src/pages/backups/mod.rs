@@ -130,6 +130,25 @@ impl Console {
     }
 }
 
+/// Counts the server's job events (`/api/v1/jobs/events`) in `events`; the source, to be
+/// closed when the page goes. `None` when the browser cannot listen (the list is then read
+/// every five seconds only).
+#[cfg(feature = "hydrate")]
+fn listen_to_jobs(events: RwSignal<u64>) -> Option<web_sys::EventSource> {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::wasm_bindgen::closure::Closure;
+    let source = web_sys::EventSource::new("/api/v1/jobs/events").ok()?;
+    let on_job = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+        events.try_update(|n| *n += 1);
+    });
+    source
+        .add_event_listener_with_callback("job", on_job.as_ref().unchecked_ref())
+        .ok()?;
+    // The listener lives as long as the source; the browser reconnects a broken stream.
+    on_job.forget();
+    Some(source)
+}
+
 /// Follows job `id` through its server-sent events (`/api/v1/jobs/{id}/events`) into
 /// `followed`, until it ends (`true`) or the stream breaks off (`false`).
 #[cfg(feature = "hydrate")]
@@ -236,8 +255,16 @@ fn BackupConsole() -> impl IntoView {
         }
     });
     // The list stays true while jobs run elsewhere and other administrators work: it is read
-    // again in the background (every two seconds while a backup is in progress, else every
-    // five) and redrawn only when it changed.
+    // again as soon as the server's job events say a job started or changed (at most once a
+    // second), and every five seconds for what no job does (an upload, a deletion); it is
+    // redrawn only when it changed.
+    let job_events = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(source) = listen_to_jobs(job_events) {
+            on_cleanup(move || source.close());
+        }
+    });
     Effect::new(move |_| {
         let Some(shown) = backups.get().and_then(Result::ok) else {
             return;
@@ -245,8 +272,13 @@ fn BackupConsole() -> impl IntoView {
         let version = console.version.get_untracked();
         leptos::task::spawn_local(async move {
             loop {
-                let busy = shown.iter().any(|b| b.status == BackupStatus::InProgress);
-                sleep(if busy { 2000 } else { 5000 }).await;
+                let seen = job_events.try_get_untracked().unwrap_or(0);
+                sleep(1000).await;
+                let mut waited = 1000;
+                while waited < 5000 && job_events.try_get_untracked() == Some(seen) {
+                    sleep(250).await;
+                    waited += 250;
+                }
                 // The page is gone, or the list was read again meanwhile (that reading
                 // watches from now on).
                 if console.version.try_get_untracked() != Some(version) {
