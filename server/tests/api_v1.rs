@@ -248,6 +248,22 @@ fn a_script_downloads_uploads_previews_restores_and_undoes() {
     );
     assert_eq!(status, 206, "{part_head}");
     assert_eq!(part, zip[10..]);
+    let (status, head, body) = script.exchange(
+        "GET",
+        &format!("/api/v1/backups/{id}/download"),
+        &[
+            ("Authorization", &bearer),
+            ("Range", &format!("bytes={}-", zip.len() + 5)),
+        ],
+        None,
+    );
+    let past: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_problem(&(status, past), 416, "range_not_satisfiable");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("content-range: bytes */{}", zip.len())),
+        "{head}"
+    );
     let (status, _, body) = script.exchange(
         "POST",
         "/api/v1/uploads?namespace=copy&file_name=base_2026-11-30_10-00-00.zip",

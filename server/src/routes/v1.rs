@@ -102,7 +102,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     /// Stable, for scripts: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `too_large`, `invalid`, `too_many_requests`, `internal`.
+    /// `conflict`, `too_large`, `invalid`, `range_not_satisfiable`, `too_many_requests`,
+    /// `internal`.
     pub code: String,
     /// The HTTP status.
     pub status: u16,
@@ -127,6 +128,7 @@ impl Problem {
             "too_large" => "Send less at once.",
             "invalid" => "Change what the message names, then send the request again.",
             "too_many_requests" => "Wait, then try again.",
+            "range_not_satisfiable" => "Download it again from the start (without a Range header).",
             _ => "Try again; if it keeps failing, the server's log says why.",
         };
         Problem {
@@ -709,7 +711,7 @@ async fn preview_restore(
         (status = 401, description = "No working token", body = Problem),
         (status = 403, description = "Not an administrator", body = Problem),
         (status = 404, description = "No such backup", body = Problem),
-        (status = 416, description = "A part past the end"),
+        (status = 416, description = "A part past the end", body = Problem),
         (status = 422, description = "A backup that is not complete, or damaged", body = Problem),
     )
 )]
@@ -720,7 +722,33 @@ async fn download_backup(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, Problem> {
     let actor = admin(actor)?;
-    Ok(super::backups::download_response(&services, &id, &actor, &headers).await?)
+    let response = super::backups::download_response(&services, &id, &actor, &headers).await?;
+    if response.status() != StatusCode::RANGE_NOT_SATISFIABLE {
+        return Ok(response);
+    }
+    // A part past the end: the same answer as a problem object, with its Content-Range.
+    let range = response
+        .headers()
+        .get(axum::http::header::CONTENT_RANGE)
+        .cloned();
+    let size = range
+        .as_ref()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("bytes */"))
+        .unwrap_or("?")
+        .to_string();
+    let mut answer = Problem::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "range_not_satisfiable",
+        format!("The download cannot go on from there: the file has {size} bytes."),
+    )
+    .into_response();
+    if let Some(range) = range {
+        answer
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_RANGE, range);
+    }
+    Ok(answer)
 }
 
 /// Under which name and namespace an upload is listed.

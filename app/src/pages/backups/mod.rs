@@ -138,9 +138,10 @@ fn listen_to_jobs(events: RwSignal<u64>) -> Option<web_sys::EventSource> {
     use leptos::wasm_bindgen::JsCast;
     use leptos::wasm_bindgen::closure::Closure;
     let source = web_sys::EventSource::new("/api/v1/jobs/events").ok()?;
-    let on_job = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
-        events.try_update(|n| *n += 1);
-    });
+    let on_job =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+            events.try_update(|n| *n += 1);
+        });
     source
         .add_event_listener_with_callback("job", on_job.as_ref().unchecked_ref())
         .ok()?;
