@@ -166,3 +166,37 @@ fn a_script_backs_up_downloads_verifies_uploads_restores_and_undoes_with_exit_co
     assert!(revoked.status.success(), "{}", text(&revoked.stderr));
     server.stop();
 }
+
+#[test]
+fn on_a_terminal_a_job_draws_a_progress_bar_instead_of_plain_lines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--demo"]);
+    let token = server.admin_token("terminal");
+    // `script` runs the command on a pseudo-terminal and passes on what it drew.
+    let command = format!(
+        "{} backup create demo Terminal --server {}",
+        env!("CARGO_BIN_EXE_nsbackup"),
+        server.base_url
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NSBACKUP_TOKEN", &token)
+        .output()
+        .expect("script runs (util-linux)");
+    let drawn = text(&output.stdout);
+    assert!(output.status.success(), "{drawn}");
+    assert!(drawn.contains("completed"), "{drawn}");
+    // A bar: drawn with terminal controls and a [====> ] gauge, not as plain lines.
+    assert!(drawn.contains('\u{1b}'), "no terminal control: {drawn:?}");
+    assert!(
+        drawn.contains("backup of demo: ") && drawn.contains('['),
+        "{drawn:?}"
+    );
+    assert!(
+        !drawn
+            .lines()
+            .any(|line| line.starts_with("backup of demo: ") && !line.contains('[')),
+        "plain lines: {drawn:?}"
+    );
+    server.stop();
+}
