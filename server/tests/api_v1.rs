@@ -69,17 +69,7 @@ fn a_script_lists_makes_follows_and_deletes_backups_and_is_told_what_went_wrong(
     assert_eq!(status, 202, "{started}");
     let id = started["backup"]["id"].as_str().expect("an id").to_string();
     let job = started["job"]["id"].as_str().expect("a job").to_string();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let (status, now) = call(&script, &token, "GET", &format!("/api/v1/jobs/{job}"), None);
-        assert_eq!(status, 200, "{now}");
-        if now["status"] == "succeeded" {
-            break;
-        }
-        assert_ne!(now["status"], "failed", "{now}");
-        assert!(std::time::Instant::now() < deadline, "{now}");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    job_succeeds(&script, &token, &job);
     let (status, backup) = call(
         &script,
         &token,
