@@ -97,6 +97,7 @@ impl Console {
                 .unwrap_or_else(|| doing.trim_end().to_string())
         });
         let notification = self.toasts.progress(message, detail);
+        let shown = now_ms();
         self.job.set(Some(job.clone()));
         // Live events from the server; when they cannot be had (or break off), asking for
         // the job every 400 ms instead.
@@ -122,6 +123,11 @@ impl Console {
                     break;
                 }
             }
+        }
+        // A job that ends at once still shows what it did, long enough to read.
+        let left = JOB_NOTICE_AT_LEAST_MS - (now_ms() - shown);
+        if left > 0.0 {
+            sleep(left as u32).await;
         }
         self.toasts.dismiss(notification);
         self.job.set(None);
@@ -204,6 +210,17 @@ async fn watch_job(followed: RwSignal<Option<JobInfo>>, id: &str) -> bool {
         .ok()
         .and_then(|value| value.as_bool())
         .unwrap_or(false)
+}
+
+/// How long a job's notification shows at least (ms), however fast the job ends.
+const JOB_NOTICE_AT_LEAST_MS: f64 = 2000.0;
+
+/// Milliseconds on the browser's clock (the server never follows a job).
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now();
+    #[cfg(not(feature = "hydrate"))]
+    0.0
 }
 
 /// How far a job is, in percent of its current phase.
