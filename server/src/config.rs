@@ -341,6 +341,12 @@ pub struct Config {
     #[arg(long, env = "NSBACKUP_DB", value_name = "URL", global = true)]
     pub db: Option<String>,
 
+    /// Open an embedded database whose log is damaged before its end, keeping only the writes
+    /// before the damage. Without it nsbackup refuses to start on such a log, and says where
+    /// the damaged part's copy is kept: use it once, after reading that message.
+    #[arg(long, env = "NSBACKUP_REPAIR_DATABASE_LOG", global = true)]
+    pub repair_database_log: bool,
+
     /// Root user for a remote database.
     #[arg(long, env = "NSBACKUP_DB_USER", value_name = "NAME", global = true)]
     pub db_user: Option<String>,
@@ -491,6 +497,7 @@ impl Config {
             url,
             username: self.db_user.clone(),
             password: self.db_password.clone(),
+            repair_log: self.repair_database_log,
         }
     }
 }

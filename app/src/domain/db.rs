@@ -55,6 +55,9 @@ pub struct DbOptions {
     pub username: Option<String>,
     /// The root user's password.
     pub password: Option<String>,
+    /// Open an embedded database whose log is damaged before its end, keeping only the
+    /// writes before the damage (refused otherwise; see [`super::wal`]).
+    pub repair_log: bool,
 }
 
 impl DbOptions {
@@ -101,6 +104,9 @@ pub async fn connect(options: &DbOptions) -> Result<Db, DomainError> {
         url: options.url.clone(),
         reason,
     };
+    if let Some(dir) = options.surrealkv_path() {
+        make_log_whole(dir, options.repair_log).await?;
+    }
     let opening = surrealdb::engine::any::connect(options.url.as_str()).into_future();
     let db = if options.is_remote() {
         tokio::time::timeout(CONNECT_TIMEOUT, opening)
@@ -149,6 +155,55 @@ pub async fn connect(options: &DbOptions) -> Result<Db, DomainError> {
         .await
         .map_err(|e| unavailable(e.to_string()))?;
     Ok(Db(std::sync::Arc::new(db)))
+}
+
+/// Before an embedded database opens, makes its log safe to open (see [`super::wal`]):
+/// removes the torn end that a kill in the middle of a write leaves, so that the writes
+/// acknowledged after this start are not lost at the next one; and refuses a log damaged
+/// before its end, which the storage engine would silently cut short of acknowledged
+/// writes, unless `cut_damage` says to keep only what comes before the damage. A copy of a
+/// damaged segment is kept beside the database either way.
+async fn make_log_whole(dir: std::path::PathBuf, cut_damage: bool) -> Result<(), DomainError> {
+    let mended = tokio::task::spawn_blocking(move || super::wal::mend_log(&dir, cut_damage))
+        .await
+        .map_err(DomainError::stopped("the check of the database's log"))?;
+    let report = match mended {
+        Ok(report) => report,
+        // Another process has the database open: opening it says so.
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+        Err(error) => return Err(DomainError::Io(error)),
+    };
+    for trimmed in &report.trimmed {
+        tracing::warn!(
+            segment = %trimmed.file.display(),
+            bytes = trimmed.old_len - trimmed.new_len,
+            reason = %trimmed.reason,
+            "the database's log ended in a write cut off by an unclean stop (never acknowledged); removed it"
+        );
+    }
+    let Some((damage, copy)) = report.damaged.first() else {
+        return Ok(());
+    };
+    if !report.damage_cut {
+        return Err(DomainError::DamagedDatabaseLog {
+            segment: damage.file.clone(),
+            offset: damage.offset,
+            bytes_after: damage.file_len.saturating_sub(damage.offset),
+            copy: copy.clone(),
+        });
+    }
+    for (damage, copy) in &report.damaged {
+        tracing::error!(
+            segment = %damage.file.display(),
+            offset = damage.offset,
+            bytes_dropped = damage.file_len.saturating_sub(damage.last_complete_end),
+            copy = %copy.display(),
+            reason = damage.reason,
+            "the database's log was damaged before its end; as asked (--repair-database-log), \
+             kept only the writes before the damage. Restore what is missing from a backup"
+        );
+    }
+    Ok(())
 }
 
 /// How often a slow opening of an embedded database says that it is still at work.

@@ -34,6 +34,24 @@ pub enum DomainError {
     #[error("could not open the database at {url}: {reason}")]
     DatabaseUnavailable { url: String, reason: String },
 
+    /// The embedded database's log is damaged before its end: opening it would drop the
+    /// writes after the damage, which may have been acknowledged.
+    #[error(
+        "the database's log {} is damaged at byte {offset}, and {bytes_after} bytes of writes \
+         follow the damage: opening it would lose them, so nsbackup did not start. An untouched \
+         copy of the segment is kept at {}. Put back a copy of the data directory taken while \
+         nsbackup was stopped if you have one; otherwise start once with --repair-database-log \
+         to keep only the writes before the damage, then restore what is missing from a backup",
+        segment.display(),
+        copy.display()
+    )]
+    DamagedDatabaseLog {
+        segment: std::path::PathBuf,
+        offset: u64,
+        bytes_after: u64,
+        copy: std::path::PathBuf,
+    },
+
     /// The database holds data of a newer schema than this build understands.
     #[error(
         "the database has schema version {found}; this build of nsbackup supports up to {supported}. \

@@ -14,6 +14,7 @@ pub mod seed;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod wal;
 
 pub use db::{Db, DbOptions};
 pub use error::DomainError;

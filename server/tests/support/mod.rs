@@ -151,6 +151,26 @@ impl Server {
         self.child.wait().expect("the server ends")
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to end by itself (or by a signal sent from elsewhere); kills it
+    /// and fails when it is still running after `timeout`.
+    pub fn wait_for_end(mut self, timeout: Duration) -> ExitStatus {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        panic!("the server was still running after {timeout:?}");
+    }
+
     /// Kills the process at once (SIGKILL), as a crash or a power cut would.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -398,8 +418,18 @@ impl Client<'_> {
     /// connection stays open while the returned stream lives (for a call that a test holds
     /// at a fault point, then kills the server).
     pub fn send_and_leave(&self, path: &str, body: &serde_json::Value) -> TcpStream {
+        self.try_send_and_leave(path, body)
+            .expect("connects and sends")
+    }
+
+    /// As [`Client::send_and_leave`], for a server that may die meanwhile.
+    pub fn try_send_and_leave(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> std::io::Result<TcpStream> {
         let address = self.server.base_url.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(address).expect("connects");
+        let mut stream = TcpStream::connect(address)?;
         let body = body.to_string();
         let mut head = format!(
             "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n",
@@ -410,8 +440,8 @@ impl Client<'_> {
         }
         head.push_str("\r\n");
         head.push_str(&body);
-        stream.write_all(head.as_bytes()).expect("sends");
-        stream
+        stream.write_all(head.as_bytes())?;
+        Ok(stream)
     }
 
     pub fn exchange(
