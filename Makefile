@@ -92,15 +92,22 @@ $(TOOLS_DIR)/.wasm-target:
 	rustup target add wasm32-unknown-unknown
 	touch "$@"
 
+# Build tools are installed with a quick release profile (no LTO, many codegen units): they
+# run for seconds, so their own optimisation matters little, and their manifests' LTO
+# profiles took most of a first run. They build in a directory of their own, not the project's.
+TOOL_INSTALL := env -u CARGO_TARGET_DIR -u RUSTFLAGS CARGO_PROFILE_RELEASE_LTO=off \
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+  CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=true cargo install --target-dir "$(TOOLS_DIR)/build"
+
 $(CARGO_BIN)/cargo-leptos:
-	@echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 15 minutes, once)"
-	cargo install cargo-leptos --version "=$(CARGO_LEPTOS_VERSION)" --locked --ignore-rust-version
+	@echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (several minutes, once)"
+	$(TOOL_INSTALL) cargo-leptos --version "=$(CARGO_LEPTOS_VERSION)" --locked --ignore-rust-version
 
 # cargo-leptos runs the first wasm-bindgen on PATH without checking its version: install
 # exactly the version the workspace pins, and reinstall when the pin moves.
 $(TOOLS_DIR)/bin/wasm-bindgen: Cargo.toml
 	if ! "$@" --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)"; then \
-	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root "$(TOOLS_DIR)" --force; \
+	  $(TOOL_INSTALL) wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --root "$(TOOLS_DIR)" --force; \
 	fi
 	touch "$@"
 
