@@ -33,24 +33,16 @@ export LEPTOS_HASH_FILES := false
 export LEPTOS_JS_MINIFY := false
 
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/nsbackup
-# The release build: an optimised server, and a WebAssembly bundle optimised by wasm-opt,
-# named after its content's hash and precompressed (.br, .gz), in a site of its own.
-RELEASE_BIN := $(CARGO_TARGET_DIR)/release/nsbackup
-RELEASE_SITE := target/release-site
-PREFIX ?= /usr/local
 DATA_DIR ?= ./data
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: help run build release run-release install test test-rust test-wasm test-e2e test-release bench bench-page lint fmt tools test-tools clean
+.PHONY: help run build test test-rust test-wasm test-e2e bench lint fmt tools test-tools clean
 
 help:
-	@echo "make run    build and serve nsbackup on http://$(LISTEN) (data in $(DATA_DIR)); a development build"
-	@echo "make release      the optimised build that production runs; make run-release serves it"
-	@echo "make install      install the release build under $(PREFIX) (binary, web assets, systemd unit)"
+	@echo "make run    build and serve nsbackup on http://$(LISTEN) (data in $(DATA_DIR))"
 	@echo "make test   run the Rust tests, the WASM build check and the browser tests"
 	@echo "make lint   rustfmt and clippy"
 	@echo "make bench  backup and restore against zip -1 and a plain insert (release build; BENCH_SIZES=1000,10000)"
-	@echo "make bench-page the Backup and Restore page with 1,000 backups, on the release build"
 
 ## Serving
 
@@ -59,29 +51,6 @@ run: tools build
 
 build: tools
 	cargo leptos build
-
-release: tools
-	LEPTOS_SITE_ROOT=$(RELEASE_SITE) LEPTOS_HASH_FILES=true cargo leptos build --release --precompress
-	@# The pages link to the hashed names that hash.txt lists; it travels with the site.
-	cp "$(CARGO_TARGET_DIR)/release/hash.txt" "$(RELEASE_SITE)/hash.txt"
-
-run-release: release
-	"$(RELEASE_BIN)" serve --site-root "$(RELEASE_SITE)" --listen "$(LISTEN)" --data-dir "$(DATA_DIR)" --demo
-
-# Installs what `make release` built: the binary, the web assets and a systemd unit (not
-# enabled; deploy/nsbackup.service says how to use it). DESTDIR stages it for a package.
-install: release
-	install -D -m 0755 "$(RELEASE_BIN)" "$(DESTDIR)$(PREFIX)/bin/nsbackup"
-	rm -rf "$(DESTDIR)$(PREFIX)/share/nsbackup/site"
-	mkdir -p "$(DESTDIR)$(PREFIX)/share/nsbackup"
-	cp -r "$(RELEASE_SITE)" "$(DESTDIR)$(PREFIX)/share/nsbackup/site"
-	@# The service's own system user, made once (not when staging a package).
-	if [ -z "$(DESTDIR)" ] && ! id nsbackup >/dev/null 2>&1; then \
-	  useradd --system --home-dir /var/lib/nsbackup --no-create-home --shell /usr/sbin/nologin nsbackup; \
-	fi
-	sed 's|@PREFIX@|$(PREFIX)|g' deploy/nsbackup.service > nsbackup.service.tmp
-	install -D -m 0644 nsbackup.service.tmp "$(DESTDIR)/etc/systemd/system/nsbackup.service"
-	rm -f nsbackup.service.tmp
 
 ## Testing
 
@@ -101,21 +70,11 @@ test-wasm:
 test-e2e: build
 	scripts/e2e.sh "$(SERVER_BIN)"
 
-# What production serves: hashed, precompressed, cached assets within their size budget, and
-# a bundle that hydrates (end2end/tests/release.spec.ts against the release build).
-test-release: release
-	NSBACKUP_RELEASE=1 NSBACKUP_E2E_SITE_ROOT="$(CURDIR)/$(RELEASE_SITE)" scripts/e2e.sh "$(RELEASE_BIN)"
-
 ## Benchmarks (not part of `make test`; a release build, minutes on two cores)
 
 bench:
 	command -v zip >/dev/null || apt-get install -y zip
 	cargo bench -p nsbackup --bench backup
-
-# The Backup and Restore page with 1,000 backups, on the release build: render time, bytes
-# of a first and a repeat visit, and when the page reacts at 10 Mbit/s (end2end/tests/page.bench.ts).
-bench-page: release test-tools
-	NSBACKUP_BENCH=1 NSBACKUP_E2E_SITE_ROOT="$(CURDIR)/$(RELEASE_SITE)" scripts/e2e.sh "$(RELEASE_BIN)"
 
 lint:
 	cargo fmt --all -- --check

@@ -1,6 +1,5 @@
 //! The HTTP router: the Leptos pages and server functions, and the plain routes beside them.
 
-pub mod assets;
 pub mod audit;
 pub mod backups;
 pub mod export;
@@ -126,7 +125,6 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
         }
         headers.insert(name, axum::http::HeaderValue::from_static(value));
     }
-    assets::default_cache_control(&mut response);
     response
 }
 
@@ -137,8 +135,6 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         leptos_options: leptos_options.clone(),
         services: services.clone(),
     };
-    let site_root = std::path::PathBuf::from(leptos_options.site_root.as_ref());
-    let hashes = assets::Hashes::read(&site_root);
     let guard_layer = axum::middleware::from_fn_with_state(services.clone(), guard::guard);
     let context = move || provide_context(services.clone());
     let page_shell = {
@@ -150,7 +146,6 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .merge(export::router())
         .merge(backups::router())
         .merge(audit::router())
-        .merge(assets::router(&site_root, hashes))
         // Bodies of the API are capped by the guard (uploads by their own limit).
         .merge(v1::router().0.layer(DefaultBodyLimit::disable()))
         .leptos_routes_with_context(
