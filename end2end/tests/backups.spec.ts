@@ -173,6 +173,9 @@ test('a backup is deleted after confirmation', async ({ page }) => {
 });
 
 test('a restore replaces the namespace with the backup, also into another namespace and from an older version', async ({ page }) => {
+  // Two restores, an upload and three visits of the Explorer: more than the default 30 s on
+  // a busy machine.
+  test.setTimeout(90_000);
   const explorer = new Explorer(page);
   await namespaceWithContent(explorer, 'bk-source');
   await explorer.open();

@@ -34,9 +34,30 @@ pub(super) fn BackupList(list: Vec<BackupInfo>) -> impl IntoView {
 fn BackupRow(backup: BackupInfo) -> impl IntoView {
     let console = expect_context::<Console>();
     let hydrated = use_hydrated();
-    let confirm_delete = RwSignal::new(false);
     let completed = backup.status == BackupStatus::Completed;
     let id = backup.id.clone();
+    // Open when this backup's deletion was being confirmed in the row this one replaces.
+    let confirm_delete = RwSignal::new(
+        console
+            .deleting
+            .with_untracked(|deleting| deleting.as_deref() == Some(id.as_str())),
+    );
+    Effect::new({
+        let id = id.clone();
+        move |before: Option<bool>| {
+            let open = confirm_delete.get();
+            if before.is_some() {
+                console.deleting.update(|deleting| {
+                    if open {
+                        *deleting = Some(id.clone());
+                    } else if deleting.as_deref() == Some(id.as_str()) {
+                        *deleting = None;
+                    }
+                });
+            }
+            open
+        }
+    });
     let is_selected = {
         let id = id.clone();
         move || console.selected.get().is_some_and(|b| b.id == id)

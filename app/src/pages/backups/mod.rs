@@ -54,6 +54,9 @@ pub(super) struct Console {
     version: RwSignal<u32>,
     /// The backup row selected for a restore.
     selected: RwSignal<Option<BackupInfo>>,
+    /// The backup whose deletion is being confirmed. Kept here, not in its row: a refresh
+    /// of the list rebuilds the rows, and the confirmation must stay open across it.
+    deleting: RwSignal<Option<String>>,
     /// The job being followed, with its progress.
     job: RwSignal<Option<JobInfo>>,
     /// The namespace whose folder permissions should be checked after a restore.
@@ -248,6 +251,7 @@ fn BackupConsole() -> impl IntoView {
         section: RwSignal::new(Section::Closed),
         version: RwSignal::new(0),
         selected: RwSignal::new(None),
+        deleting: RwSignal::new(None),
         job: RwSignal::new(None),
         restored: RwSignal::new(None),
         undo: RwSignal::new(None),
