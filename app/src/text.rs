@@ -15,6 +15,19 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// A count with thousands separated by commas: `1,000`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Percent-encodes `text` for a URL: everything but unreserved characters (letters, digits,
 /// `-`, `.`, `_`, `~`) and the bytes of `keep` (such as `/` in a path).
 pub fn percent_encode(text: &str, keep: &[u8]) -> String {
@@ -32,6 +45,14 @@ pub fn percent_encode(text: &str, keep: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_have_thousands_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 
     #[test]
     fn sizes_read_as_people_write_them() {

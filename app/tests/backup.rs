@@ -1657,3 +1657,82 @@ async fn a_large_namespace_is_backed_up_whole_in_key_order() {
     .await;
     assert_eq!(left, Some(0), "nothing of the generation is left");
 }
+
+#[tokio::test]
+async fn the_list_is_searched_by_name_and_namespace_and_read_a_page_at_a_time() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    namespace::create(db, "alpha", "").await.expect("namespace");
+    namespace::create(db, "beta-team", "")
+        .await
+        .expect("namespace");
+    let mut made = Vec::new();
+    for (ns, name) in [
+        ("alpha", "Nightly 1"),
+        ("beta-team", "Before Release 42"),
+        ("alpha", "Nightly 2"),
+        ("beta-team", "after release"),
+        ("alpha", "Nightly 3"),
+    ] {
+        made.push(backup_of(&setup, ns, name).await);
+    }
+    let page = |search: &str, offset: usize, limit: usize| backup::ListQuery {
+        search: search.to_string(),
+        offset,
+        limit,
+    };
+    let names = |listed: &app::types::BackupListPage| {
+        listed
+            .items
+            .iter()
+            .map(|b| b.name.clone())
+            .collect::<Vec<_>>()
+    };
+
+    let all = backup::list_page(db, &page("", 0, 100)).await.expect("all");
+    assert_eq!(all.total, 5);
+    let newest_first: Vec<String> = made.iter().rev().cloned().collect();
+    assert_eq!(
+        all.items.iter().map(|b| b.id.clone()).collect::<Vec<_>>(),
+        newest_first,
+        "newest first"
+    );
+
+    let by_namespace = backup::list_page(db, &page("  ALPHA ", 0, 100))
+        .await
+        .expect("by namespace");
+    assert_eq!(by_namespace.total, 3, "any case, trimmed");
+    assert_eq!(
+        names(&by_namespace),
+        ["Nightly 3", "Nightly 2", "Nightly 1"]
+    );
+    let by_name = backup::list_page(db, &page("release", 0, 100))
+        .await
+        .expect("by name");
+    assert_eq!(names(&by_name), ["after release", "Before Release 42"]);
+    let team = backup::list_page(db, &page("team", 0, 100))
+        .await
+        .expect("by part of a namespace");
+    assert_eq!(team.total, 2);
+
+    let second = backup::list_page(db, &page("", 2, 2))
+        .await
+        .expect("page 2");
+    assert_eq!((second.offset, second.total), (2, 5));
+    assert_eq!(names(&second), ["Nightly 2", "Before Release 42"]);
+    let past_the_end = backup::list_page(db, &page("", 10, 2))
+        .await
+        .expect("past the end");
+    assert!(past_the_end.items.is_empty());
+    assert_eq!(past_the_end.total, 5, "the count still says how many match");
+    let none = backup::list_page(db, &page("nothing like it", 0, 100))
+        .await
+        .expect("no match");
+    assert_eq!((none.items.len(), none.total), (0, 0));
+
+    let too_long = backup::list_page(db, &page(&"x".repeat(101), 0, 100)).await;
+    assert!(
+        matches!(&too_long, Err(DomainError::Invalid(message)) if message.contains("100 characters")),
+        "{too_long:?}"
+    );
+}

@@ -56,6 +56,7 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/list_audit", Who::Admins),
     ("GET", "/api/audit.csv", Who::Admins),
     ("POST", "/api/list_backups", Who::Admins),
+    ("POST", "/api/list_backup_page", Who::Admins),
     ("POST", "/api/create_backup", Who::Admins),
     ("POST", "/api/delete_backup", Who::Admins),
     ("POST", "/api/restore_backup", Who::Admins),

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::types::{BackupInfo, JobInfo, RestorePoint, RestorePreview, UndoCheck};
+use crate::types::{BackupInfo, BackupListPage, JobInfo, RestorePoint, RestorePreview, UndoCheck};
 
 #[cfg(feature = "ssr")]
 use crate::domain::backup::{self, jobs};
@@ -16,6 +16,20 @@ pub async fn list_backups() -> Result<Vec<BackupInfo>, AppError> {
     super::admin()?;
     let db = super::services()?.db;
     super::respond(backup::list(&db).await)
+}
+
+/// A page of the backups whose name or namespace contains `search` (blank: all), newest
+/// first, from `offset`: what the page lists.
+#[server(input = Json, endpoint = "list_backup_page")]
+pub async fn list_backup_page(search: String, offset: usize) -> Result<BackupListPage, AppError> {
+    super::admin()?;
+    let db = super::services()?.db;
+    let query = backup::ListQuery {
+        search,
+        offset,
+        limit: crate::types::BACKUP_PAGE_SIZE,
+    };
+    super::respond(backup::list_page(&db, &query).await)
 }
 
 /// Starts a backup of `namespace` named `name`; returns the listed backup and its job.

@@ -72,6 +72,7 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/audit.csv", Rule::Admin),
     // Administration → Backup and Restore: every operation and every download.
     ("/api/list_backups", Rule::Admin),
+    ("/api/list_backup_page", Rule::Admin),
     ("/api/create_backup", Rule::Admin),
     ("/api/delete_backup", Rule::Admin),
     ("/api/restore_backup", Rule::Admin),

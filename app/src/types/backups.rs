@@ -70,6 +70,21 @@ pub struct BackupInfo {
     pub made_from: Option<MadeFrom>,
 }
 
+/// How many backups the list shows at once.
+pub const BACKUP_PAGE_SIZE: usize = 100;
+
+/// The longest text the backup list is searched for.
+pub const BACKUP_SEARCH_MAX: usize = 100;
+
+/// One page of the backup list: the backups that match a search, newest first, from
+/// `offset`, and how many match in all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupListPage {
+    pub items: Vec<BackupInfo>,
+    pub offset: usize,
+    pub total: usize,
+}
+
 /// Where a backup was made, as its manifest says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MadeFrom {

@@ -4,7 +4,7 @@ use super::{Engine, jobs};
 use crate::domain::db::take_json;
 use crate::domain::{Db, DomainError, audit};
 use crate::types::AuditAction;
-use crate::types::BackupInfo;
+use crate::types::{BackupInfo, BackupListPage};
 
 /// The fields of a backup as the list shows it.
 pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by, pinned ?? false AS pinned, schema_version, made_from";
@@ -56,6 +56,56 @@ pub async fn list(db: &Db) -> Result<Vec<BackupInfo>, DomainError> {
         ))
         .await?;
     take_json(&mut response, 0)
+}
+
+/// What [`list_page`] looks for: backups whose name or namespace contains `search` (any
+/// case; blank: every backup), `limit` of them from `offset`.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    pub search: String,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of the backups that match `query`, newest first, and how many match in all.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for a search longer than
+/// [`BACKUP_SEARCH_MAX`](crate::types::BACKUP_SEARCH_MAX) characters; a database error.
+pub async fn list_page(db: &Db, query: &ListQuery) -> Result<BackupListPage, DomainError> {
+    let search = query.search.trim().to_lowercase();
+    if search.chars().count() > crate::types::BACKUP_SEARCH_MAX {
+        return Err(DomainError::Invalid(format!(
+            "Search for at most {} characters.",
+            crate::types::BACKUP_SEARCH_MAX
+        )));
+    }
+    let matching = "status != 'deleting' AND ($search = '' \
+        OR string::contains(string::lowercase(name), $search) \
+        OR string::contains(string::lowercase(namespace), $search))";
+    let mut response = db
+        .query(format!(
+            "SELECT {SELECT} FROM backup WHERE {matching} \
+             ORDER BY created_at DESC, id DESC LIMIT $limit START $offset; \
+             SELECT count() AS total FROM backup WHERE {matching} GROUP ALL;"
+        ))
+        .bind(("search", search))
+        .bind(("limit", query.limit as i64))
+        .bind(("offset", query.offset as i64))
+        .await?;
+    let items: Vec<BackupInfo> = take_json(&mut response, 0)?;
+    let counted: Vec<Counted> = take_json(&mut response, 1)?;
+    Ok(BackupListPage {
+        items,
+        offset: query.offset,
+        total: counted.first().map_or(0, |c| c.total),
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct Counted {
+    total: usize,
 }
 
 /// One backup.

@@ -2,14 +2,45 @@
 
 use super::*;
 
+/// The search above the list: backups whose name or namespace contains the text.
 #[component]
-pub(super) fn BackupList(list: Vec<BackupInfo>) -> impl IntoView {
-    if list.is_empty() {
-        return view! {
-            <p class="empty">"There are no backups yet. Create one with Create New Backup, or upload a backup file with Upload Backup."</p>
-        }
-        .into_any();
+pub(super) fn BackupSearch() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let hydrated = use_hydrated();
+    view! {
+        <div class="list-search">
+            <label for="backup-search">"Search backups"</label>
+            <input id="backup-search" type="search" placeholder="Name or namespace"
+                maxlength=crate::types::BACKUP_SEARCH_MAX.to_string()
+                disabled=move || !hydrated.get()
+                prop:value=move || console.search.get()
+                on:input=move |ev| {
+                    console.search.set(event_target_value(&ev));
+                    console.offset.set(0);
+                }/>
+        </div>
     }
+}
+
+/// One page of the list, with the way to the others.
+#[component]
+pub(super) fn BackupList(page: BackupListPage) -> impl IntoView {
+    let console = expect_context::<Console>();
+    if page.items.is_empty() {
+        let search = console.search.get_untracked();
+        return if search.trim().is_empty() {
+            view! {
+                <p class="empty">"There are no backups yet. Create one with Create New Backup, or upload a backup file with Upload Backup."</p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="empty">{format!("No backup’s name or namespace contains “{}”.", search.trim())}</p>
+            }
+            .into_any()
+        };
+    }
+    let (offset, total, shown) = (page.offset, page.total, page.items.len());
     view! {
         <table class="listing backups">
             <thead>
@@ -23,11 +54,44 @@ pub(super) fn BackupList(list: Vec<BackupInfo>) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {list.into_iter().map(|backup| view! { <BackupRow backup/> }).collect_view()}
+                {page.items.into_iter().map(|backup| view! { <BackupRow backup/> }).collect_view()}
             </tbody>
         </table>
+        <Pager offset shown total/>
     }
     .into_any()
+}
+
+/// "Backups 101–200 of 1,000", with Previous and Next.
+#[component]
+fn Pager(offset: usize, shown: usize, total: usize) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let hydrated = use_hydrated();
+    let size = crate::types::BACKUP_PAGE_SIZE;
+    if offset == 0 && shown >= total {
+        return view! { <p class="muted pager-count">{count(total)}</p> }.into_any();
+    }
+    let (previous, next) = (offset.saturating_sub(size), offset + size);
+    let (first, last) = (offset == 0, next >= total);
+    view! {
+        <nav class="pager" aria-label="Pages of backups">
+            <button type="button" disabled=move || !hydrated.get() || first
+                on:click=move |_| console.offset.set(previous)>"Previous"</button>
+            <span class="pager-count" aria-live="polite">
+                {format!("Backups {}–{} of {}", offset + 1, offset + shown, crate::text::thousands(total))}
+            </span>
+            <button type="button" disabled=move || !hydrated.get() || last
+                on:click=move |_| console.offset.set(next)>"Next"</button>
+        </nav>
+    }
+    .into_any()
+}
+
+fn count(total: usize) -> String {
+    match total {
+        1 => "1 backup".to_string(),
+        n => format!("{} backups", crate::text::thousands(n)),
+    }
 }
 
 #[component]

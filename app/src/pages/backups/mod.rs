@@ -15,7 +15,7 @@ mod schedules;
 mod upload;
 
 use self::create::CreateSection;
-use self::list::BackupList;
+use self::list::{BackupList, BackupSearch};
 use self::points::{RestorePoints, UndoLastRestore};
 use self::restore::RestoreSection;
 use self::schedules::SchedulesSection;
@@ -24,7 +24,9 @@ use self::upload::UploadSection;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::backups::{create_backup, delete_backup, get_job, list_backups, restore_backup};
+use crate::api::backups::{
+    create_backup, delete_backup, get_job, list_backup_page, restore_backup,
+};
 use crate::api::explorer::list_namespaces;
 use crate::components::browser::sleep;
 use crate::components::dialog::ConfirmDialog;
@@ -34,7 +36,7 @@ use crate::components::session::AdminOnly;
 use crate::components::time::LocalTime;
 use crate::components::toast::{Toasts, use_toasts, when_done};
 use crate::error::AppError;
-use crate::types::{BackupInfo, BackupStatus, JobInfo, JobStatus, NamespaceInfo};
+use crate::types::{BackupInfo, BackupListPage, BackupStatus, JobInfo, JobStatus, NamespaceInfo};
 use crate::validate;
 
 /// Which section below the two buttons is open.
@@ -52,6 +54,9 @@ pub(super) struct Console {
     section: RwSignal<Section>,
     /// Bumped to read the list again.
     version: RwSignal<u32>,
+    /// What the list is searched for, and the first of its backups shown.
+    search: RwSignal<String>,
+    offset: RwSignal<usize>,
     /// The backup row selected for a restore.
     selected: RwSignal<Option<BackupInfo>>,
     /// The backup whose deletion is being confirmed. Kept here, not in its row: a refresh
@@ -250,6 +255,8 @@ fn BackupConsole() -> impl IntoView {
     let console = Console {
         section: RwSignal::new(Section::Closed),
         version: RwSignal::new(0),
+        search: RwSignal::new(String::new()),
+        offset: RwSignal::new(0),
         selected: RwSignal::new(None),
         deleting: RwSignal::new(None),
         job: RwSignal::new(None),
@@ -259,19 +266,29 @@ fn BackupConsole() -> impl IntoView {
         toasts: use_toasts(),
     };
     provide_context(console);
-    let backups = Resource::new(move || console.version.get(), |_| list_backups());
+    let backups = Resource::new(
+        move || {
+            (
+                console.version.get(),
+                console.search.get(),
+                console.offset.get(),
+            )
+        },
+        |(_, search, offset)| list_backup_page(search, offset),
+    );
     // Read again whenever a section opens: namespaces made elsewhere meanwhile appear.
     let namespaces = Resource::new(move || console.section.get(), |_| list_namespaces());
-    // A selected backup that is gone or no longer completed (deleted elsewhere, found
-    // damaged) is selected no longer.
+    // A selected backup that is listed as no longer completed (found damaged, being
+    // deleted) is selected no longer; one on another page of the list stays selected.
     Effect::new(move |_| {
-        let Some(Ok(list)) = backups.get() else {
+        let Some(Ok(page)) = backups.get() else {
             return;
         };
         if let Some(selected) = console.selected.get_untracked()
-            && !list
+            && page
+                .items
                 .iter()
-                .any(|b| b.id == selected.id && b.status == BackupStatus::Completed)
+                .any(|b| b.id == selected.id && b.status != BackupStatus::Completed)
         {
             console.selected.set(None);
         }
@@ -306,7 +323,11 @@ fn BackupConsole() -> impl IntoView {
                 if console.version.try_get_untracked() != Some(version) {
                     return;
                 }
-                if let Ok(now) = list_backups().await
+                let (search, offset) = (
+                    console.search.try_get_untracked().unwrap_or_default(),
+                    console.offset.try_get_untracked().unwrap_or_default(),
+                );
+                if let Ok(now) = list_backup_page(search, offset).await
                     && now != shown
                 {
                     if console.version.try_get_untracked() == Some(version) {
@@ -383,9 +404,10 @@ fn BackupConsole() -> impl IntoView {
         </Show>
         <section class="card" aria-labelledby="backups-heading">
             <h2 id="backups-heading">"Backups"</h2>
+            <BackupSearch/>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
-                    {move || backups.get().map(|result| result.map(|list| view! { <BackupList list/> }))}
+                    {move || backups.get().map(|result| result.map(|page| view! { <BackupList page/> }))}
                 </ErrorBoundary>
             </Transition>
         </section>
