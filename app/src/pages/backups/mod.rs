@@ -304,11 +304,15 @@ fn BackupConsole() -> impl IntoView {
             on_cleanup(move || source.close());
         }
     });
+    // One watcher at a time: each new reading (another page, another search) ends the last.
+    let watcher = StoredValue::new(0u64);
     Effect::new(move |_| {
         let Some(shown) = backups.get().and_then(Result::ok) else {
             return;
         };
         let version = console.version.get_untracked();
+        watcher.update_value(|w| *w += 1);
+        let me = watcher.get_value();
         leptos::task::spawn_local(async move {
             loop {
                 let seen = job_events.try_get_untracked().unwrap_or(0);
@@ -320,7 +324,9 @@ fn BackupConsole() -> impl IntoView {
                 }
                 // The page is gone, or the list was read again meanwhile (that reading
                 // watches from now on).
-                if console.version.try_get_untracked() != Some(version) {
+                if console.version.try_get_untracked() != Some(version)
+                    || watcher.try_get_value() != Some(me)
+                {
                     return;
                 }
                 let (search, offset) = (
