@@ -1,5 +1,6 @@
 //! The HTTP router: the Leptos pages and server functions, and the plain routes beside them.
 
+pub mod assets;
 pub mod audit;
 pub mod backups;
 pub mod export;
@@ -125,6 +126,7 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
         }
         headers.insert(name, axum::http::HeaderValue::from_static(value));
     }
+    assets::default_cache_control(&mut response);
     response
 }
 
@@ -135,6 +137,8 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         leptos_options: leptos_options.clone(),
         services: services.clone(),
     };
+    let site_root = std::path::PathBuf::from(leptos_options.site_root.as_ref());
+    let hashes = assets::Hashes::read(&site_root);
     let guard_layer = axum::middleware::from_fn_with_state(services.clone(), guard::guard);
     let context = move || provide_context(services.clone());
     let page_shell = {
@@ -146,6 +150,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .merge(export::router())
         .merge(backups::router())
         .merge(audit::router())
+        .merge(assets::router(&site_root, hashes))
         // Bodies of the API are capped by the guard (uploads by their own limit).
         .merge(v1::router().0.layer(DefaultBodyLimit::disable()))
         .leptos_routes_with_context(
@@ -160,6 +165,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         >(context, shell))
         .layer(guard_layer)
         .layer(axum::middleware::map_response(security_headers))
+        .layer(assets::compression())
         .layer(DefaultBodyLimit::max(SERVER_FN_BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
