@@ -16,7 +16,7 @@ pub mod types;
 pub mod validate;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -76,6 +76,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <script nonce=nonce inner_html=THEME_SCRIPT></script>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HashedStylesheet id="leptos" options=options.clone()/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -95,7 +96,6 @@ pub fn App() -> impl IntoView {
     components::session::provide_current_user();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/nsbackup.css"/>
         <Title formatter=|page: String| if page.is_empty() { "nsbackup".to_string() } else { format!("{page} · nsbackup") }/>
         <Router>
             <Layout>

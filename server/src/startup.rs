@@ -636,12 +636,19 @@ fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOptions 
         Ok("DEV") | Ok("dev") => Env::DEV,
         _ => Env::PROD,
     };
+    // A release build names its files after their hashes and lists them in the site's
+    // `hash.txt` (see `make release`); the pages then link to those names.
+    let hash_file = routes::assets::hash_file(&config.site_root);
+    let hash_files = hash_file.is_file();
+    let hash_file = std::path::absolute(&hash_file).unwrap_or(hash_file);
     LeptosOptions::builder()
         .output_name("nsbackup")
         .site_root(config.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .env(env)
+        .hash_files(hash_files)
+        .hash_file(std::sync::Arc::<str>::from(hash_file.to_string_lossy()))
         .build()
 }
 
