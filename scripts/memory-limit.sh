@@ -127,7 +127,7 @@ say "restored $restored items into big-copy in $(($(date +%s) - start)) s"
 # reported, not judged. What fails is a process the kernel killed for want of memory.
 peak=$(($(cat "$peak_file") / 1048576))
 say "peak memory of the server's cgroup (page cache included): $peak MiB of $limit_mib MiB"
-say "peak resident memory of the server process: $(($(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$server_pid/status") / 1024)) MiB"
+say "peak resident memory of the server process: $(($(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server_pid/status") / 1024)) MiB"
 if [ "$(oom_kills)" != 0 ]; then
   say "the kernel killed $(oom_kills) process(es) of the server for want of memory"
   exit 1
