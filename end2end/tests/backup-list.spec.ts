@@ -73,3 +73,18 @@ test('a search that is too long is refused with the limit', async ({ page }) => 
   expect(refused.status()).toBe(400);
   expect(await refused.text()).toContain('Search for at most 100 characters.');
 });
+
+test('the page is sent with the data of its list once', async ({ page }) => {
+  const request = page.request;
+  await request.post('/api/create_namespace', { data: { name: 'list-other', title: '' } });
+  await backupOf(request, 'list-other', 'Sent once');
+  const listed = await request.get('/api/v1/backups?namespace=list-other');
+  const [backup] = (await listed.json()).items;
+  expect(backup.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+  // The checksum is not shown on the page: it travels only in the data the browser takes
+  // over from the server, which must hold the list once, not once per pass of the render.
+  const html = await (await request.get('/admin/backups')).text();
+  expect(html).toContain('Sent once');
+  expect(html.split(backup.sha256).length - 1).toBe(1);
+});

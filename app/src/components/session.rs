@@ -90,32 +90,45 @@ pub fn UserMenu() -> impl IntoView {
     }
 }
 
+/// Whether the signed-in user is an administrator, known when a page is built: on the server
+/// from the request itself, in the browser from the session the server sent with the page
+/// (read when the page loads, so it is there from the first render on).
+fn is_admin_now() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::current_actor().is_some_and(|actor| actor.is_admin())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let CurrentUser(user) = expect_context::<CurrentUser>();
+        user.get_untracked()
+            .flatten()
+            .is_some_and(|actor| actor.is_admin())
+    }
+}
+
 /// Shows `children` to administrators only. Anyone else gets a refusal (and, from the
 /// server, the status 403); the data of such pages is refused by the server anyway.
+///
+/// The choice is made once, outside any reactive closure: the server renders a closure more
+/// than once while it waits for data (to find every read), and each time the page inside
+/// would start its reads again and send their answers with the page once more.
 #[component]
-pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
-    let actor = use_actor();
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                if actor.get().is_some_and(|actor| actor.is_admin()) {
-                    children().into_any()
-                } else {
-                    #[cfg(feature = "ssr")]
-                    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                        response.set_status(http::StatusCode::FORBIDDEN);
-                    }
-                    view! {
-                        <leptos_meta::Title text="Administrators only"/>
-                        <h1>"Administrators only"</h1>
-                        <div class="notice notice-error" role="alert">
-                            <p>"This page is for administrators. Ask an administrator if you need something done here."</p>
-                            <p><a href="/">"Back to the overview"</a></p>
-                        </div>
-                    }
-                    .into_any()
-                }
-            }}
-        </Transition>
+pub fn AdminOnly(children: Children) -> impl IntoView {
+    if is_admin_now() {
+        return children().into_any();
     }
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <leptos_meta::Title text="Administrators only"/>
+        <h1>"Administrators only"</h1>
+        <div class="notice notice-error" role="alert">
+            <p>"This page is for administrators. Ask an administrator if you need something done here."</p>
+            <p><a href="/">"Back to the overview"</a></p>
+        </div>
+    }
+    .into_any()
 }
