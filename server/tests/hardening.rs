@@ -213,6 +213,77 @@ fn two_backups_started_at_the_same_moment_get_one_job_and_one_clear_refusal() {
 }
 
 #[test]
+fn a_namespace_is_not_deleted_created_or_retitled_while_a_restore_into_it_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The restores stay running (they pause once the backup is checked).
+    let server = Server::start_with_env(
+        dir.path(),
+        &["--db", "mem://"],
+        &[(
+            "NSBACKUP_TEST_PAUSE",
+            "restore:checked@held,restore:checked@fresh",
+        )],
+    );
+    let admin = server.admin();
+    admin.ok(
+        "/api/create_namespace",
+        json!({ "name": "held", "title": "Before" }),
+    );
+    admin.ok(
+        "/api/create_folder",
+        json!({ "namespace": "held", "parent": null, "name": "Kept" }),
+    );
+    let backup = admin.backup("held", "Held");
+    let before = admin.state("held");
+    let refused = |path: &str, body: serde_json::Value, namespace: &str| {
+        let (status, answer) = admin.post_json(path, &body.to_string());
+        assert_eq!(status, 409, "{path}: {answer}");
+        assert!(
+            answer.contains(&format!(
+                "A backup or restore of namespace `{namespace}` is running already. Wait until it has finished, then try again."
+            )),
+            "{path}: {answer}"
+        );
+    };
+
+    admin.ok(
+        "/api/restore_backup",
+        json!({ "id": backup, "namespace": "held" }),
+    );
+    refused("/api/delete_namespace", json!({ "name": "held" }), "held");
+    refused(
+        "/api/set_namespace_title",
+        json!({ "name": "held", "title": "After" }),
+        "held",
+    );
+    // A restore into a namespace that does not exist yet holds its name as well.
+    admin.ok(
+        "/api/restore_backup",
+        json!({ "id": backup, "namespace": "fresh" }),
+    );
+    refused(
+        "/api/create_namespace",
+        json!({ "name": "fresh", "title": "" }),
+        "fresh",
+    );
+
+    let namespaces = admin.ok("/api/list_namespaces", json!({}));
+    let listed: Vec<(&str, &str)> = namespaces
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|ns| {
+            (
+                ns["name"].as_str().unwrap_or(""),
+                ns["title"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("held", "Before")]);
+    assert_eq!(admin.state("held"), before);
+}
+
+#[test]
 fn a_hidden_folder_s_name_is_not_revealed_by_a_clash() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = mem_server(&dir);

@@ -88,6 +88,19 @@ pub const TAKEN_OVER: &str =
 
 const SELECT: &str = "record::id(id) AS id, kind, namespace, backup, status, phase, done, total, error, started_by, created_at, finished_at, report";
 
+/// The refusal of anything that would change `namespace` while a backup or restore of it
+/// runs (the job holds the namespace's lock).
+pub(crate) fn busy(namespace: &str) -> DomainError {
+    DomainError::Conflict(format!(
+        "A backup or restore of namespace `{namespace}` is running already. Wait until it has finished, then try again."
+    ))
+}
+
+/// The guard of a transaction that changes a namespace: it stops with `busy` (see
+/// [`crate::domain::db::is_thrown`]) while a job holds the namespace `$name`.
+pub(crate) const UNLESS_BUSY: &str =
+    "IF type::record('namespace_lock', $name).job != NONE { THROW 'busy' };";
+
 /// Queues a job on `namespace` for `backup`, taking the namespace's lock; its task marks it
 /// running with [`run`] when it begins.
 ///
@@ -133,11 +146,7 @@ pub async fn start(
     .await;
     match result {
         Ok(_) => get(db, id).await,
-        Err(error) if crate::domain::db::is_duplicate(&error) => {
-            Err(DomainError::Conflict(format!(
-                "A backup or restore of namespace `{namespace}` is running already. Wait until it has finished, then try again."
-            )))
-        }
+        Err(error) if crate::domain::db::is_duplicate(&error) => Err(busy(namespace)),
         Err(error) => Err(error.into()),
     }
 }

@@ -1,7 +1,8 @@
 //! Creating, listing, renaming and deleting namespaces.
 
 use super::{active_generation, namespace_not_found, new_generation_id};
-use crate::domain::db::{check_transaction, take_json};
+use crate::domain::backup::jobs::{UNLESS_BUSY, busy};
+use crate::domain::db::{check_transaction, is_thrown, take_json};
 use crate::domain::{Db, DomainError};
 use crate::types::NamespaceInfo;
 use crate::validate;
@@ -13,21 +14,22 @@ const SELECT_INFO: &str = "name, title ?? '' AS title, created_at";
 /// # Errors
 ///
 /// [`DomainError::Invalid`] for a bad name or title, [`DomainError::Conflict`] when the
-/// name is taken.
+/// name is taken, or while a restore into a namespace of that name runs.
 pub async fn create(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo, DomainError> {
     validate::namespace_name(name).map_err(DomainError::Invalid)?;
     let title = validate::title(title).map_err(DomainError::Invalid)?;
     let result = db
-        .query(
+        .query(format!(
             "BEGIN TRANSACTION;
-             CREATE type::record('namespace', $name) CONTENT {
+             {UNLESS_BUSY}
+             CREATE type::record('namespace', $name) CONTENT {{
                  name: $name, title: $title, created_at: time::now(), generation: $gen
-             };
-             CREATE type::record('generation', $gen) CONTENT {
+             }};
+             CREATE type::record('generation', $gen) CONTENT {{
                  namespace: $name, state: 'active', origin: 'created', created_at: time::now()
-             };
-             COMMIT TRANSACTION;",
-        )
+             }};
+             COMMIT TRANSACTION;"
+        ))
         .bind(("name", name.to_string()))
         .bind(("title", title))
         .bind(("gen", new_generation_id()))
@@ -35,6 +37,7 @@ pub async fn create(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo, D
         .and_then(check_transaction);
     match result {
         Ok(_) => get(db, name).await,
+        Err(error) if is_thrown(&error, "busy") => Err(busy(name)),
         Err(error) if crate::domain::db::is_duplicate(&error) => Err(DomainError::Conflict(
             format!("A namespace named `{name}` exists already. Choose another name."),
         )),
@@ -78,15 +81,21 @@ pub async fn get(db: &Db, name: &str) -> Result<NamespaceInfo, DomainError> {
 /// # Errors
 ///
 /// [`DomainError::Invalid`] for a bad title, [`DomainError::NotFound`] for a missing
-/// namespace.
+/// namespace, [`DomainError::Conflict`] while a backup or restore of it runs.
 pub async fn set_title(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo, DomainError> {
     let title = validate::title(title).map_err(DomainError::Invalid)?;
     active_generation(db, name).await?;
-    db.query("UPDATE type::record('namespace', $name) SET title = $title")
-        .bind(("name", name.to_string()))
-        .bind(("title", title))
-        .await?
-        .check()?;
+    db.query(format!(
+        "BEGIN TRANSACTION;
+         {UNLESS_BUSY}
+         UPDATE type::record('namespace', $name) SET title = $title;
+         COMMIT TRANSACTION;"
+    ))
+    .bind(("name", name.to_string()))
+    .bind(("title", title))
+    .await
+    .and_then(check_transaction)
+    .map_err(|error| refused_while_busy(error, name))?;
     get(db, name).await
 }
 
@@ -99,20 +108,33 @@ pub async fn set_title(db: &Db, name: &str, title: &str) -> Result<NamespaceInfo
 ///
 /// # Errors
 ///
-/// [`DomainError::NotFound`] for a missing namespace.
+/// [`DomainError::NotFound`] for a missing namespace, [`DomainError::Conflict`] while a
+/// backup or restore of it runs (a restore would otherwise fill it again afterwards).
 pub async fn delete(db: &Db, name: &str) -> Result<(), DomainError> {
     active_generation(db, name).await?;
-    db.query(
+    db.query(format!(
         "BEGIN TRANSACTION;
+         {UNLESS_BUSY}
          UPDATE generation SET state = 'retired', retired_at = time::now() WHERE namespace = $name;
          DELETE type::record('namespace', $name);
-         COMMIT TRANSACTION;",
-    )
+         COMMIT TRANSACTION;"
+    ))
     .bind(("name", name.to_string()))
     .await
-    .and_then(check_transaction)?;
+    .and_then(check_transaction)
+    .map_err(|error| refused_while_busy(error, name))?;
     sweep_in_background(db);
     Ok(())
+}
+
+/// A change refused because a job holds the namespace, as that refusal; any other error
+/// as it is.
+fn refused_while_busy(error: surrealdb::Error, name: &str) -> DomainError {
+    if is_thrown(&error, "busy") {
+        busy(name)
+    } else {
+        error.into()
+    }
 }
 
 /// The background sweeps that may still run.
