@@ -438,16 +438,34 @@ async fn names_are_checked() {
         ),
         (None, Some("C:\\Users\\ada\\sales.zip"), "sales"),
         (None, Some("archive.tar"), "archive.tar"),
-        (None, Some(".zip"), ""),
-        (None, None, ""),
     ];
     for (name, file_name, expected) in cases {
         assert_eq!(
-            backup::upload_name(name, file_name),
+            backup::upload_name(name, file_name).expect("a name"),
             expected,
             "{name:?} {file_name:?}"
         );
     }
+    // A name taken from the file follows the rules of a typed one, and says where it came from.
+    let refused =
+        |name: Option<&str>, file_name: Option<&str>| match backup::upload_name(name, file_name) {
+            Err(DomainError::Invalid(message)) => message,
+            other => panic!("{name:?} {file_name:?}: {other:?}"),
+        };
+    assert_eq!(refused(None, None), "Give the backup a name.");
+    assert_eq!(refused(Some(" "), Some(" ")), "Give the backup a name.");
+    assert_eq!(
+        refused(Some(".."), None),
+        "A backup name cannot be only dots."
+    );
+    assert_eq!(
+        refused(None, Some("...zip")),
+        "The file name \u{201c}...zip\u{201d} gives no usable backup name. A backup name cannot be only dots. Type a name for the backup."
+    );
+    assert_eq!(refused(None, Some(".zip")), "Give the backup a name.");
+    let long = format!("{}.zip", "n".repeat(200));
+    assert!(refused(None, Some(&long)).contains("at most 100 characters"));
+    assert!(refused(None, Some(&long)).contains(&format!("\u{201c}{}…\u{201d}", "n".repeat(120))));
 }
 
 #[tokio::test]

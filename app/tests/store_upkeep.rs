@@ -232,3 +232,46 @@ async fn files_no_backup_names_are_listed_again_when_sound_and_removed_when_not(
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn deleting_a_backup_that_does_not_exist_is_refused_and_audited() {
+    let setup = setup().await;
+    let db = &setup.engine.db;
+    for id in ["0123456789abcdef0123456789abcdef", "not an id"] {
+        let refused = backup::delete(&setup.engine, id, "admin").await;
+        assert!(
+            matches!(refused, Err(DomainError::NotFound(_))),
+            "{refused:?}"
+        );
+    }
+    let filter = AuditFilter {
+        action: Some("backup delete".to_string()),
+        ..AuditFilter::default()
+    };
+    let entries = audit::page(db, &filter, None, 100)
+        .await
+        .expect("audit")
+        .entries;
+    let mut logged: Vec<(String, String, String)> = entries
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.actor,
+                entry.target,
+                entry.outcome.as_str().to_string(),
+            )
+        })
+        .collect();
+    logged.sort();
+    assert_eq!(
+        logged,
+        [
+            (
+                "admin".into(),
+                "backup 0123456789abcdef0123456789abcdef".into(),
+                "refused".into()
+            ),
+            ("admin".into(), "backup not an id".into(), "refused".into()),
+        ]
+    );
+}

@@ -212,7 +212,7 @@ pub fn password(password: &str) -> Result<(), String> {
 }
 
 /// A backup's name: 1–[`BACKUP_NAME_MAX`] characters after trimming, any language, no
-/// control characters. Returns it trimmed.
+/// control characters, not only dots (`..` reads as a folder). Returns it trimmed.
 ///
 /// # Errors
 ///
@@ -232,6 +232,9 @@ pub fn backup_name(name: &str) -> Result<String, String> {
         return Err(
             "A backup name cannot contain control characters (such as line breaks).".into(),
         );
+    }
+    if name.chars().all(|c| c == '.' || c.is_whitespace()) {
+        return Err("A backup name cannot be only dots.".into());
     }
     Ok(name.to_string())
 }

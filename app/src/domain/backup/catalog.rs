@@ -26,12 +26,29 @@ pub fn check_name(name: &str) -> Result<String, DomainError> {
 }
 
 /// The name an upload is listed under: the chosen `name`, or when that is missing or blank,
-/// the file's name without its `.zip` (either may still be refused by [`check_name`]).
-pub fn upload_name(name: Option<&str>, file_name: Option<&str>) -> String {
-    match name.map(str::trim).filter(|name| !name.is_empty()) {
-        Some(name) => name.to_string(),
-        None => crate::validate::name_from_file(file_name.unwrap_or_default()),
+/// the file's name without its `.zip`. Checked before the file is received, so that a name
+/// that will be refused does not wait for the whole upload.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for a name [`check_name`] refuses; for a name taken from the
+/// file, the message says so and asks for a name.
+pub fn upload_name(name: Option<&str>, file_name: Option<&str>) -> Result<String, DomainError> {
+    if let Some(name) = name.map(str::trim).filter(|name| !name.is_empty()) {
+        return check_name(name);
     }
+    let file_name = file_name.unwrap_or_default().trim();
+    let derived = crate::validate::name_from_file(file_name);
+    if derived.trim().is_empty() {
+        return check_name("");
+    }
+    crate::validate::backup_name(&derived).map_err(|problem| {
+        let shown: String = file_name.chars().take(120).collect();
+        let cut = if shown.len() < file_name.len() { "…" } else { "" };
+        DomainError::Invalid(format!(
+            "The file name \u{201c}{shown}{cut}\u{201d} gives no usable backup name. {problem} Type a name for the backup."
+        ))
+    })
 }
 
 /// The name a download is saved under: `<name>_<YYYY-MM-DD_HH-mm-ss>.zip` (creation time,
@@ -161,7 +178,23 @@ async fn delete_as(
     actor: &str,
     policy: Option<&str>,
 ) -> Result<BackupInfo, DomainError> {
-    let backup = get(&engine.db, id).await?;
+    let backup = match get(&engine.db, id).await {
+        Ok(backup) => backup,
+        Err(error) => {
+            // Refused like any other deletion, and recorded as such (the id as given, cut).
+            let target = format!("backup {}", id.chars().take(64).collect::<String>());
+            let refused = Err(error);
+            return audit::audited(
+                &engine.db,
+                actor,
+                AuditAction::BackupDelete,
+                &target,
+                "",
+                refused,
+            )
+            .await;
+        }
+    };
     let result = async {
         if policy.is_some() && backup.pinned {
             return Err(DomainError::Conflict(format!(
