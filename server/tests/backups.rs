@@ -276,6 +276,53 @@ fn uploads_over_the_limit_or_not_zips_are_refused_and_leave_nothing() {
 }
 
 #[test]
+fn an_upload_that_is_not_a_file_or_has_no_usable_name_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
+    let bearer = format!("Bearer {}", server.admin_token("uploads"));
+    let script = server.anonymous();
+    let zip_start = b"PK\x03\x04";
+    for content_type in [
+        "text/plain",
+        "application/json",
+        "image/png",
+        "multipart/form-data; boundary=x",
+    ] {
+        let (status, _, body) = admin.exchange(
+            "POST",
+            "/api/backups/upload?name=Typed&namespace=demo",
+            &[],
+            Some((content_type, zip_start)),
+        );
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 415, "{content_type}: {body}");
+        assert!(body.contains("`Content-Type: application/zip`"), "{body}");
+        let (status, head, body) = script.exchange(
+            "POST",
+            "/api/v1/uploads?name=Typed&namespace=demo",
+            &[("Authorization", &bearer)],
+            Some((content_type, zip_start)),
+        );
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 415, "{content_type}: {body}");
+        assert!(head.contains("application/problem+json"), "{head}");
+        assert!(body.contains("`Content-Type: application/zip`"), "{body}");
+    }
+    // A name taken from the file's name follows the rules of a typed one.
+    let (status, _, body) = admin.exchange(
+        "POST",
+        "/api/backups/upload?file_name=...zip&namespace=demo",
+        &[],
+        Some(("application/zip", zip_start)),
+    );
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("gives no usable backup name"), "{body}");
+    assert_eq!(listed(&admin), 0);
+}
+
+#[test]
 fn an_upload_cut_off_by_the_client_leaves_nothing_behind() {
     use std::io::Write;
     let dir = tempfile::tempdir().expect("temp dir");

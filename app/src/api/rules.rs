@@ -173,6 +173,27 @@ pub const LARGE_BODIES: &[&str] = &[
     "/api/v1/uploads",
 ];
 
+/// The endpoints that take a backup file as the request's body.
+pub const BACKUP_UPLOADS: &[&str] = &["/api/backups/upload", "/api/v1/uploads"];
+
+/// Whether a declared content type may carry a backup file: a zip (under any of the names
+/// browsers and systems give it), or bytes of no declared kind.
+pub fn is_backup_file_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "application/zip"
+            | "application/x-zip-compressed"
+            | "application/x-zip"
+            | "application/octet-stream"
+    )
+}
+
 /// The most bytes a request body to `path` may have, when it is capped at [`SMALL_BODY`];
 /// `None` for the endpoints of [`LARGE_BODIES`].
 pub fn body_limit(path: &str) -> Option<usize> {

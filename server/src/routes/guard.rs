@@ -96,6 +96,20 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
             ),
         );
     }
+    // A backup file is sent as it is; a form, a text or an image is not one.
+    if rules::BACKUP_UPLOADS.contains(&path.as_str())
+        && let Some(content_type) = request.headers().get(header::CONTENT_TYPE)
+        && !content_type.to_str().is_ok_and(rules::is_backup_file_type)
+    {
+        return refuse_as(
+            &path,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::BadRequest(
+                "Send the backup file itself as the body, with `Content-Type: application/zip`."
+                    .into(),
+            ),
+        );
+    }
     if let Some(limit) = rules::body_limit(&path) {
         let declared = request
             .headers()
