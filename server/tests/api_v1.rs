@@ -238,6 +238,66 @@ fn a_script_downloads_uploads_previews_restores_and_undoes() {
     );
     assert_eq!(status, 206, "{part_head}");
     assert_eq!(part, zip[10..]);
+
+    // The file's ETag is its SHA-256; a client holding it is told so (304), a part is sent
+    // only against that validator (another one gets the whole file), a range that is not
+    // one is refused.
+    let header_of = |head: &str, name: &str| -> Option<String> {
+        head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_string())
+        })
+    };
+    let (_, listed) = call(
+        &script,
+        &token,
+        "GET",
+        &format!("/api/v1/backups/{id}"),
+        None,
+    );
+    let sha = listed["sha256"]
+        .as_str()
+        .expect("a completed backup's checksum");
+    let etag = format!("\"{sha}\"");
+    assert_eq!(header_of(&head, "etag"), Some(etag.clone()), "{head}");
+    assert_eq!(
+        header_of(&part_head, "etag"),
+        Some(etag.clone()),
+        "{part_head}"
+    );
+    assert!(
+        header_of(&head, "last-modified").is_some_and(|d| d.ends_with(" GMT")),
+        "{head}"
+    );
+    let download = |headers: &[(&str, &str)]| {
+        let mut all = vec![("Authorization", bearer.as_str())];
+        all.extend_from_slice(headers);
+        script.exchange("GET", &format!("/api/v1/backups/{id}/download"), &all, None)
+    };
+    let (status, head, body) = download(&[("If-None-Match", &etag)]);
+    assert_eq!((status, body.len()), (304, 0), "{head}");
+    let (status, head, body) = download(&[("If-None-Match", "\"another\"")]);
+    assert_eq!((status, body.len()), (200, zip.len()), "{head}");
+    let (status, head, body) = download(&[("Range", "bytes=10-"), ("If-Range", &etag)]);
+    assert_eq!((status, body.as_slice()), (206, &zip[10..]), "{head}");
+    for other in ["\"another\"", "Mon, 30 Nov 2026 10:00:00 GMT", "W/\"x\""] {
+        let (status, head, body) = download(&[("Range", "bytes=10-"), ("If-Range", other)]);
+        assert_eq!(status, 200, "If-Range {other}: {head}");
+        assert_eq!(body, zip, "If-Range {other}: the whole file");
+    }
+    for malformed in ["bytes=+1-2", "bytes=9-0", "bytes=a-"] {
+        let (status, _, body) = download(&[("Range", malformed)]);
+        let refused: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_problem(&(status, refused.clone()), 400, "bad_request");
+        assert!(
+            refused["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("is not a range of bytes")),
+            "{refused}"
+        );
+    }
     let (status, head, body) = script.exchange(
         "GET",
         &format!("/api/v1/backups/{id}/download"),

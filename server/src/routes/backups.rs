@@ -53,24 +53,67 @@ async fn download(
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = admin(actor)?;
-    Ok(download_response(&services, &query.id, &actor, &request).await?)
+    let wanted = range_of(&request)?;
+    Ok(download_response(&services, &query.id, &actor, wanted, &request).await?)
 }
 
-/// Backup `id`'s zip as a response: whole, or the one part the `Range` of `request` asks
-/// for (206), or 416 for a part past its end.
+/// The one part of the file the `Range` of `request` asks for; `None` for the whole file.
+///
+/// # Errors
+///
+/// [`AppError::BadRequest`] for a range of bytes that is not written as one.
+pub(crate) fn range_of(request: &HeaderMap) -> Result<Option<backup::Wanted>, AppError> {
+    match request.get(header::RANGE).map(|value| value.to_str()) {
+        None => Ok(None),
+        Some(Ok(text)) => backup::Wanted::parse(text).map_err(AppError::BadRequest),
+        Some(Err(_)) => Err(AppError::BadRequest(
+            "The Range header is not a range of bytes: send `bytes=FIRST-`.".into(),
+        )),
+    }
+}
+
+/// Backup `id`'s zip as a response: whole, or the one part `wanted` (206), or 416 for a
+/// part past its end, or 304 when `If-None-Match` names the file. Every answer carries the
+/// file's strong `ETag` (its SHA-256) and `Last-Modified`; an `If-Range` that names
+/// another validator gets the whole file, as RFC 9110 asks.
 pub(crate) async fn download_response(
     services: &Services,
     id: &str,
     actor: &Actor,
+    wanted: Option<backup::Wanted>,
     request: &HeaderMap,
 ) -> Result<Response, app::domain::DomainError> {
-    let wanted = request
-        .get(header::RANGE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(backup::Wanted::parse);
-    let download = backup::download(&services.backups, id, &actor.name, wanted).await?;
+    let text = |name: header::HeaderName| {
+        request
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let conditions = backup::Conditions {
+        if_none_match: text(header::IF_NONE_MATCH),
+        if_range: text(header::IF_RANGE),
+    };
+    let download =
+        backup::download(&services.backups, id, &actor.name, wanted, &conditions).await?;
     let size = download.size;
     let mut headers = HeaderMap::new();
+    if let Some(etag) = backup::etag(&download.backup)
+        && let Ok(value) = HeaderValue::from_str(&etag)
+    {
+        headers.insert(header::ETAG, value);
+    }
+    let modified = download
+        .backup
+        .created_at
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(value) = HeaderValue::from_str(&modified) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if matches!(download.body, backup::Body::Unchanged) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/zip"),
@@ -79,7 +122,6 @@ pub(crate) async fn download_response(
         header::CONTENT_DISPOSITION,
         content_disposition(&backup::download_name(&download.backup)),
     );
-    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     let content_range = |text: String| {
         HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("bytes */0"))
     };
@@ -114,6 +156,7 @@ pub(crate) async fn download_response(
             };
             Ok((StatusCode::RANGE_NOT_SATISFIABLE, headers, Json(reply)).into_response())
         }
+        backup::Body::Unchanged => Ok((StatusCode::NOT_MODIFIED, headers).into_response()),
     }
 }
 
@@ -165,8 +208,8 @@ pub(crate) async fn receive_upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
+    let name = backup::upload_name(name, file_name)?;
     let received = backup::receive(engine, declared, body.into_data_stream()).await?;
-    let name = backup::upload_name(name, file_name);
     backup::upload(
         engine,
         received.path().to_path_buf(),

@@ -22,16 +22,34 @@ pub enum Wanted {
 }
 
 impl Wanted {
-    /// The `Range` header's one part; `None` for anything else (several parts, other units,
-    /// nonsense), which a server may answer with the whole file.
-    pub fn parse(header: &str) -> Option<Wanted> {
-        let spec = header.trim().strip_prefix("bytes=")?.trim();
+    /// The `Range` header's one part. `Ok(None)` for what a server may answer with the whole
+    /// file (several parts, other units); an error, as a sentence for the user, for a range
+    /// of bytes that is not written as one (`bytes=+1-2`, `bytes=9-0`, `bytes=a-`).
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with a malformed range of bytes.
+    pub fn parse(header: &str) -> Result<Option<Wanted>, String> {
+        let Some(spec) = header.trim().strip_prefix("bytes=") else {
+            return Ok(None);
+        };
         if spec.contains(',') {
-            return None;
+            return Ok(None);
         }
-        let (first, last) = spec.split_once('-')?;
-        let number = |text: &str| text.trim().parse::<u64>().ok();
-        match (first.trim().is_empty(), last.trim().is_empty()) {
+        let malformed = || {
+            let shown: String = header.trim().chars().take(60).collect();
+            format!(
+                "The Range header \u{201c}{shown}\u{201d} is not a range of bytes: send `bytes=FIRST-`, `bytes=FIRST-LAST` or `bytes=-COUNT`, with FIRST \u{2264} LAST."
+            )
+        };
+        // Digits only: Rust's own parsing would take a sign (`+1`) as well.
+        let number = |text: &str| {
+            (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| text.parse::<u64>().ok())
+                .flatten()
+        };
+        let (first, last) = spec.split_once('-').ok_or_else(malformed)?;
+        let wanted = match (first.is_empty(), last.is_empty()) {
             (false, true) => number(first).map(Wanted::From),
             (false, false) => match (number(first), number(last)) {
                 (Some(first), Some(last)) if first <= last => Some(Wanted::Between(first, last)),
@@ -39,7 +57,8 @@ impl Wanted {
             },
             (true, false) => number(last).map(Wanted::Last),
             (true, true) => None,
-        }
+        };
+        wanted.map(Some).ok_or_else(malformed)
     }
 
     /// The bytes of a file of `size` bytes this asks for; `None` when it asks for none of
@@ -51,6 +70,43 @@ impl Wanted {
             Wanted::Last(count) => size.saturating_sub(count)..size,
         };
         (range.start < range.end).then_some(range)
+    }
+}
+
+/// The strong entity tag of a backup's file: its SHA-256, quoted. A backup's file never
+/// changes, so a client that holds these bytes holds the file.
+pub fn etag(backup: &BackupInfo) -> Option<String> {
+    backup.sha256.as_ref().map(|sha| format!("\"{sha}\""))
+}
+
+/// The conditions of a download request (`If-None-Match`, `If-Range`), as sent.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    pub if_none_match: Option<String>,
+    pub if_range: Option<String>,
+}
+
+impl Conditions {
+    /// Whether the client holds the file already: `If-None-Match` names its entity tag
+    /// (compared weakly, as RFC 9110 asks) or is `*`.
+    fn holds(&self, etag: Option<&str>) -> bool {
+        let (Some(header), Some(etag)) = (self.if_none_match.as_deref(), etag) else {
+            return false;
+        };
+        header
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+    }
+
+    /// Whether a range may be sent: no `If-Range`, or one naming the file's entity tag
+    /// exactly (a strong comparison; a date or another tag means the client's part may be
+    /// of other bytes, so the whole file goes).
+    fn range_allowed(&self, etag: Option<&str>) -> bool {
+        match self.if_range.as_deref().map(str::trim) {
+            None => true,
+            Some(validator) => etag.is_some_and(|etag| validator == etag),
+        }
     }
 }
 
@@ -69,6 +125,8 @@ pub enum Body {
     Part(std::ops::Range<u64>, ByteStream),
     /// None: the range asked for lies outside the file.
     Outside,
+    /// None: the client holds the file already (`If-None-Match`).
+    Unchanged,
 }
 
 /// Backup `id`'s file for `actor` to download: whole, or the part `wanted` (to resume).
@@ -86,8 +144,9 @@ pub async fn download(
     id: &str,
     actor: &str,
     wanted: Option<Wanted>,
+    conditions: &Conditions,
 ) -> Result<Download, DomainError> {
-    let opened = open(engine, id, wanted).await;
+    let opened = open(engine, id, wanted, conditions).await;
     let (target, detail) = match &opened {
         Ok(download) => {
             let detail = match &download.body {
@@ -100,6 +159,10 @@ pub async fn download(
                     download.size
                 ),
                 Body::Outside => format!("{} (nothing: past its end)", download.backup.name),
+                Body::Unchanged => format!(
+                    "{} (nothing: the client holds this file already)",
+                    download.backup.name
+                ),
             };
             (download.backup.namespace.clone(), detail)
         }
@@ -123,7 +186,12 @@ pub async fn download(
     })
 }
 
-async fn open(engine: &Engine, id: &str, wanted: Option<Wanted>) -> Result<Download, DomainError> {
+async fn open(
+    engine: &Engine,
+    id: &str,
+    wanted: Option<Wanted>,
+    conditions: &Conditions,
+) -> Result<Download, DomainError> {
     let found = get(&engine.db, id).await?;
     if found.status == BackupStatus::Damaged {
         return Err(damaged(&found, found.error.as_deref().unwrap_or_default()));
@@ -147,6 +215,15 @@ async fn open(engine: &Engine, id: &str, wanted: Option<Wanted>) -> Result<Downl
         }
         return Err(damaged(&found, &reason));
     }
+    let etag = etag(&found);
+    if conditions.holds(etag.as_deref()) {
+        return Ok(Download {
+            backup: found,
+            size,
+            body: Body::Unchanged,
+        });
+    }
+    let wanted = wanted.filter(|_| conditions.range_allowed(etag.as_deref()));
     let body = match wanted.map(|wanted| wanted.within(size)) {
         None => Body::Whole(engine.store.get(&found.id, None).await?),
         Some(Some(range)) => {
@@ -229,19 +306,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_range_is_understood_and_anything_else_means_the_whole_file() {
-        assert_eq!(Wanted::parse("bytes=100-"), Some(Wanted::From(100)));
-        assert_eq!(Wanted::parse("bytes=0-99"), Some(Wanted::Between(0, 99)));
-        assert_eq!(Wanted::parse("bytes=-500"), Some(Wanted::Last(500)));
-        for ignored in [
-            "bytes=0-1,5-9",
-            "items=0-9",
+    fn one_range_is_understood_other_kinds_mean_the_whole_file_and_nonsense_is_refused() {
+        assert_eq!(Wanted::parse("bytes=100-"), Ok(Some(Wanted::From(100))));
+        assert_eq!(
+            Wanted::parse("bytes=0-99"),
+            Ok(Some(Wanted::Between(0, 99)))
+        );
+        assert_eq!(Wanted::parse("bytes=-500"), Ok(Some(Wanted::Last(500))));
+        for whole in ["bytes=0-1,5-9", "items=0-9", ""] {
+            assert_eq!(Wanted::parse(whole), Ok(None), "{whole}");
+        }
+        for refused in [
+            "bytes=+1-2",
+            "bytes=1-+2",
+            "bytes=-+5",
             "bytes=9-0",
             "bytes=-",
             "bytes=a-b",
-            "",
+            "bytes=5",
+            "bytes= 1-2",
+            "bytes=99999999999999999999999-",
         ] {
-            assert_eq!(Wanted::parse(ignored), None, "{ignored}");
+            let message = Wanted::parse(refused).expect_err(refused);
+            assert!(message.contains("is not a range of bytes"), "{message}");
         }
     }
 

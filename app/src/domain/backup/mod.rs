@@ -40,7 +40,7 @@ pub use self::catalog::{
     list_page, pending_deletions, pin, retry_deletions, upload_name,
 };
 pub use self::create::{create, create_scheduled, write_backup};
-pub use self::download::{Body, Download, Wanted, download};
+pub use self::download::{Body, Conditions, Download, Wanted, download, etag};
 pub use self::engine::Engine;
 pub use self::jobs::Replica;
 pub use self::recover::{keep_leases, recover};
