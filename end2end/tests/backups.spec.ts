@@ -172,6 +172,30 @@ test('a backup is deleted after confirmation', async ({ page }) => {
   await expect(backups.row(long)).toHaveCount(0);
 });
 
+test('an open confirmation stays as it is while the list is refreshed behind it', async ({ page }) => {
+  const explorer = new Explorer(page);
+  await namespaceWithContent(explorer, 'bk-steady');
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await backups.create('bk-steady', 'Kept open');
+  await backups.row('Kept open').getByRole('button', { name: 'Delete backup Kept open' }).click();
+  await expect(backups.dialog).toContainText('Delete backup Kept open?');
+  // A mark on the open dialog: a dialog built again would not carry it.
+  await backups.dialog.evaluate((dialog) => dialog.setAttribute('data-opened', 'once'));
+
+  // A backup started elsewhere meanwhile: the list shows it, the dialog is untouched.
+  const started = await page.request.post('/api/v1/backups', { data: { namespace: 'bk-steady', name: 'Meanwhile' } });
+  expect(started.status(), await started.text()).toBe(202);
+  await expect(backups.row('Meanwhile').getByText('Completed')).toBeVisible();
+  await expect(backups.dialog).toHaveAttribute('data-opened', 'once');
+  await expect(backups.dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+
+  await backups.dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByText('Backup Kept open deleted')).toBeVisible();
+  await expect(backups.row('Kept open')).toHaveCount(0);
+  await expect(backups.row('Meanwhile')).toHaveCount(1);
+});
+
 test('a restore replaces the namespace with the backup, also into another namespace and from an older version', async ({ page }) => {
   // Two restores, an upload and three visits of the Explorer: more than the default 30 s on
   // a busy machine.

@@ -57,6 +57,20 @@ for (const size of sizes) {
     await page.goto('/');
     await page.request.post('/api/create_namespace', { data: { name: namespace, title: 'Screens' } });
     await page.request.post('/api/create_item', { data: { namespace, folder: null, kind: 'service', name: 'Billing' } });
+    // The longest names there may be, without a space to break them at, pinned: the list
+    // still fits its window.
+    const wideNamespace = `wide-${size.name}-${'n'.repeat(63 - 6 - size.name.length)}`;
+    await page.request.post('/api/create_namespace', { data: { name: wideNamespace, title: '' } });
+    await page.request.post('/api/create_item', { data: { namespace: wideNamespace, folder: null, kind: 'form', name: 'Wide' } });
+    const wideName = `Scheduled-2026-12-06-04-15-${'w'.repeat(100 - 27)}`;
+    const started = await page.request.post('/api/v1/backups', { data: { namespace: wideNamespace, name: wideName } });
+    expect(started.status(), await started.text()).toBe(202);
+    const { backup: wide, job } = await started.json();
+    await expect
+      .poll(async () => (await (await page.request.get(`/api/v1/jobs/${job.id}`)).json()).status, { timeout: 30_000 })
+      .toBe('succeeded');
+    const pinned = await page.request.post('/api/pin_backup', { data: { id: wide.id, pinned: true } });
+    expect(pinned.ok(), await pinned.text()).toBe(true);
     const shell = new Shell(page);
     const pages = [
       ['overview', '/'],
@@ -122,6 +136,8 @@ for (const size of sizes) {
     await expectNotificationsCoverNothing(page);
     await expectNoSidewaysScroll(page, 'the list after an upload');
     await page.screenshot({ path: `screenshots/backups-after-upload-${size.name}.png`, fullPage: true });
+    const deleted = await page.request.delete(`/api/v1/backups/${wide.id}`);
+    expect(deleted.ok(), await deleted.text()).toBe(true);
   });
 }
 

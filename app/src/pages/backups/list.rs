@@ -100,28 +100,6 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
     let hydrated = use_hydrated();
     let completed = backup.status == BackupStatus::Completed;
     let id = backup.id.clone();
-    // Open when this backup's deletion was being confirmed in the row this one replaces.
-    let confirm_delete = RwSignal::new(
-        console
-            .deleting
-            .with_untracked(|deleting| deleting.as_deref() == Some(id.as_str())),
-    );
-    Effect::new({
-        let id = id.clone();
-        move |before: Option<bool>| {
-            let open = confirm_delete.get();
-            if before.is_some() {
-                console.deleting.update(|deleting| {
-                    if open {
-                        *deleting = Some(id.clone());
-                    } else if deleting.as_deref() == Some(id.as_str()) {
-                        *deleting = None;
-                    }
-                });
-            }
-            open
-        }
-    });
     let is_selected = {
         let id = id.clone();
         move || console.selected.get().is_some_and(|b| b.id == id)
@@ -135,18 +113,6 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
             }
         }
     };
-    let remove = Action::new({
-        let (id, name) = (backup.id.clone(), backup.name.clone());
-        move |()| {
-            let (id, name) = (id.clone(), name.clone());
-            async move { delete_backup(id).await.map(|_| name) }
-        }
-    });
-    when_done(remove, move |name| {
-        console.toasts.success(format!("Backup {name} deleted"));
-        console.selected.set(None);
-        console.refresh();
-    });
     let pinned = backup.pinned;
     let pin = Action::new({
         let id = backup.id.clone();
@@ -177,6 +143,16 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
     };
     let select_click = select.clone();
     let name = backup.name.clone();
+    // This backup's deletion is under way.
+    let removing = {
+        let id = id.clone();
+        move || {
+            console
+                .remove
+                .input()
+                .with(|input| input.as_ref().is_some_and(|(removed, _)| *removed == id))
+        }
+    };
     view! {
         <tr
             class="backup-row"
@@ -240,22 +216,51 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
                         </svg>
                     </button>
                 })}
-                <button type="button" class="icon danger" disabled=move || !hydrated.get() || remove.pending().get()
+                <button type="button" class="icon danger" disabled=move || !hydrated.get() || removing()
                     aria-label=format!("Delete backup {}", backup.name) title="Delete"
-                    on:click=move |_| confirm_delete.set(true)>
+                    on:click=move |_| {
+                        console.deleting.set(Some((id.clone(), name.clone())));
+                        console.confirm_delete.set(true);
+                    }>
                     <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                         <path d="M4 7h16"/><path d="M10 11v6"/><path d="M14 11v6"/><path d="M6 7l1 13h10l1-13"/><path d="M9 7V4h6v3"/>
                     </svg>
                 </button>
-                <ConfirmDialog
-                    open=confirm_delete
-                    title=format!("Delete backup {}?", backup.name)
-                    message="The backup file is deleted from the server. This cannot be undone."
-                    confirm_label="Delete"
-                    danger=true
-                    on_confirm=Callback::new(move |()| { remove.dispatch(()); })
-                />
             </td>
         </tr>
+    }
+}
+
+/// The confirmation of a backup's deletion, and what follows it: beside the list, so that
+/// a refresh of the list (which rebuilds its rows) leaves an open confirmation as it is.
+#[component]
+pub(super) fn DeleteConfirmation() -> impl IntoView {
+    let console = expect_context::<Console>();
+    when_done(console.remove, move |name| {
+        console.toasts.success(format!("Backup {name} deleted"));
+        console.selected.set(None);
+        console.refresh();
+    });
+    let title = Signal::derive(move || {
+        console.deleting.with(|deleting| {
+            deleting
+                .as_ref()
+                .map(|(_, name)| format!("Delete backup {name}?"))
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <ConfirmDialog
+            open=console.confirm_delete
+            title
+            message="The backup file is deleted from the server. This cannot be undone."
+            confirm_label="Delete"
+            danger=true
+            on_confirm=Callback::new(move |()| {
+                if let Some(target) = console.deleting.get_untracked() {
+                    console.remove.dispatch(target);
+                }
+            })
+        />
     }
 }

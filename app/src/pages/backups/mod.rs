@@ -15,7 +15,7 @@ mod schedules;
 mod upload;
 
 use self::create::CreateSection;
-use self::list::{BackupList, BackupSearch};
+use self::list::{BackupList, BackupSearch, DeleteConfirmation};
 use self::points::{RestorePoints, UndoLastRestore};
 use self::restore::RestoreSection;
 use self::schedules::SchedulesSection;
@@ -59,9 +59,13 @@ pub(super) struct Console {
     offset: RwSignal<usize>,
     /// The backup row selected for a restore.
     selected: RwSignal<Option<BackupInfo>>,
-    /// The backup whose deletion is being confirmed. Kept here, not in its row: a refresh
-    /// of the list rebuilds the rows, and the confirmation must stay open across it.
-    deleting: RwSignal<Option<String>>,
+    /// The backup (id, name) whose deletion is being confirmed, whether its confirmation is
+    /// open, and the deletion. Kept here and shown beside the list, not in its row: a refresh
+    /// of the list rebuilds the rows, and neither the open confirmation nor a deletion under
+    /// way may be rebuilt with them.
+    deleting: RwSignal<Option<(String, String)>>,
+    confirm_delete: RwSignal<bool>,
+    remove: Action<(String, String), Result<String, AppError>>,
     /// The job being followed, with its progress.
     job: RwSignal<Option<JobInfo>>,
     /// The namespace whose folder permissions should be checked after a restore.
@@ -259,6 +263,11 @@ fn BackupConsole() -> impl IntoView {
         offset: RwSignal::new(0),
         selected: RwSignal::new(None),
         deleting: RwSignal::new(None),
+        confirm_delete: RwSignal::new(false),
+        remove: Action::new(|(id, name): &(String, String)| {
+            let (id, name) = (id.clone(), name.clone());
+            async move { delete_backup(id).await.map(|_| name) }
+        }),
         job: RwSignal::new(None),
         restored: RwSignal::new(None),
         undo: RwSignal::new(None),
@@ -416,6 +425,7 @@ fn BackupConsole() -> impl IntoView {
                     {move || backups.get().map(|result| result.map(|page| view! { <BackupList page/> }))}
                 </ErrorBoundary>
             </Transition>
+            <DeleteConfirmation/>
         </section>
         <RestorePoints/>
         <SchedulesSection namespaces=namespace_list/>
