@@ -284,6 +284,67 @@ fn a_namespace_is_not_deleted_created_or_retitled_while_a_restore_into_it_runs()
 }
 
 #[test]
+fn a_request_refused_before_its_body_is_read_ends_its_connection_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = mem_server(&dir);
+    let address = server.base_url.trim_start_matches("http://").to_string();
+    // Not signed in (401), larger than the endpoint takes (413), not a zip (415), a method
+    // the endpoint does not take (405): each answered before the body is read.
+    let small = "x".repeat(2_000);
+    let large = "x".repeat(100_000);
+    let token = server.admin_token("raw requests");
+    let upload = format!(
+        "POST /api/v1/uploads?namespace=x HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Type: text/plain"
+    );
+    for (head, body, status) in [
+        (
+            "POST /api/list_backups HTTP/1.1\r\nContent-Type: application/json",
+            &small,
+            401,
+        ),
+        (
+            "POST /api/list_backups HTTP/1.1\r\nContent-Type: application/json",
+            &large,
+            413,
+        ),
+        (upload.as_str(), &small, 415),
+        (
+            "PUT /api/health HTTP/1.1\r\nContent-Type: application/json",
+            &small,
+            405,
+        ),
+    ] {
+        let mut stream = TcpStream::connect(&address).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "{head}\r\nHost: {address}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .expect("head");
+        // The server may answer, and close, before all of it is sent.
+        let _ = stream.write_all(body.as_bytes());
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        let status_line = answer.lines().next().unwrap_or_default().to_string();
+        assert!(
+            status_line.contains(&status.to_string()),
+            "{head}: {status_line}"
+        );
+        assert!(
+            answer.contains("\r\nconnection: close\r\n"),
+            "{head}: {answer}"
+        );
+    }
+    // Signed in, the same request is answered as usual.
+    let (status, _) = server.admin().post_json("/api/list_backups", "{}");
+    assert_eq!(status, 200);
+}
+
+#[test]
 fn a_hidden_folder_s_name_is_not_revealed_by_a_clash() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = mem_server(&dir);

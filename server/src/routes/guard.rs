@@ -32,15 +32,43 @@ static SERVER_FN_PATHS: LazyLock<HashSet<String>> = LazyLock::new(|| {
 /// The middleware: see the module documentation.
 pub async fn guard(State(services): State<Services>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
+    let sends_body = declares_body(request.headers());
     let response = admit(&services, &path, request, next).await;
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-        return method_not_allowed(&path, response);
-    }
-    if SERVER_FN_PATHS.contains(&path) {
+    // A refusal given before the request's body was read (or cut off at its limit) leaves
+    // the rest of that body on the connection: the connection ends with the answer, and the
+    // answer says so, so that a client does not send its next request into it.
+    let unread = sends_body
+        && (response.extensions().get::<Unread>().is_some()
+            || response.status() == StatusCode::PAYLOAD_TOO_LARGE
+            || response.status() == StatusCode::METHOD_NOT_ALLOWED);
+    let mut response = if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        method_not_allowed(&path, response)
+    } else if SERVER_FN_PATHS.contains(&path) {
         with_status_of_error(&path, response).await
     } else {
         response
+    };
+    if unread {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
     }
+    response
+}
+
+/// Marks an answer given before the request's body was read.
+#[derive(Clone, Copy, Debug)]
+struct Unread;
+
+/// Whether a request comes with a body: a length above zero, or a chunked one.
+fn declares_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .is_some_and(|length| length > 0)
 }
 
 /// A request with a method the endpoint does not take: 405 with the methods it does take
@@ -93,20 +121,6 @@ async fn admit(services: &Services, path: &str, mut request: Request, next: Next
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::BadRequest(
                 "This endpoint reads JSON: send the arguments as one JSON object with `Content-Type: application/json`.".into(),
-            ),
-        );
-    }
-    // A backup file is sent as it is; a form, a text or an image is not one.
-    if rules::BACKUP_UPLOADS.contains(&path.as_str())
-        && let Some(content_type) = request.headers().get(header::CONTENT_TYPE)
-        && !content_type.to_str().is_ok_and(rules::is_backup_file_type)
-    {
-        return refuse_as(
-            &path,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::BadRequest(
-                "Send the backup file itself as the body, with `Content-Type: application/zip`."
-                    .into(),
             ),
         );
     }
@@ -214,6 +228,22 @@ async fn apply_rule(
             let refusal = AppError::Forbidden(ADMINS_ONLY.into());
             audit_refusal(services, &actor.name, &path, &refusal).await;
             refuse(&path, refusal)
+        }
+        // A backup file is sent as it is; a form, a text or an image is not one (told once
+        // the sender may upload at all).
+        _ if rules::BACKUP_UPLOADS.contains(&path.as_str())
+            && request
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|value| !value.to_str().is_ok_and(rules::is_backup_file_type)) =>
+        {
+            refuse_as(
+                &path,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                AppError::BadRequest(
+                    "Send the backup file itself as the body, with `Content-Type: application/zip`.".into(),
+                ),
+            )
         }
         _ => next.run(request).await,
     }
@@ -343,15 +373,16 @@ fn refuse(path: &str, error: AppError) -> Response {
 
 /// As [`refuse`], with a status of its own (405 and 415 have no [`AppError`] kind).
 fn refuse_as(path: &str, status: StatusCode, error: AppError) -> Response {
-    if path.starts_with(super::v1::PREFIX) {
-        return super::v1::Problem::with_status(status, &error).into_response();
-    }
-    if SERVER_FN_PATHS.contains(path) {
+    let mut response = if path.starts_with(super::v1::PREFIX) {
+        super::v1::Problem::with_status(status, &error).into_response()
+    } else if SERVER_FN_PATHS.contains(path) {
         let body = serde_json::to_string(&error).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
     } else {
         super::error_body(status, &error)
-    }
+    };
+    response.extensions_mut().insert(Unread);
+    response
 }
 
 #[cfg(test)]
