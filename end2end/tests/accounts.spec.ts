@@ -1,4 +1,4 @@
-import { type Browser } from '@playwright/test';
+import { type Browser, request as playwrightRequest } from '@playwright/test';
 import { expect, test } from './fixtures/a11y';
 import { SignInPage, UsersPage } from './fixtures/accounts';
 import { Shell } from './fixtures/shell';
@@ -183,4 +183,40 @@ test('the audit log is filtered by what happened and exported as CSV with the sa
   await expect(page).toHaveURL(/\/admin\/audit$/);
   await expect(page.getByText(/entries in all\./)).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test('a password reset keeps the API tokens, unless the account may be in other hands', async ({ page, browser, baseURL }) => {
+  const users = new UsersPage(page);
+  await users.open();
+  await users.create('taken-over', 'Administrator', 'taken-password-1');
+  const { context, page: theirs } = await anonymousPage(browser);
+  const theirShell = new Shell(theirs);
+  await theirShell.open('/signin');
+  await theirShell.waitForHydration();
+  await new SignInPage(theirs).signIn('taken-over', 'taken-password-1');
+  await expect(theirShell.heading).toHaveText('Overview');
+  const made = await theirs.request.post('/api/create_token', { data: { name: 'Their script', days: 30 } });
+  expect(made.status(), await made.text()).toBe(200);
+  const { secret } = await made.json();
+  const script = await playwrightRequest.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${secret}` } });
+  expect((await script.post('/api/list_backups', { data: {} })).status()).toBe(200);
+
+  // A plain reset (a forgotten password): the sessions end, the script goes on working.
+  const row = users.row('taken-over');
+  await row.locator('input[type="password"]').fill('second-password-2');
+  await row.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByText('Password of taken-over changed; their sessions have ended', { exact: true })).toBeVisible();
+  expect((await script.post('/api/list_backups', { data: {} })).status()).toBe(200);
+
+  // A reset of an account in other hands: its tokens are revoked with it.
+  await row.locator('input[type="password"]').fill('third-password-3');
+  await row.getByLabel('Revoke API tokens').check();
+  await row.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByText('Password of taken-over changed; their sessions have ended and their API token was revoked')).toBeVisible();
+  await expect(row.getByLabel('Revoke API tokens')).not.toBeChecked();
+  const refused = await script.post('/api/list_backups', { data: {} });
+  expect(refused.status()).toBe(401);
+  expect(await refused.text()).toContain('was revoked on');
+  await script.dispose();
+  await context.close();
 });

@@ -38,13 +38,37 @@ pub async fn create_user(name: String, role: Role, password: String) -> Result<U
     .await
 }
 
-/// Sets a user's password; every session of that user ends.
+/// Sets a user's password; every session of that user ends. With `revoke_tokens` (an
+/// account that may be in other hands), every API token of theirs is revoked too. Returns
+/// how many tokens were revoked.
 #[server(input = Json, endpoint = "set_user_password")]
-pub async fn set_user_password(name: String, password: String) -> Result<(), AppError> {
+pub async fn set_user_password(
+    name: String,
+    password: String,
+    #[server(default)] revoke_tokens: bool,
+) -> Result<usize, AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
     let changed = accounts::change_password(&db, &name, &password, None).await;
-    super::audited(&db, &actor, AuditAction::UserPassword, &name, "", changed).await
+    let detail = if revoke_tokens {
+        "with their API tokens revoked"
+    } else {
+        ""
+    };
+    super::audited(
+        &db,
+        &actor,
+        AuditAction::UserPassword,
+        &name,
+        detail,
+        changed,
+    )
+    .await?;
+    if !revoke_tokens {
+        return Ok(0);
+    }
+    let revoked = crate::domain::tokens::revoke_all_of(&db, &name, &actor.name).await;
+    super::respond(revoked.map(|tokens| tokens.len()))
 }
 
 /// Changes a user's role. The last administrator stays one.

@@ -166,6 +166,46 @@ pub async fn revoke(db: &Db, handle: &str, actor: &str) -> Result<ApiTokenInfo, 
     .await
 }
 
+/// Revokes every working token of `user` (when an administrator resets a password because
+/// the account may be in other hands); each revocation is audited as done by `actor`.
+/// Returns the tokens revoked.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn revoke_all_of(
+    db: &Db,
+    user: &str,
+    actor: &str,
+) -> Result<Vec<ApiTokenInfo>, DomainError> {
+    let mut response = db
+        .query(format!(
+            "UPDATE api_token SET revoked_at = time::now()
+             WHERE user = $user AND revoked_at = NONE RETURN {SELECT}"
+        ))
+        .bind(("user", user.to_string()))
+        .await?;
+    let revoked: Vec<ApiTokenInfo> = take_json(&mut response, 0)?;
+    for token in &revoked {
+        let detail = format!(
+            "token {} \u{201c}{}\u{201d}, with a new password",
+            token.handle, token.name
+        );
+        audit::record_or_log(
+            db,
+            audit::Event {
+                actor,
+                action: AuditAction::TokenRevoke,
+                target: user,
+                outcome: crate::types::Outcome::Succeeded,
+                detail: &detail,
+            },
+        )
+        .await;
+    }
+    Ok(revoked)
+}
+
 /// Who a request presenting `secret` acts as; `Ok(Err(why))` when the token does not work
 /// (unknown, revoked, expired, its user deleted), with the message for the 401.
 ///

@@ -132,16 +132,25 @@ fn UserRow(user: UserInfo, version: RwSignal<u32>) -> impl IntoView {
         move || actor.get().is_some_and(|actor| actor.name == name)
     };
     let new_password = RwSignal::new(String::new());
-    let set_password = Action::new(|(name, password): &(String, String)| {
-        set_user_password(name.clone(), password.clone())
+    // A reset because the account may be in other hands: its API tokens go too.
+    let revoke_tokens = RwSignal::new(false);
+    let set_password = Action::new(|(name, password, revoke): &(String, String, bool)| {
+        set_user_password(name.clone(), password.clone(), *revoke)
     });
     {
         let name = name.clone();
-        when_done(set_password, move |()| {
+        when_done(set_password, move |revoked: usize| {
+            let tokens = match (revoke_tokens.get_untracked(), revoked) {
+                (false, _) => String::new(),
+                (true, 0) => "; they had no API token to revoke".to_string(),
+                (true, 1) => " and their API token was revoked".to_string(),
+                (true, n) => format!(" and their {n} API tokens were revoked"),
+            };
             toasts.success(format!(
-                "Password of {name} changed; their sessions have ended"
+                "Password of {name} changed; their sessions have ended{tokens}"
             ));
             new_password.set(String::new());
+            revoke_tokens.set(false);
         });
     }
     let change_role =
@@ -182,10 +191,15 @@ fn UserRow(user: UserInfo, version: RwSignal<u32>) -> impl IntoView {
             <td class="actions">
                 <form class="inline" aria-label=format!("New password for {n1}") on:submit=move |ev| {
                     ev.prevent_default();
-                    set_password.dispatch((n1.clone(), new_password.get_untracked()));
+                    set_password.dispatch((n1.clone(), new_password.get_untracked(), revoke_tokens.get_untracked()));
                 }>
                     <input type="password" autocomplete="new-password" aria-label=format!("New password for {n2}") placeholder="New password"
                         prop:value=new_password on:input=move |ev| new_password.set(event_target_value(&ev))/>
+                    <label class="check" title="For an account that may be in other hands: scripts using its tokens stop too">
+                        <input type="checkbox" prop:checked=revoke_tokens
+                            on:change=move |ev| revoke_tokens.set(event_target_checked(&ev))/>
+                        "Revoke API tokens"
+                    </label>
                     <button type="submit" disabled=move || !hydrated.get() || set_password.pending().get() || new_password.get().is_empty() || password_problem().is_some()>"Set password"</button>
                 </form>
                 <button type="button" disabled=move || !hydrated.get() || change_role.pending().get()
