@@ -483,7 +483,9 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
 ///
 /// # Errors
 ///
-/// [`StartupError::Refused`] naming what is wrong with the file (exit code 2).
+/// [`StartupError::Refused`] naming what is wrong with the file (exit code 2; with `json`,
+/// the refusal is printed as JSON too); [`StartupError::TooNew`] for a sound file that
+/// only a newer version restores (exit code 4, after its report).
 pub async fn verify(file: &Path, json: bool) -> Result<(), StartupError> {
     use app::domain::backup::archive;
     let path = file.to_path_buf();
@@ -526,21 +528,33 @@ pub async fn verify(file: &Path, json: bool) -> Result<(), StartupError> {
     })
     .await
     .map_err(|e| StartupError::Failed(e.to_string()))?;
-    let (schema, namespace, created_at, app_version, counts, sha, size) =
-        checked.map_err(|error| {
-            StartupError::Refused(format!(
+    let (schema, namespace, created_at, app_version, counts, sha, size) = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            let refusal = format!(
                 "{} is not a backup this nsbackup accepts: {error}",
                 file.display()
-            ))
-        })?;
+            );
+            // A script reading JSON gets the refusal as JSON too (and the exit code 2).
+            if json {
+                print_json(&json!({
+                    "file": file.display().to_string(), "sound": false, "restorable": false,
+                    "error": refusal,
+                }));
+            }
+            return Err(StartupError::Refused(refusal));
+        }
+    };
     let verdict = match schema.cmp(&app::types::SCHEMA_VERSION) {
         std::cmp::Ordering::Equal => app::types::Verdict::Current,
         std::cmp::Ordering::Less => app::types::Verdict::Older { from: schema },
         std::cmp::Ordering::Greater => app::types::Verdict::Newer { found: schema },
     };
+    let restorable = !matches!(verdict, app::types::Verdict::Newer { .. });
     if json {
         print_json(&json!({
-            "file": file.display().to_string(), "namespace": namespace, "created_at": created_at,
+            "file": file.display().to_string(), "sound": true, "restorable": restorable,
+            "namespace": namespace, "created_at": created_at,
             "app_version": app_version, "schema_version": schema, "verdict": verdict.words(),
             "folders": counts.map(|c| c.0), "items": counts.map(|c| c.1), "size": size, "sha256": sha,
         }));
@@ -561,6 +575,13 @@ pub async fn verify(file: &Path, json: bool) -> Result<(), StartupError> {
             println!("{folders} folder(s), {items} item(s)");
         }
         println!("{} bytes, SHA-256 {sha}", size);
+    }
+    if !restorable {
+        return Err(StartupError::TooNew(format!(
+            "{} is a sound backup, but only a newer nsbackup can restore it (schema version {schema}; this one has {}): upgrade first",
+            file.display(),
+            app::types::SCHEMA_VERSION
+        )));
     }
     Ok(())
 }

@@ -55,14 +55,20 @@ pub enum StartupError {
     /// The server could not be reached.
     #[error("{0}")]
     Unreachable(String),
+
+    /// A sound backup file that this version cannot restore (made by a newer one).
+    #[error("{0}")]
+    TooNew(String),
 }
 
 impl StartupError {
-    /// The exit code: 2 for a refusal, 3 for a server that cannot be reached, 1 otherwise.
+    /// The exit code: 2 for a refusal, 3 for a server that cannot be reached, 4 for a sound
+    /// backup that only a newer version can restore, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             StartupError::Refused(_) => 2,
             StartupError::Unreachable(_) => 3,
+            StartupError::TooNew(_) => 4,
             _ => 1,
         }
     }

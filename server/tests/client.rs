@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{Server, nsbackup, text};
 
 /// `nsbackup ARGS… --server URL` with the token in `NSBACKUP_TOKEN`.
@@ -84,6 +84,53 @@ fn a_script_backs_up_downloads_verifies_uploads_restores_and_undoes_with_exit_co
         text(&refused.stderr).contains("is not a backup this nsbackup accepts"),
         "{}",
         text(&refused.stderr)
+    );
+    // A script reading JSON gets the refusal as JSON, with the same exit code.
+    let refused = nsbackup()
+        .args(["verify", "--json"])
+        .arg(&junk)
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    let answer: Value = serde_json::from_slice(&refused.stdout).expect("JSON on standard output");
+    assert_eq!(
+        (&answer["sound"], &answer["restorable"]),
+        (&json!(false), &json!(false))
+    );
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is not a backup this nsbackup accepts")),
+        "{answer}"
+    );
+    // A sound file that only a newer version restores: its report, and an exit code of its own.
+    let newer = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../end2end/tests/files/backup-from-a-newer-version.zip");
+    let checked = nsbackup()
+        .args(["verify", "--json"])
+        .arg(&newer)
+        .output()
+        .expect("runs");
+    assert_eq!(checked.status.code(), Some(4), "{}", text(&checked.stderr));
+    let answer: Value = serde_json::from_slice(&checked.stdout).expect("JSON on standard output");
+    assert_eq!(
+        (&answer["sound"], &answer["restorable"]),
+        (&json!(true), &json!(false))
+    );
+    assert!(
+        text(&checked.stderr).contains("only a newer nsbackup can restore it"),
+        "{}",
+        text(&checked.stderr)
+    );
+    let sound = nsbackup()
+        .args(["verify", "--json"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let answer = json_of(&sound);
+    assert_eq!(
+        (&answer["sound"], &answer["restorable"]),
+        (&json!(true), &json!(true))
     );
     let uploaded = json_of(&run(&[
         "backup",

@@ -30,7 +30,11 @@ pub fn folder_depths<'a>(
 
     let mut depths: HashMap<&'a str, usize> = HashMap::with_capacity(parents.len());
     let mut chain: Vec<&'a str> = Vec::new();
-    for &start in parents.keys() {
+    // In the order of the ids, so that a file with several problems is refused for the same
+    // one every time (a map's own order changes from run to run).
+    let mut starts: Vec<&'a str> = parents.keys().copied().collect();
+    starts.sort_unstable();
+    for start in starts {
         if depths.contains_key(start) {
             continue;
         }
@@ -135,6 +139,23 @@ mod tests {
             depths_of(&folders, 0),
             Err(TreeProblem::TooDeep { .. })
         ));
+    }
+
+    #[test]
+    fn the_same_problem_is_named_every_time() {
+        // Two chains too deep, and a gap: whichever the map holds first, the same is named.
+        let mut folders: Vec<(String, Option<String>)> = Vec::new();
+        for prefix in ["m", "c"] {
+            folders.extend((0..FOLDER_DEPTH_MAX + 5).map(|i| {
+                let parent = (i > 0).then(|| format!("{prefix}{:03}", i - 1));
+                (format!("{prefix}{i:03}"), parent)
+            }));
+        }
+        folders.push(("z".to_string(), Some("gone".to_string())));
+        let named: std::collections::HashSet<String> = (0..20)
+            .map(|_| format!("{:?}", depths_of(&folders, 0)))
+            .collect();
+        assert_eq!(named.len(), 1, "{named:?}");
     }
 
     #[test]
