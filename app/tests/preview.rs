@@ -320,3 +320,57 @@ async fn a_second_preview_of_a_backup_reads_only_the_namespace_yet_sees_every_ch
         "the namespace is untouched"
     );
 }
+
+#[tokio::test]
+async fn a_preview_warns_of_unknown_roles_lists_the_migration_steps_and_refuses_a_newer_backup() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = engine_in(dir.path()).await;
+    shared_folder(
+        &engine.db,
+        vec![
+            common::role("auditors", Access::Read),
+            common::role("modeler", Access::Write),
+        ],
+    )
+    .await;
+    let made = base_backup(&engine).await;
+    let preview = preview::preview(&engine, &made.id, "elsewhere")
+        .await
+        .expect("a preview");
+    assert_eq!(preview.unknown_principals, ["role auditors"]);
+    assert!(preview.migrations.is_empty(), "{:?}", preview.migrations);
+
+    // An upload (the file is taken, so a copy of the fixture is sent).
+    let upload = |fixture: std::path::PathBuf, name: &'static str| {
+        let copy = dir.path().join(format!("{name}.zip"));
+        std::fs::copy(&fixture, &copy).expect("copied");
+        let engine = engine.clone();
+        async move {
+            backup::upload(&engine, copy, name, "legacy", "admin")
+                .await
+                .expect("uploaded")
+                .0
+        }
+    };
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // A backup of schema version 1: the steps its content takes to this version.
+    let old = upload(manifest_dir.join("tests/fixtures/backup-v1.zip"), "old").await;
+    let preview = preview::preview(&engine, &old.id, "legacy")
+        .await
+        .expect("a preview");
+    assert_eq!(
+        preview.migrations,
+        ["to schema version 2: structured folder permissions"]
+    );
+    // A backup of a newer nsbackup is kept, but not previewed for a restore.
+    let newer = upload(
+        manifest_dir.join("../end2end/tests/files/backup-from-a-newer-version.zip"),
+        "newer",
+    )
+    .await;
+    let refused = preview::preview(&engine, &newer.id, "legacy").await;
+    assert!(
+        matches!(&refused, Err(DomainError::Invalid(message)) if message.contains("made by a newer nsbackup")),
+        "{refused:?}"
+    );
+}

@@ -522,3 +522,96 @@ fn retention_keeps_exactly_what_its_rules_name() {
         "the newest completed one stays"
     );
 }
+
+/// Moves `clock` to `at` and runs what is due then, to its end.
+async fn runs_at(
+    engine: &Engine,
+    settings: &SchedulerSettings,
+    clock: &TestClock,
+    at: &str,
+) -> Vec<app::types::ScheduleRun> {
+    clock.set(utc(at));
+    let mut ended = Vec::new();
+    for run in schedule::tick(engine, settings).await.expect("tick") {
+        ended.push(run.await.expect("run"));
+    }
+    ended
+}
+
+#[tokio::test]
+async fn every_scheduled_run_is_in_the_audit_log_with_how_it_ended() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = dir.path().join("backups");
+    let store = backup::store::LocalStore::open(&files).expect("store");
+    namespace::create(&db, "ns", "").await.expect("namespace");
+    folder::create(&db, "ns", None, "Orders")
+        .await
+        .expect("folder");
+    let engine = Engine::new(db, Arc::new(store));
+    let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
+    let settings = settings(&clock);
+    schedule::set(
+        &engine,
+        &draft("ns", "0 * * * *", Retention::default()),
+        "admin",
+        clock.now(),
+    )
+    .await
+    .expect("set");
+
+    // Ran; then skipped (another job holds the namespace); then failed (the store is gone).
+    let ran = runs_at(&engine, &settings, &clock, "2026-05-01T01:00:00Z").await;
+    assert_eq!(ran[0].outcome, RunOutcome::Succeeded, "{ran:?}");
+    jobs::start(
+        &engine,
+        "holding",
+        app::types::JobKind::Restore,
+        "ns",
+        "some",
+        "admin",
+    )
+    .await
+    .expect("held");
+    let skipped = runs_at(&engine, &settings, &clock, "2026-05-01T02:00:00Z").await;
+    assert_eq!(skipped[0].outcome, RunOutcome::Skipped, "{skipped:?}");
+    jobs::finish(&engine, "holding", None)
+        .await
+        .expect("let go");
+    std::fs::remove_dir_all(&files).expect("the store goes");
+    let failed = runs_at(&engine, &settings, &clock, "2026-05-01T03:00:00Z").await;
+    assert_eq!(failed[0].outcome, RunOutcome::Failed, "{failed:?}");
+
+    let filter = app::types::AuditFilter {
+        action: Some("schedule run".to_string()),
+        ..app::types::AuditFilter::default()
+    };
+    let logged: Vec<(String, String, String, String)> =
+        app::domain::audit::page(&engine.db, &filter, None, 100)
+            .await
+            .expect("audit")
+            .entries
+            .into_iter()
+            .map(|e| (e.actor, e.target, e.outcome.as_str().to_string(), e.detail))
+            .collect();
+    assert_eq!(logged.len(), 3, "{logged:?}");
+    let expected = [
+        ("failed", "due 2026-05-01 03:00 UTC: "),
+        (
+            "refused",
+            "due 2026-05-01 02:00 UTC: skipped: the namespace was busy",
+        ),
+        ("succeeded", "due 2026-05-01 01:00 UTC: "),
+    ];
+    for ((actor, target, outcome, detail), (want, starts)) in logged.iter().zip(expected) {
+        assert_eq!((actor.as_str(), target.as_str()), ("(scheduler)", "ns"));
+        assert_eq!(outcome, want, "{detail}");
+        assert!(detail.starts_with(starts), "{detail}");
+    }
+    // The backup the run made is named in its entry.
+    let made = backup::list(&engine.db).await.expect("list");
+    assert!(
+        logged[2].3.ends_with(&made.last().expect("one").name),
+        "{logged:?}"
+    );
+}

@@ -196,6 +196,23 @@ test('an open confirmation stays as it is while the list is refreshed behind it'
   await expect(backups.row('Meanwhile')).toHaveCount(1);
 });
 
+test('without the server\'s events the page asks for the job and still sees it end', async ({ page }) => {
+  const explorer = new Explorer(page);
+  await namespaceWithContent(explorer, 'bk-no-events');
+  // Every event stream is cut off, as a proxy that does not pass them on would.
+  let cut = 0;
+  await page.route(/\/api\/v1\/jobs\/(.+\/)?events$/, (route) => {
+    cut += 1;
+    return route.abort('connectionreset');
+  });
+  const backups = new BackupsPage(page);
+  await backups.open();
+  // The job's end, its notification and the list: all seen by asking for the job.
+  await backups.create('bk-no-events', 'Without events');
+  expect(cut, 'the event streams were asked for, and cut off').toBeGreaterThanOrEqual(2);
+  await expect(backups.row('Without events')).toHaveCount(1);
+});
+
 test('a restore replaces the namespace with the backup, also into another namespace and from an older version', async ({ page }) => {
   // Two restores, an upload and three visits of the Explorer: more than the default 30 s on
   // a busy machine.

@@ -200,3 +200,77 @@ pub(super) fn verify_entry<R: Read + Seek>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Write};
+
+    /// A zip of one entry `name` holding `bytes`, stored as they are or deflated.
+    fn zip_of(name: &str, bytes: &[u8], deflated: bool) -> ZipArchive<Cursor<Vec<u8>>> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let method = if deflated {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
+        let options = zip::write::SimpleFileOptions::default().compression_method(method);
+        writer.start_file(name, options).expect("an entry");
+        writer.write_all(bytes).expect("written");
+        let file = writer.finish().expect("finished");
+        ZipArchive::new(file).expect("a zip")
+    }
+
+    fn refusal(result: Result<(Vec<u8>, String), ArchiveError>) -> String {
+        match result {
+            Err(ArchiveError::Invalid(message)) => message,
+            other => panic!("not refused: {:?}", other.map(|(bytes, _)| bytes.len())),
+        }
+    }
+
+    #[test]
+    fn a_cap_is_refused_as_itself_and_damage_as_damage() {
+        let limits = Limits {
+            max_entry_bytes: 1_000,
+            ..Limits::default()
+        };
+        // Over the cap: the guard's own words, exactly (not wrapped as damage).
+        let mut zip = zip_of("big.json", &[b'x'; 5_000], false);
+        let message = refusal(read_entry(&mut zip, 0, "big.json", limits, &Cell::new(0)));
+        assert_eq!(
+            message,
+            "Entry `big.json` unpacks to more than 1000 bytes, the most one entry may hold."
+        );
+        let limits = Limits {
+            max_total_bytes: 1_000,
+            ..Limits::default()
+        };
+        let mut zip = zip_of("big.json", &[b'x'; 5_000], true);
+        let message = refusal(read_entry(&mut zip, 0, "big.json", limits, &Cell::new(0)));
+        assert_eq!(
+            message,
+            "The archive unpacks to more than 1000 bytes, the most a backup may hold."
+        );
+
+        // Damaged bytes (a stored entry with one byte changed fails its CRC): damage.
+        let mut zip = zip_of("small.json", b"{\"a\": 1}", false);
+        let mut file = zip.into_inner().into_inner();
+        let at = file
+            .windows(8)
+            .position(|w| w == b"{\"a\": 1}")
+            .expect("the entry's bytes");
+        file[at + 6] = b'2';
+        let mut zip = ZipArchive::new(Cursor::new(file)).expect("still a zip");
+        let message = refusal(read_entry(
+            &mut zip,
+            0,
+            "small.json",
+            Limits::default(),
+            &Cell::new(0),
+        ));
+        assert!(
+            message.starts_with("Entry `small.json` is damaged"),
+            "{message}"
+        );
+    }
+}
