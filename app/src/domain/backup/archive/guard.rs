@@ -253,7 +253,7 @@ mod tests {
         );
 
         // Damaged bytes (a stored entry with one byte changed fails its CRC): damage.
-        let mut zip = zip_of("small.json", b"{\"a\": 1}", false);
+        let zip = zip_of("small.json", b"{\"a\": 1}", false);
         let mut file = zip.into_inner().into_inner();
         let at = file
             .windows(8)
