@@ -334,3 +334,78 @@ async fn permissions_are_imported_only_by_someone_who_may_manage_them_there() {
         1
     );
 }
+
+#[tokio::test]
+async fn odd_permissions_twin_names_and_too_many_folders_are_refused_before_the_database_sees_them()
+{
+    let db = two_namespaces().await;
+    let v1 = include_str!("fixtures/export-v1.json");
+    let with_permissions = |schema: u32, permissions: serde_json::Value| {
+        let mut file: serde_json::Value = serde_json::from_str(&chain_file(2, &[])).expect("JSON");
+        file["schema_version"] = schema.into();
+        file["folders"][0]["permissions"] = serde_json::Value::Null;
+        file["folders"][1]["permissions"] = permissions;
+        file.to_string()
+    };
+    let current = schema::SCHEMA_VERSION;
+    let cases = [
+        (
+            with_permissions(1, serde_json::json!(["role:legal:read", 5])),
+            "Folder `Level 1` in the file has permissions nsbackup never writes: `5` is not `KIND:NAME:ACCESS` (schema version 1).",
+        ),
+        (
+            with_permissions(1, serde_json::json!(["role:legal"])),
+            "Folder `Level 1` in the file has permissions nsbackup never writes: `\"role:legal\"` is not `KIND:NAME:ACCESS` (schema version 1).",
+        ),
+        (
+            with_permissions(1, serde_json::json!({"a": 1})),
+            "Folder `Level 1` in the file has permissions nsbackup never writes: they are not a list.",
+        ),
+        (
+            with_permissions(current, serde_json::json!(["role:legal:read"])),
+            "Folder `Level 1` in the file has permissions nsbackup never writes: `\"role:legal:read\"` is not a principal with an access.",
+        ),
+        (
+            chain_file(3, &["Top", "Twin", "Twin"])
+                .replace("\"parent\":\"f1\"", "\"parent\":\"f0\""),
+            "The file holds two folders named `Twin` in the same place.",
+        ),
+    ];
+    for (text, expected) in &cases {
+        let error = transfer::import(&db, "target", None, text, ClashPolicy::Copy, true, "ada")
+            .await
+            .expect_err(expected);
+        assert!(
+            matches!(&error, DomainError::Invalid(m) if m == expected),
+            "{expected}: {error:?}"
+        );
+    }
+    // One request writes at most so many folders: a flat file of more is refused at once.
+    let mut flat: serde_json::Value = serde_json::from_str(&chain_file(1, &[])).expect("JSON");
+    let folders = flat["folders"].as_array_mut().expect("folders");
+    for i in 0..=app::domain::content::transfer::IMPORT_FOLDERS_MAX {
+        folders.push(serde_json::json!({
+            "id": format!("s{i}"), "parent": "f0", "name": format!("Sibling {i}"), "permissions": null
+        }));
+    }
+    let error = transfer::import(
+        &db,
+        "target",
+        None,
+        &flat.to_string(),
+        ClashPolicy::Copy,
+        true,
+        "ada",
+    )
+    .await
+    .expect_err("too many");
+    assert!(
+        matches!(&error, DomainError::Invalid(m) if m.contains("an import takes at most 2,000 folders")),
+        "{error:?}"
+    );
+    // The fixture of version 1 (permissions as strings) still imports.
+    transfer::import(&db, "target", None, v1, ClashPolicy::Copy, true, "ada")
+        .await
+        .expect("a version-1 file imports");
+    assert_eq!(generations(&db).await, 2, "no scratch generation left");
+}

@@ -52,9 +52,116 @@ pub(super) fn parse(text: &str) -> Result<ExportFile, DomainError> {
     Ok(file)
 }
 
+/// The most folders one import writes.
+pub const IMPORT_FOLDERS_MAX: usize = 2_000;
+/// The most items one import writes.
+pub const IMPORT_ITEMS_MAX: usize = 20_000;
+
+/// What a record is called in a refusal: its name, or its id when the name is no text.
+fn label(record: &serde_json::Value) -> String {
+    let text = |field: &str| record.get(field).and_then(serde_json::Value::as_str);
+    let name = text("name").or_else(|| text("id")).unwrap_or("?");
+    name.chars().take(100).collect()
+}
+
+/// Checks every record's fields before the database sees any of them: names are text,
+/// folder permissions are a list of what the file's schema version writes (`KIND:NAME:ACCESS`
+/// strings in version 1, objects since), and no two siblings share a name.
+fn check_records(file: &ExportFile) -> Result<(), DomainError> {
+    let mut siblings = HashSet::new();
+    for record in &file.folders {
+        let Some(name) = record.get("name").and_then(serde_json::Value::as_str) else {
+            return Err(invalid(format!(
+                "This export file is damaged: folder `{}` has no name.",
+                label(record)
+            )));
+        };
+        let parent = record.get("parent").and_then(serde_json::Value::as_str);
+        if !siblings.insert(("folder", parent, name)) {
+            return Err(invalid(format!(
+                "The file holds two folders named `{}` in the same place.",
+                label(record)
+            )));
+        }
+        check_permissions(record, file.schema_version)?;
+    }
+    for record in &file.items {
+        let Some(name) = record.get("name").and_then(serde_json::Value::as_str) else {
+            return Err(invalid(format!(
+                "This export file is damaged: item `{}` has no name.",
+                label(record)
+            )));
+        };
+        let folder = record.get("folder").and_then(serde_json::Value::as_str);
+        if !siblings.insert(("item", folder, name)) {
+            return Err(invalid(format!(
+                "The file holds two items named `{}` in the same folder.",
+                label(record)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A folder record's `permissions`: none (it inherits), or a list of at most
+/// [`validate::PERMISSIONS_MAX`] permissions as schema version `schema` writes them.
+fn check_permissions(record: &serde_json::Value, schema: u32) -> Result<(), DomainError> {
+    let refused = |why: &str| {
+        invalid(format!(
+            "Folder `{}` in the file has permissions nsbackup never writes: {why}",
+            label(record)
+        ))
+    };
+    let list = match record.get("permissions") {
+        None | Some(serde_json::Value::Null) => return Ok(()),
+        Some(serde_json::Value::Array(list)) => list,
+        Some(_) => return Err(refused("they are not a list.")),
+    };
+    if list.len() > validate::PERMISSIONS_MAX {
+        return Err(invalid(format!(
+            "Folder `{}` in the file sets more than {} permissions.",
+            label(record),
+            validate::PERMISSIONS_MAX
+        )));
+    }
+    for permission in list {
+        let fits = if schema == 1 {
+            permission.as_str().is_some_and(|text| {
+                let parts: Vec<&str> = text.split(':').collect();
+                matches!(parts.as_slice(), [kind, name, access]
+                    if matches!(*kind, "user" | "role")
+                        && !name.is_empty()
+                        && matches!(*access, "read" | "write" | "manage"))
+            })
+        } else {
+            serde_json::from_value::<crate::types::Permission>(permission.clone()).is_ok()
+        };
+        if !fits {
+            let shown: String = permission.to_string().chars().take(80).collect();
+            return Err(refused(&if schema == 1 {
+                format!("`{shown}` is not `KIND:NAME:ACCESS` (schema version 1).")
+            } else {
+                format!("`{shown}` is not a principal with an access.")
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the records form one folder tree (or one item) whose references hold, and
 /// that the tree fits below a place `depth` folders deep.
 fn check_structure(file: &ExportFile, depth: usize) -> Result<(), DomainError> {
+    // An import writes in one request; a whole namespace moves by backup and restore.
+    if file.folders.len() > IMPORT_FOLDERS_MAX || file.items.len() > IMPORT_ITEMS_MAX {
+        return Err(invalid(format!(
+            "This export holds {} folder(s) and {} item(s); an import takes at most {} folders and {} items. Export smaller folders, or move the whole namespace with a backup and a restore.",
+            crate::text::thousands(file.folders.len()),
+            crate::text::thousands(file.items.len()),
+            crate::text::thousands(IMPORT_FOLDERS_MAX),
+            crate::text::thousands(IMPORT_ITEMS_MAX),
+        )));
+    }
+    check_records(file)?;
     let id_of = |record: &serde_json::Value, what: &str| -> Result<String, DomainError> {
         let id = record
             .get("id")

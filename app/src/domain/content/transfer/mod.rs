@@ -14,7 +14,7 @@ mod export;
 mod import;
 
 pub use self::export::export;
-pub use self::import::import;
+pub use self::import::{IMPORT_FOLDERS_MAX, IMPORT_ITEMS_MAX, import};
 
 use serde::{Deserialize, Serialize};
 
