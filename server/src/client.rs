@@ -247,45 +247,7 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             }
         }
         BackupCommand::Download { id, output } => {
-            let response = client
-                .send(get(&format!("/api/v1/backups/{id}/download")))
-                .await?;
-            let file_name = response
-                .headers()
-                .get(reqwest::header::CONTENT_DISPOSITION)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.split("filename=\"").nth(1))
-                .and_then(|rest| rest.split('"').next())
-                .filter(|name| !name.is_empty() && !name.contains(['/', '\\']))
-                .map_or_else(|| format!("{id}.zip"), str::to_string);
-            let target = output.unwrap_or_else(|| PathBuf::from(&file_name));
-            let length = response.content_length().unwrap_or(0);
-            let bar = bytes_bar(length, "download");
-            // Written under another name first: a download cut off never looks complete.
-            let partial = target.with_extension("zip.part");
-            let mut file = tokio::fs::File::create(&partial).await.map_err(|e| {
-                StartupError::Failed(format!("cannot write {}: {e}", partial.display()))
-            })?;
-            let mut body = response.bytes_stream();
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| {
-                    StartupError::Failed(format!("the download broke off: {e}; run it again"))
-                })?;
-                tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
-                    .await
-                    .map_err(|e| {
-                        StartupError::Failed(format!("cannot write {}: {e}", partial.display()))
-                    })?;
-                bar.inc(chunk.len() as u64);
-            }
-            tokio::io::AsyncWriteExt::flush(&mut file)
-                .await
-                .map_err(|e| StartupError::Failed(e.to_string()))?;
-            tokio::fs::rename(&partial, &target).await.map_err(|e| {
-                StartupError::Failed(format!("cannot name {}: {e}", target.display()))
-            })?;
-            bar.finish_and_clear();
-            println!("Downloaded {} ({})", target.display(), size_text(length));
+            download(&client, &id, output).await?;
         }
         BackupCommand::Upload {
             file,
@@ -476,6 +438,110 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
         }
     }
     Ok(())
+}
+
+/// `backup download ID [-o FILE]`: the file is written as `FILE.part` and named only when it
+/// is whole and its SHA-256 is the backup's. A `FILE.part` left by a download that broke
+/// off is continued from where it stopped (a `Range`, under `If-Range` with the file's
+/// `ETag`, so that a part of other bytes is never continued); should the finished file
+/// still not match, it is downloaded once more from the start.
+async fn download(client: &Client, id: &str, output: Option<PathBuf>) -> Result<(), StartupError> {
+    let path = format!("/api/v1/backups/{}", app::text::percent_encode(id, b""));
+    let info = client
+        .json(client.request(reqwest::Method::GET, &path))
+        .await?;
+    let (Some(sha), Some(size)) = (info["sha256"].as_str(), info["size"].as_u64()) else {
+        return Err(StartupError::Refused(format!(
+            "backup {id} is not complete, so there is nothing to download"
+        )));
+    };
+    let target = match output {
+        Some(output) => output,
+        None => {
+            let created_at = info["created_at"]
+                .as_str()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .map(|at| at.with_timezone(&chrono::Utc))
+                .unwrap_or_default();
+            let name = info["name"].as_str().unwrap_or(id);
+            PathBuf::from(app::domain::backup::download_file_name(name, created_at))
+        }
+    };
+    // Written under another name first: a download cut off never looks complete.
+    let partial = target.with_extension("zip.part");
+    let cannot_write = |e: std::io::Error| {
+        StartupError::Failed(format!("cannot write {}: {e}", partial.display()))
+    };
+    for attempt in 0..2 {
+        let held = match tokio::fs::metadata(&partial).await {
+            Ok(meta) if attempt == 0 && meta.len() > 0 && meta.len() < size => meta.len(),
+            _ => 0,
+        };
+        let mut request = client.request(reqwest::Method::GET, &format!("{path}/download"));
+        if held > 0 {
+            request = request
+                .header(reqwest::header::RANGE, format!("bytes={held}-"))
+                .header(reqwest::header::IF_RANGE, format!("\"{sha}\""));
+        }
+        let response = client.send(request).await?;
+        let resumed = held > 0 && response.status() == reqwest::StatusCode::PARTIAL_CONTENT;
+        let mut file = if resumed {
+            eprintln!("Resuming {} at byte {held} of {size}", partial.display());
+            tokio::fs::OpenOptions::new()
+                .append(true)
+                .open(&partial)
+                .await
+                .map_err(cannot_write)?
+        } else {
+            tokio::fs::File::create(&partial)
+                .await
+                .map_err(cannot_write)?
+        };
+        let bar = bytes_bar(size, "download");
+        if resumed {
+            bar.inc(held);
+        }
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                StartupError::Failed(format!(
+                    "the download broke off: {e}; run it again to continue from there"
+                ))
+            })?;
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                .await
+                .map_err(cannot_write)?;
+            bar.inc(chunk.len() as u64);
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(cannot_write)?;
+        file.sync_all().await.map_err(cannot_write)?;
+        drop(file);
+        bar.finish_and_clear();
+        let checked = partial.clone();
+        let digest = tokio::task::spawn_blocking(move || {
+            app::domain::backup::archive::file_digest(&checked)
+        })
+        .await
+        .map_err(|e| StartupError::Failed(e.to_string()))?
+        .map_err(|e| StartupError::Failed(format!("cannot read {}: {e}", partial.display())))?;
+        if digest.0 == sha && digest.1 == size {
+            tokio::fs::rename(&partial, &target).await.map_err(|e| {
+                StartupError::Failed(format!("cannot name {}: {e}", target.display()))
+            })?;
+            println!("Downloaded {} ({})", target.display(), size_text(size));
+            return Ok(());
+        }
+        eprintln!(
+            "{} does not match the backup's SHA-256; downloading it again from the start",
+            partial.display()
+        );
+    }
+    let _ = tokio::fs::remove_file(&partial).await;
+    Err(StartupError::Failed(format!(
+        "the file downloaded for backup {id} does not match its SHA-256 twice; the server's copy may be damaged (nsbackup verify on the server says more)"
+    )))
 }
 
 /// `nsbackup verify FILE`: checks a backup file as an upload would (structure, checksums,

@@ -64,6 +64,27 @@ fn a_script_backs_up_downloads_verifies_uploads_restores_and_undoes_with_exit_co
     ]);
     assert!(got.status.success(), "{}", text(&got.stderr));
     assert!(std::fs::read(&file).expect("written").starts_with(b"PK"));
+    // A download that broke off is continued from where it stopped; a part of other bytes
+    // is not continued into a wrong file: it is downloaded again.
+    let whole = std::fs::read(&file).expect("read");
+    let again = dir.path().join("again.zip");
+    let part = dir.path().join("again.zip.part");
+    let mut other = whole.clone();
+    other[10] ^= 0xff;
+    for (held, says) in [(&whole, "Resuming"), (&other, "does not match")] {
+        std::fs::write(&part, &held[..whole.len() / 2]).expect("a part");
+        let got = run(&[
+            "backup",
+            "download",
+            &id,
+            "--output",
+            again.to_str().expect("utf-8"),
+        ]);
+        assert!(got.status.success(), "{}", text(&got.stderr));
+        assert!(text(&got.stderr).contains(says), "{}", text(&got.stderr));
+        assert_eq!(std::fs::read(&again).expect("written"), whole);
+        assert!(!part.exists(), "the part became the file");
+    }
     let checked = verify(&file);
     assert!(checked.status.success(), "{}", text(&checked.stderr));
     assert!(

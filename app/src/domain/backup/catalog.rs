@@ -54,10 +54,15 @@ pub fn upload_name(name: Option<&str>, file_name: Option<&str>) -> Result<String
 /// The name a download is saved under: `<name>_<YYYY-MM-DD_HH-mm-ss>.zip` (creation time,
 /// UTC; the name made safe for file systems).
 pub fn download_name(backup: &BackupInfo) -> String {
+    download_file_name(&backup.name, backup.created_at)
+}
+
+/// [`download_name`] from a backup's name and creation time (what a client knows of it).
+pub fn download_file_name(name: &str, created_at: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{}_{}.zip",
-        crate::domain::content::transfer::file_name_safe(&backup.name),
-        backup.created_at.format("%Y-%m-%d_%H-%M-%S")
+        crate::domain::content::transfer::file_name_safe(name),
+        created_at.format("%Y-%m-%d_%H-%M-%S")
     )
 }
 

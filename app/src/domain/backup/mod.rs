@@ -36,8 +36,8 @@ mod upload;
 pub mod verify;
 
 pub use self::catalog::{
-    ListQuery, PendingDeletion, check_name, delete, delete_by_policy, download_name, get, list,
-    list_page, pending_deletions, pin, retry_deletions, upload_name,
+    ListQuery, PendingDeletion, check_name, delete, delete_by_policy, download_file_name,
+    download_name, get, list, list_page, pending_deletions, pin, retry_deletions, upload_name,
 };
 pub use self::create::{create, create_scheduled, write_backup};
 pub use self::download::{Body, Conditions, Download, Wanted, download, etag};
