@@ -88,3 +88,23 @@ test('the page is sent with the data of its list once', async ({ page }) => {
   expect(html).toContain('Sent once');
   expect(html.split(backup.sha256).length - 1).toBe(1);
 });
+
+test('the list shows creation times to the second, newest first, in the order it sorts by', async ({ page }) => {
+  const request = page.request;
+  await request.post('/api/create_namespace', { data: { name: 'list-other', title: '' } });
+  for (const name of ['Second A', 'Second B', 'Second C']) await backupOf(request, 'list-other', name);
+  const backups = new BackupsPage(page);
+  await backups.open();
+  await backups.list.getByRole('searchbox', { name: 'Search backups' }).fill('Second');
+  await expect(backups.rows()).toHaveCount(3);
+  const shown = await backups
+    .rows()
+    .locator('td:nth-child(3) time')
+    .evaluateAll((times) => times.map((t) => [t.getAttribute('datetime') ?? '', t.textContent ?? '']));
+  expect(shown).toHaveLength(3);
+  for (const [, text] of shown) expect(text, 'to the second').toMatch(/\d{1,2}:\d{2}:\d{2}/);
+  const instants = shown.map(([at]) => Date.parse(at));
+  expect([...instants].sort((a, b) => b - a), 'newest first').toEqual(instants);
+  await expect(backups.rows().first()).toContainText('Second C');
+  await expect(backups.rows().last()).toContainText('Second A');
+});

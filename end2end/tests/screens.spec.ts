@@ -78,6 +78,7 @@ for (const size of sizes) {
       ['backups', '/admin/backups'],
       ['users', '/admin/users'],
       ['audit-log', '/admin/audit'],
+      ['api-tokens', '/admin/tokens'],
       ['account', '/account'],
     ] as const;
     for (const dark of [false, true]) {
@@ -174,4 +175,32 @@ test('the explorer opens the namespace chosen last', async ({ page }) => {
   await shell.navLink('Explorer').click();
   await expect(page).toHaveURL(/\/explorer\/last-chosen$/);
   await expect(page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: 'last-chosen (top level)' })).toBeVisible();
+});
+
+test('on a phone the Menu works from the keyboard alone, the focus in sight', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  const shell = new Shell(page);
+  await shell.open('/');
+  await shell.waitForHydration();
+  const menu = page.getByRole('button', { name: 'Menu' });
+  await menu.focus();
+  await page.keyboard.press('Enter');
+  await expect(menu).toHaveAttribute('aria-expanded', 'true');
+  await expect(shell.nav).toBeVisible();
+  // Tab by Tab to Backup and Restore: every stop shows where the focus is.
+  const target = shell.navLink('Backup and Restore');
+  for (let stop = 0; stop < 12; stop++) {
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      const style = el ? getComputedStyle(el) : null;
+      return { text: el?.textContent?.trim() ?? '', outline: style ? `${style.outlineStyle} ${parseFloat(style.outlineWidth)}` : 'none 0' };
+    });
+    expect(ring.outline, `the focus on \u201c${ring.text}\u201d is in sight`).not.toMatch(/^none|\s0$/);
+    if (await target.evaluate((el) => el === document.activeElement)) break;
+  }
+  await expect(target).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(shell.heading).toHaveText('Backup and Restore');
+  await expect(shell.nav).toBeHidden();
 });

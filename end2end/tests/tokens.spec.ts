@@ -49,3 +49,41 @@ test('an administrator makes an API token, a script uses it, and once revoked it
   await page.reload();
   await expect(page.locator('.token-secret')).toHaveCount(0);
 });
+
+/** Fails unless `target` has the focus and shows it (the focus ring). */
+async function expectFocusInSight(target: import('@playwright/test').Locator) {
+  await expect(target).toBeFocused();
+  const ring = await target.evaluate((el) => {
+    const style = getComputedStyle(el);
+    return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+  });
+  expect(ring.style, 'a focus ring').not.toBe('none');
+  expect(ring.width, 'a focus ring').toBeGreaterThan(0);
+}
+
+test('a token is made and revoked from the keyboard alone, the focus always in sight', async ({ page }) => {
+  const shell = new Shell(page);
+  await shell.open('/admin/tokens');
+  await shell.waitForHydration();
+  const form = page.getByRole('region', { name: 'New token' });
+  await form.getByLabel('Name').focus();
+  await page.keyboard.type('Keyboard script');
+  await page.keyboard.press('Tab');
+  await expectFocusInSight(form.getByLabel('Expires after'));
+  await page.keyboard.press('Tab');
+  await expectFocusInSight(form.getByRole('button', { name: 'Create Token' }));
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.token-secret')).toContainText('Token \u201cKeyboard script\u201d created.');
+
+  const revoke = page.locator('tr.token-row', { hasText: 'Keyboard script' }).getByRole('button', { name: 'Revoke token Keyboard script' });
+  await revoke.focus();
+  await expectFocusInSight(revoke);
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog');
+  await expectFocusInSight(dialog.getByRole('button', { name: 'Cancel' }));
+  await page.keyboard.press('Tab');
+  await expectFocusInSight(dialog.getByRole('button', { name: 'Revoke' }));
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Token Keyboard script revoked')).toBeVisible();
+  await expect(page.locator('tr.token-row', { hasText: 'Keyboard script' })).toContainText('revoked');
+});

@@ -520,6 +520,77 @@ fn the_openapi_document_describes_every_operation_the_server_answers() {
 }
 
 /// The `data:` of every `event: job` in a server-sent event stream, as JSON.
+#[test]
+fn every_operation_refuses_a_modeler_s_token_and_a_revoked_one_by_their_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--db", "mem://"]);
+    let admin = server.admin();
+    // A token made by an administrator who is a modeler now: it acts as a modeler.
+    admin.ok(
+        "/api/create_user",
+        json!({ "name": "ops", "role": "admin", "password": "ops-password-1" }),
+    );
+    let ops = server.sign_in("ops", "ops-password-1");
+    let modeler_token = ops.ok(
+        "/api/create_token",
+        json!({ "name": "ops script", "days": 30 }),
+    )["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_string();
+    admin.ok(
+        "/api/set_user_role",
+        json!({ "name": "ops", "role": "modeler" }),
+    );
+    let made = admin.ok(
+        "/api/create_token",
+        json!({ "name": "old script", "days": 30 }),
+    );
+    let revoked_token = made["secret"].as_str().expect("a secret").to_string();
+    admin.ok(
+        "/api/revoke_token",
+        json!({ "handle": made["info"]["handle"] }),
+    );
+
+    let (_, body) = server.get("/api/v1/openapi.json");
+    let document: Value = serde_json::from_str(&body).expect("JSON");
+    let script = server.anonymous();
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let public = path.ends_with("openapi.json");
+        for method in item.as_object().expect("a path item").keys() {
+            if public {
+                continue;
+            }
+            operations += 1;
+            let method = method.to_uppercase();
+            let concrete = path.replace("{id}", "x").replace("{namespace}", "x");
+            let send = |token: &str| {
+                let answer = script.send(
+                    &method,
+                    &concrete,
+                    &[("Authorization", &format!("Bearer {token}"))],
+                    None,
+                );
+                let body: Value = serde_json::from_str(&answer.body).expect("a problem object");
+                (answer.status, body)
+            };
+            let (status, body) = send(&modeler_token);
+            assert_problem(&(status, body.clone()), 403, "forbidden");
+            let (status, body) = send(&revoked_token);
+            assert_problem(&(status, body.clone()), 401, "unauthorized");
+            assert!(
+                body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("was revoked on")),
+                "{method} {concrete}: {body}"
+            );
+        }
+    }
+    assert!(operations >= 20, "{operations} operations");
+    server.stop();
+}
+
 fn job_events(stream: &str) -> Vec<Value> {
     stream
         .split("\n\n")
