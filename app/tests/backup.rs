@@ -1754,3 +1754,66 @@ async fn the_list_is_searched_by_name_and_namespace_and_read_a_page_at_a_time() 
         "{too_long:?}"
     );
 }
+
+#[tokio::test]
+async fn jobs_that_ended_long_ago_are_removed_but_not_the_restore_history() {
+    let db = fresh_db().await;
+    let now = chrono::Utc::now();
+    let days_ago = |days: i64| (now - chrono::Duration::days(days)).to_rfc3339();
+    // (id, kind, created, finished): running, ended lately, ended long ago.
+    let jobs = [
+        ("running", "backup", days_ago(90), None),
+        ("recent", "backup", days_ago(2), Some(days_ago(2))),
+        ("old-backup", "backup", days_ago(60), Some(days_ago(60))),
+        ("old-restore", "restore", days_ago(60), Some(days_ago(60))),
+    ];
+    for (id, kind, created, finished) in &jobs {
+        db.query(
+            "CREATE type::record('job', $id) CONTENT {
+                 kind: $kind, namespace: 'ns', backup: 'b', status: IF $finished = NONE { 'running' } ELSE { 'succeeded' },
+                 phase: '', done: 0, total: 0, error: NONE, started_by: 'admin',
+                 created_at: <datetime>$created,
+                 finished_at: IF $finished = NONE { NONE } ELSE { <datetime>$finished }
+             }",
+        )
+        .bind(("id", id.to_string()))
+        .bind(("kind", kind.to_string()))
+        .bind(("created", created.clone()))
+        .bind(("finished", finished.clone()))
+        .await
+        .expect("a job")
+        .check()
+        .expect("created");
+    }
+    assert_eq!(jobs::prune(&db, now).await.expect("pruned"), 1);
+    let left = |id: &'static str| {
+        let db = db.clone();
+        async move { jobs::get(&db, id).await.is_ok() }
+    };
+    assert!(
+        !left("old-backup").await,
+        "a backup job of two months ago goes"
+    );
+    assert!(left("recent").await && left("running").await);
+    assert!(
+        left("old-restore").await,
+        "the restore history still shows it"
+    );
+    // Once the history holds newer restores, the old one goes too.
+    for i in 0..jobs::RESTORE_HISTORY {
+        db.query(
+            "CREATE type::record('job', $id) CONTENT {
+                 kind: 'restore', namespace: 'ns', backup: 'b', status: 'succeeded', phase: '',
+                 done: 0, total: 0, error: NONE, started_by: 'admin', created_at: time::now(),
+                 finished_at: time::now()
+             }",
+        )
+        .bind(("id", format!("new-{i}")))
+        .await
+        .expect("a job")
+        .check()
+        .expect("created");
+    }
+    assert_eq!(jobs::prune(&db, now).await.expect("pruned"), 1);
+    assert!(!left("old-restore").await);
+}

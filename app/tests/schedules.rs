@@ -11,7 +11,9 @@ use std::time::Duration;
 use app::domain::backup::{self, Engine, jobs};
 use app::domain::content::{folder, namespace};
 use app::domain::schedule::retention;
-use app::domain::schedule::scheduler::{Clock, SchedulerSettings, apply_retention};
+use app::domain::schedule::scheduler::{
+    Clock, SchedulerSettings, apply_retention, daily_retention,
+};
 use app::domain::schedule::{self, when};
 use app::domain::{Db, DomainError};
 use app::types::{
@@ -614,4 +616,60 @@ async fn every_scheduled_run_is_in_the_audit_log_with_how_it_ended() {
         logged[2].3.ends_with(&made.last().expect("one").name),
         "{logged:?}"
     );
+}
+
+#[tokio::test]
+async fn the_retention_pass_runs_once_a_day() {
+    let engine = engine_with_namespace("ns").await;
+    let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
+    // The last backup of any kind is kept; the schedule's own runs do not matter here.
+    let keep_last = Retention {
+        keep_last: Some(1),
+        covers: RetentionCovers::All,
+        ..Retention::default()
+    };
+    schedule::set(
+        &engine,
+        &draft("ns", "0 3 1 1 *", keep_last),
+        "admin",
+        clock.now(),
+    )
+    .await
+    .expect("set");
+    let made = |name: &'static str| {
+        let engine = engine.clone();
+        async move {
+            let (_, job) = backup::create(&engine, "ns", name, "admin")
+                .await
+                .expect("starts");
+            assert_eq!(
+                common::job_end(&engine.db, &job.id).await.status,
+                app::types::JobStatus::Succeeded
+            );
+        }
+    };
+    let names = || async {
+        backup::list(&engine.db)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|b| b.name)
+            .collect::<Vec<_>>()
+    };
+    made("One").await;
+    made("Two").await;
+    daily_retention(&engine, utc("2026-05-01T06:00:00Z"))
+        .await
+        .expect("a pass");
+    assert_eq!(names().await, ["Two"]);
+    // Later that day the pass does not run again; a day after the last, it does.
+    made("Three").await;
+    daily_retention(&engine, utc("2026-05-01T18:00:00Z"))
+        .await
+        .expect("a pass");
+    assert_eq!(names().await, ["Three", "Two"]);
+    daily_retention(&engine, utc("2026-05-02T06:00:00Z"))
+        .await
+        .expect("a pass");
+    assert_eq!(names().await, ["Three"]);
 }

@@ -223,6 +223,32 @@ pub async fn restores(db: &Db) -> Result<Vec<JobInfo>, DomainError> {
 /// How many restores and undos the history shows.
 pub const RESTORE_HISTORY: usize = 20;
 
+/// How long an ended job is kept: the job list shows the last hour, the restore history its
+/// last [`RESTORE_HISTORY`] entries (kept however old), restore points a few days.
+pub const ENDED_JOBS_KEPT_DAYS: u32 = 30;
+
+/// Removes the jobs that ended more than [`ENDED_JOBS_KEPT_DAYS`] before `now`, except the
+/// restores and undos the restore history shows, so that the lists of jobs never read every
+/// job ever run. Returns how many were removed.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn prune(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<usize, DomainError> {
+    let before = now - chrono::Duration::days(i64::from(ENDED_JOBS_KEPT_DAYS));
+    let mut response = db
+        .query(format!(
+            "LET $shown = (SELECT id, created_at FROM job WHERE kind IN ['restore', 'undo']
+                 ORDER BY created_at DESC LIMIT {RESTORE_HISTORY}).id;
+             DELETE job WHERE finished_at != NONE AND finished_at < <datetime>$before
+                 AND id NOTINSIDE $shown RETURN BEFORE;"
+        ))
+        .bind(("before", before.to_rfc3339()))
+        .await?;
+    let removed: Vec<serde_json::Value> = take_json(&mut response, 1)?;
+    Ok(removed.len())
+}
+
 /// Records a job's progress (through [`JobProgress`](super::progress::JobProgress)).
 ///
 /// # Errors

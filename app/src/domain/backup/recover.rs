@@ -191,6 +191,9 @@ pub fn keep_leases(engine: Engine) -> tokio::task::JoinHandle<()> {
             if let Err(error) = super::retry_deletions(&engine).await {
                 tracing::warn!(%error, "could not retry removing the files of deleted backups");
             }
+            if let Err(error) = jobs::prune(&engine.db, chrono::Utc::now()).await {
+                tracing::warn!(%error, "could not remove the jobs that ended long ago");
+            }
         }
     })
 }
