@@ -71,6 +71,11 @@ for (const size of sizes) {
       .toBe('succeeded');
     const pinned = await page.request.post('/api/pin_backup', { data: { id: wide.id, pinned: true } });
     expect(pinned.ok(), await pinned.text()).toBe(true);
+    // A revoked token: a list of tokens without a button in it.
+    const token = await page.request.post('/api/create_token', { data: { name: `Screens ${size.name}`, days: 30 } });
+    expect(token.ok(), await token.text()).toBe(true);
+    const revoked = await page.request.post('/api/revoke_token', { data: { handle: (await token.json()).info.handle } });
+    expect(revoked.ok(), await revoked.text()).toBe(true);
     const shell = new Shell(page);
     const pages = [
       ['overview', '/'],

@@ -39,7 +39,9 @@ pub fn TokensPage() -> impl IntoView {
                     <p><code class="secret">{token.secret}</code></p>
                 </div>
             })}
-            <section class="card" aria-labelledby="tokens-heading">
+            // Focusable: on a phone the table scrolls sideways inside its card, and the keys
+            // must reach it also when no token in it has a button (all revoked).
+            <section class="card" aria-labelledby="tokens-heading" tabindex="0">
                 <h2 id="tokens-heading">"Tokens"</h2>
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
