@@ -70,9 +70,14 @@ fn draft(ns: &str, cron: &str, retention: Retention) -> ScheduleDraft {
 }
 
 async fn engine_with_namespace(ns: &str) -> Engine {
-    let db = fresh_db().await;
     let dir = tempfile::tempdir().expect("temp dir").keep();
-    let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
+    engine_with_namespace_in(ns, &dir.join("backups")).await
+}
+
+/// As [`engine_with_namespace`], with the backup files in `files`.
+async fn engine_with_namespace_in(ns: &str, files: &std::path::Path) -> Engine {
+    let db = fresh_db().await;
+    let store = backup::store::LocalStore::open(files).expect("store");
     namespace::create(&db, ns, "").await.expect("namespace");
     folder::create(&db, ns, None, "Orders")
         .await
@@ -83,7 +88,11 @@ async fn engine_with_namespace(ns: &str) -> Engine {
 /// Namespace `ns` with an hourly schedule (Berlin time, no retention), set at midnight UTC
 /// on 1 May 2026 by the test's clock.
 async fn hourly() -> (Engine, Arc<TestClock>, SchedulerSettings) {
-    let engine = engine_with_namespace("ns").await;
+    hourly_with(engine_with_namespace("ns").await).await
+}
+
+/// As [`hourly`], on `engine`.
+async fn hourly_with(engine: Engine) -> (Engine, Arc<TestClock>, SchedulerSettings) {
     let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
     let settings = settings(&clock);
     schedule::set(
@@ -542,25 +551,9 @@ async fn runs_at(
 
 #[tokio::test]
 async fn every_scheduled_run_is_in_the_audit_log_with_how_it_ended() {
-    let db = fresh_db().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let files = dir.path().join("backups");
-    let store = backup::store::LocalStore::open(&files).expect("store");
-    namespace::create(&db, "ns", "").await.expect("namespace");
-    folder::create(&db, "ns", None, "Orders")
-        .await
-        .expect("folder");
-    let engine = Engine::new(db, Arc::new(store));
-    let clock = TestClock::at(utc("2026-05-01T00:00:00Z"));
-    let settings = settings(&clock);
-    schedule::set(
-        &engine,
-        &draft("ns", "0 * * * *", Retention::default()),
-        "admin",
-        clock.now(),
-    )
-    .await
-    .expect("set");
+    let (engine, clock, settings) = hourly_with(engine_with_namespace_in("ns", &files).await).await;
 
     // Ran; then skipped (another job holds the namespace); then failed (the store is gone).
     let ran = runs_at(&engine, &settings, &clock, "2026-05-01T01:00:00Z").await;
