@@ -186,6 +186,8 @@ test('the audit log is filtered by what happened and exported as CSV with the sa
 });
 
 test('a password reset keeps the API tokens, unless the account may be in other hands', async ({ page, browser, baseURL }) => {
+  // Two accounts, three sign-ins and two password hashings: slow work on a busy machine.
+  test.setTimeout(90_000);
   const users = new UsersPage(page);
   await users.open();
   await users.create('taken-over', 'Administrator', 'taken-password-1');
