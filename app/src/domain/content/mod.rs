@@ -13,6 +13,7 @@ pub mod permissions;
 pub mod transfer;
 
 use super::{Db, DomainError};
+use crate::domain::db::retry_conflicts;
 
 /// A fresh id for a folder or an item: 16 hexadecimal digits, random.
 pub(crate) fn new_id() -> String {
@@ -72,21 +73,29 @@ pub(crate) async fn remove_generation(db: &Db, generation: &str) -> Result<(), D
         .bind(("gen", generation.to_string()))
         .await?
         .take(0)?;
+    // Each step removes what is there and may run again: one that met another write (a
+    // restore's, under load) is simply run again.
     for (from, to) in key_ranges(items.unwrap_or(0)) {
-        db.query("DELETE item:[$gen, $from]..[$gen, $to]")
-            .bind(("gen", generation.to_string()))
-            .bind(("from", from))
-            .bind(("to", to))
-            .await?
-            .check()?;
+        retry_conflicts(|| async {
+            db.query("DELETE item:[$gen, $from]..[$gen, $to]")
+                .bind(("gen", generation.to_string()))
+                .bind(("from", from.clone()))
+                .bind(("to", to.clone()))
+                .await?
+                .check()
+        })
+        .await?;
     }
-    db.query(
-        "DELETE folder:[$gen, NONE]..[$gen, {}];
-         DELETE type::record('generation', $gen);",
-    )
-    .bind(("gen", generation.to_string()))
-    .await?
-    .check()?;
+    retry_conflicts(|| async {
+        db.query(
+            "DELETE folder:[$gen, NONE]..[$gen, {}];
+             DELETE type::record('generation', $gen);",
+        )
+        .bind(("gen", generation.to_string()))
+        .await?
+        .check()
+    })
+    .await?;
     Ok(())
 }
 

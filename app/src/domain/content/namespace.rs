@@ -150,17 +150,40 @@ pub fn sweep_in_background(db: &Db) {
     sweeps.retain(|task| !task.is_finished());
     let db = db.clone();
     sweeps.push(tokio::spawn(async move {
-        loop {
-            match sweep_retired(&db).await {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "could not remove retired content; the next start removes it");
-                    break;
+        sweep_until_done(|| sweep_retired(&db), backoff).await;
+    }));
+}
+
+/// Runs `sweep` until it finds nothing left. A failure (a write that met a restore's under
+/// load, a database that does not answer for a moment) is tried again `pause(failures)`
+/// later: the content goes while the server runs, not only at its next start.
+async fn sweep_until_done<F, Fut>(mut sweep: F, pause: fn(u32) -> std::time::Duration)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, DomainError>>,
+{
+    let mut failures = 0;
+    loop {
+        match sweep().await {
+            Ok(0) => return,
+            Ok(_) => failures = 0,
+            Err(error) => {
+                failures += 1;
+                let wait = pause(failures);
+                if crate::domain::db::MayConflict::is_transaction_conflict(&error) {
+                    tracing::debug!(%error, ?wait, "removing retired content met another write; tried again");
+                } else {
+                    tracing::warn!(%error, ?wait, "could not remove retired content; tried again");
                 }
+                tokio::time::sleep(wait).await;
             }
         }
-    }));
+    }
+}
+
+/// 2, 4, 8 … seconds after one, two, three … failures in a row; never more than a minute.
+fn backoff(failures: u32) -> std::time::Duration {
+    std::time::Duration::from_secs((1u64 << failures.min(6)).min(60))
 }
 
 /// Stops a background sweep (at shutdown: it holds a handle of the database, which must be
@@ -211,4 +234,41 @@ pub async fn recover(db: &Db) -> Result<(), DomainError> {
     .check()?;
     sweep_in_background(db);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sweep_that_fails_is_tried_again_until_nothing_is_left() {
+        let answers = std::sync::Mutex::new(vec![
+            Ok(0),
+            Ok(1),
+            Err(DomainError::Invalid("the database did not answer".into())),
+            Ok(2),
+            Err(DomainError::Invalid("the database did not answer".into())),
+        ]);
+        let tried = std::sync::atomic::AtomicUsize::new(0);
+        sweep_until_done(
+            || {
+                tried.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let next = answers
+                    .lock()
+                    .expect("answers")
+                    .pop()
+                    .expect("asked once too often");
+                async move { next }
+            },
+            |_| std::time::Duration::ZERO,
+        )
+        .await;
+        assert_eq!(tried.load(std::sync::atomic::Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn failures_in_a_row_wait_longer_up_to_a_minute() {
+        let waits: Vec<u64> = (1..=8).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60, 60]);
+    }
 }
