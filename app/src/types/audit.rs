@@ -35,6 +35,7 @@ pub enum AuditAction {
     BackupRestore,
     BackupDamaged,
     BackupFound,
+    BackupIntact,
     BackupPin,
     ScheduleSet,
     ScheduleDelete,
@@ -47,7 +48,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order the audit page suggests them.
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::RequestRefused,
@@ -77,6 +78,7 @@ impl AuditAction {
         AuditAction::BackupRestore,
         AuditAction::BackupDamaged,
         AuditAction::BackupFound,
+        AuditAction::BackupIntact,
         AuditAction::BackupPin,
         AuditAction::ScheduleSet,
         AuditAction::ScheduleDelete,
@@ -119,6 +121,7 @@ impl AuditAction {
             AuditAction::BackupRestore => "backup restore",
             AuditAction::BackupDamaged => "backup damaged",
             AuditAction::BackupFound => "backup found",
+            AuditAction::BackupIntact => "backup intact",
             AuditAction::BackupPin => "backup pin",
             AuditAction::ScheduleSet => "schedule set",
             AuditAction::ScheduleDelete => "schedule delete",

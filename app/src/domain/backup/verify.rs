@@ -88,6 +88,37 @@ pub async fn mark_damaged(engine: &Engine, id: &str, reason: &str) -> Result<(),
     Ok(())
 }
 
+/// Lists damaged backup `id` as completed again: its file matches what was written once more
+/// (a store that was misconfigured or out of reach for a while, a file put back). Recorded in
+/// the audit log. A backup that is not damaged (any more) is left as it is.
+///
+/// # Errors
+///
+/// A database error.
+pub async fn mark_intact(engine: &Engine, id: &str) -> Result<(), DomainError> {
+    let mut response = engine
+        .db
+        .query(
+            "UPDATE type::record('backup', $id) SET status = 'completed', error = NONE
+             WHERE status = 'damaged' RETURN VALUE namespace",
+        )
+        .bind(("id", id.to_string()))
+        .await?;
+    let changed: Vec<String> = crate::domain::db::take_json(&mut response, 0)?;
+    if let Some(namespace) = changed.first() {
+        tracing::info!(backup = id, "a damaged backup's file is intact again");
+        let event = audit::Event {
+            actor: "(server)",
+            action: AuditAction::BackupIntact,
+            target: namespace,
+            outcome: Outcome::Succeeded,
+            detail: "its file matches what was written again: listed as completed",
+        };
+        audit::record_or_log(&engine.db, event).await;
+    }
+    Ok(())
+}
+
 /// Checks backup `id` before it is used; a damaged one is listed as such and refused.
 ///
 /// # Errors
@@ -109,8 +140,9 @@ pub fn damaged(name: &str, reason: &str) -> DomainError {
     ))
 }
 
-/// Checks every completed backup's file; lists the damaged ones as such. Returns how many
-/// were checked and how many were found damaged.
+/// Checks the file of every completed backup, and of every damaged one: the damaged are
+/// listed as such, and one whose file matches again (it came back) as completed. Returns how
+/// many were checked and how many are damaged.
 ///
 /// # Errors
 ///
@@ -121,14 +153,19 @@ pub async fn check_all(engine: &Engine) -> Result<(usize, usize), DomainError> {
     let mut found = 0;
     for backup in backups
         .iter()
-        .filter(|b| b.status == BackupStatus::Completed)
+        .filter(|b| matches!(b.status, BackupStatus::Completed | BackupStatus::Damaged))
     {
         checked += 1;
         match check_file(engine, backup).await {
+            Ok(None) if backup.status == BackupStatus::Damaged => {
+                mark_intact(engine, &backup.id).await?;
+            }
             Ok(None) => {}
             Ok(Some(reason)) => {
                 found += 1;
-                mark_damaged(engine, &backup.id, &reason).await?;
+                if backup.status == BackupStatus::Completed {
+                    mark_damaged(engine, &backup.id, &reason).await?;
+                }
             }
             Err(error) => {
                 tracing::warn!(%error, backup = backup.id, "could not check a stored backup; it is checked again next time");
