@@ -101,16 +101,21 @@ fn damaged(path: &str, error: &std::io::Error) -> ArchiveError {
     }
 }
 
-/// A whole entry in memory (for small ones: the manifest, the namespace, large contents up
-/// to the per-entry cap) with its SHA-256.
+/// The most of one entry that is ever held in memory whole (the manifest, the namespace).
+pub(super) const IN_MEMORY_MAX: u64 = 64 << 20;
+
+/// A whole entry in memory (for small ones: the manifest, the namespace, an item's content)
+/// with its SHA-256, read no further than `most` bytes (nor the per-entry cap): what is
+/// refused beyond it is never held.
 pub(super) fn read_entry<R: Read + Seek>(
     zip: &mut ZipArchive<R>,
     index: usize,
     path: &str,
+    most: u64,
     limits: Limits,
     total: &Cell<u64>,
 ) -> Result<(Vec<u8>, String), ArchiveError> {
-    let cap = limits.max_entry_bytes.min(64 << 20);
+    let cap = limits.max_entry_bytes.min(most);
     let mut guarded = guarded_entry(zip, index, path, cap, limits, total)?;
     let mut bytes = Vec::new();
     guarded
@@ -236,7 +241,14 @@ mod tests {
         };
         // Over the cap: the guard's own words, exactly (not wrapped as damage).
         let mut zip = zip_of("big.json", &[b'x'; 5_000], false);
-        let message = refusal(read_entry(&mut zip, 0, "big.json", limits, &Cell::new(0)));
+        let message = refusal(read_entry(
+            &mut zip,
+            0,
+            "big.json",
+            IN_MEMORY_MAX,
+            limits,
+            &Cell::new(0),
+        ));
         assert_eq!(
             message,
             "Entry `big.json` unpacks to more than 1000 bytes, the most one entry may hold."
@@ -246,7 +258,14 @@ mod tests {
             ..Limits::default()
         };
         let mut zip = zip_of("big.json", &[b'x'; 5_000], true);
-        let message = refusal(read_entry(&mut zip, 0, "big.json", limits, &Cell::new(0)));
+        let message = refusal(read_entry(
+            &mut zip,
+            0,
+            "big.json",
+            IN_MEMORY_MAX,
+            limits,
+            &Cell::new(0),
+        ));
         assert_eq!(
             message,
             "The archive unpacks to more than 1000 bytes, the most a backup may hold."
@@ -265,6 +284,7 @@ mod tests {
             &mut zip,
             0,
             "small.json",
+            IN_MEMORY_MAX,
             Limits::default(),
             &Cell::new(0),
         ));

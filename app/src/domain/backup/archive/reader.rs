@@ -17,7 +17,7 @@ use std::path::Path;
 
 use zip::ZipArchive;
 
-use super::guard::{read_entry, read_lines, verify_entry};
+use super::guard::{IN_MEMORY_MAX, read_entry, read_lines, verify_entry};
 use super::records::{
     check_folder, check_folder_tree, check_item, check_namespace, parse_manifest,
 };
@@ -190,6 +190,7 @@ fn manifest_bytes(archive: &mut Archive) -> Result<Vec<u8>, ArchiveError> {
         &mut archive.zip,
         index,
         MANIFEST,
+        IN_MEMORY_MAX,
         archive.limits,
         &archive.total,
     )?;
@@ -275,6 +276,7 @@ fn read_namespace(
         &mut archive.zip,
         index,
         NAMESPACE,
+        IN_MEMORY_MAX,
         archive.limits,
         &archive.total,
     )?;
@@ -417,7 +419,11 @@ fn read_items(
                             "items.ndjson, line {number}: content `{entry}` belongs to two items."
                         )));
                     }
-                    let (bytes, sha) = read_entry(&mut contents_zip, index, entry, limits, total)?;
+                    // No content is larger than an item may hold: one that is, is refused
+                    // at that size, never read whole.
+                    let most = validate::CONTENT_MAX as u64;
+                    let (bytes, sha) =
+                        read_entry(&mut contents_zip, index, entry, most, limits, total)?;
                     listing.verify(entry, &sha, bytes.len() as u64)?;
                     String::from_utf8(bytes)
                         .map_err(|_| invalid(format!("Content `{entry}` is not UTF-8 text.")))?
