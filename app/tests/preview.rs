@@ -4,18 +4,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use app::domain::backup::{self, Engine, jobs, preview};
 use app::domain::content::item::{self, NewItem};
 use app::domain::content::{folder, namespace};
 use app::domain::{Db, DomainError};
 use app::types::{Access, ItemKind, JobStatus};
-use common::{Rng, fresh_db, user};
-
-async fn engine() -> Engine {
-    engine_in(&tempfile::tempdir().expect("temp dir").keep()).await
-}
+use common::backups::{engine, engine_in};
+use common::{Rng, user};
 
 /// Backup "Base" of namespace `ns`, made to the end.
 async fn base_backup(engine: &Engine) -> app::types::BackupInfo {
@@ -27,13 +23,6 @@ async fn base_backup(engine: &Engine) -> app::types::BackupInfo {
         JobStatus::Succeeded
     );
     made
-}
-
-/// An engine whose backup files are in `dir/backups`.
-async fn engine_in(dir: &std::path::Path) -> Engine {
-    let db = fresh_db().await;
-    let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
-    Engine::new(db, Arc::new(store))
 }
 
 /// Namespace `ns` with folder "Shared" granting `grants`, and user `temp`: the folder's id.

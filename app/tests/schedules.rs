@@ -22,7 +22,6 @@ use app::types::{
 };
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use chrono_tz::Tz;
-use common::fresh_db;
 
 /// A clock the test moves.
 #[derive(Debug)]
@@ -70,19 +69,23 @@ fn draft(ns: &str, cron: &str, retention: Retention) -> ScheduleDraft {
 }
 
 async fn engine_with_namespace(ns: &str) -> Engine {
-    let dir = tempfile::tempdir().expect("temp dir").keep();
-    engine_with_namespace_in(ns, &dir.join("backups")).await
+    with_namespace(common::backups::engine().await, ns).await
 }
 
-/// As [`engine_with_namespace`], with the backup files in `files`.
-async fn engine_with_namespace_in(ns: &str, files: &std::path::Path) -> Engine {
-    let db = fresh_db().await;
-    let store = backup::store::LocalStore::open(files).expect("store");
-    namespace::create(&db, ns, "").await.expect("namespace");
-    folder::create(&db, ns, None, "Orders")
+/// As [`engine_with_namespace`], with the backup files in `dir/backups`.
+async fn engine_with_namespace_in(ns: &str, dir: &std::path::Path) -> Engine {
+    with_namespace(common::backups::engine_in(dir).await, ns).await
+}
+
+/// `engine` with namespace `ns`, holding folder "Orders".
+async fn with_namespace(engine: Engine, ns: &str) -> Engine {
+    namespace::create(&engine.db, ns, "")
+        .await
+        .expect("namespace");
+    folder::create(&engine.db, ns, None, "Orders")
         .await
         .expect("folder");
-    Engine::new(db, Arc::new(store))
+    engine
 }
 
 /// Namespace `ns` with an hourly schedule (Berlin time, no retention), set at midnight UTC
@@ -553,7 +556,8 @@ async fn runs_at(
 async fn every_scheduled_run_is_in_the_audit_log_with_how_it_ended() {
     let dir = tempfile::tempdir().expect("temp dir");
     let files = dir.path().join("backups");
-    let (engine, clock, settings) = hourly_with(engine_with_namespace_in("ns", &files).await).await;
+    let (engine, clock, settings) =
+        hourly_with(engine_with_namespace_in("ns", dir.path()).await).await;
 
     // Ran; then skipped (another job holds the namespace); then failed (the store is gone).
     let ran = runs_at(&engine, &settings, &clock, "2026-05-01T01:00:00Z").await;

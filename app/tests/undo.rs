@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::backup::{self, Engine, jobs, undo};
@@ -10,14 +9,7 @@ use app::domain::content::item::{self, NewItem};
 use app::domain::content::namespace;
 use app::domain::{Db, DomainError};
 use app::types::{ItemKind, JobKind, JobStatus};
-use common::fresh_db;
-
-async fn engine() -> Engine {
-    let db = fresh_db().await;
-    let dir = tempfile::tempdir().expect("temp dir").keep();
-    let store = backup::store::LocalStore::open(&dir.join("backups")).expect("store");
-    Engine::new(db, Arc::new(store))
-}
+use common::backups::engine;
 
 async fn add(db: &Db, name: &str) -> String {
     let new = NewItem {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod backups;
 pub mod store;
 
 use app::domain::db::{self, DbOptions};
@@ -101,14 +102,19 @@ impl Rng {
     }
 }
 
-/// Job `id` once it has ended (succeeded or failed); panics after ten seconds.
+/// Job `id` once it has ended (succeeded or failed); panics after a minute (a busy machine
+/// is slow, never that slow).
 pub async fn job_end(db: &Db, id: &str) -> app::types::JobInfo {
-    for _ in 0..1000 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
         let job = app::domain::backup::jobs::get(db, id).await.expect("job");
         if job.status.is_final() {
             return job;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {id} did not end: {job:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("job {id} did not end");
 }
