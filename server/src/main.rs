@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
     // Two TLS back-ends are linked in (through SurrealDB's dependencies); `wss://` needs one
     // chosen before the first connection. An error only means one was chosen already.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    if let Err(error) = nsbackup::startup::init_logging(&cli.config.log) {
+    if let Err(error) = nsbackup::logging::init_logging(&cli.config.log) {
         eprintln!("nsbackup: {error}");
         return ExitCode::FAILURE;
     }

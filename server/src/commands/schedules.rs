@@ -3,7 +3,8 @@
 use app::domain::schedule::{self, when};
 use app::types::{Retention, ScheduleDraft, ScheduleInfo};
 
-use crate::config::{Config, ScheduleCommand, ScheduleSetArgs};
+use crate::cli::{ScheduleCommand, ScheduleSetArgs};
+use crate::config::Config;
 use crate::startup::{StartupError, with_engine};
 
 /// Who the audit log names for changes made here.

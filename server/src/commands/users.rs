@@ -7,7 +7,8 @@ use app::domain::audit::{self, COMMAND_LINE};
 use app::domain::{Db, DomainError, accounts, users};
 use app::types::Role;
 
-use crate::config::{Config, UserCommand};
+use crate::cli::UserCommand;
+use crate::config::Config;
 use crate::startup::{StartupError, with_database};
 
 /// Runs one `nsbackup user` command.

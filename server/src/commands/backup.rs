@@ -1,20 +1,19 @@
 //! `nsbackup backup …`: the command line as a client of a running server's API
-//! (`/api/v1`), and `nsbackup verify FILE`, which checks a backup file offline as an upload
-//! would. The server is `--server` (or `NSBACKUP_SERVER`); the token comes from
+//! (`/api/v1`). The server is `--server` (or `NSBACKUP_SERVER`); the token comes from
 //! `NSBACKUP_TOKEN`, never from the command line. On a terminal, uploads, downloads and
 //! jobs show progress bars; otherwise plain lines. `--json` prints the API's answer.
 //! Exit codes: 0 done, 1 failed, 2 refused (the server said no: the message says why),
 //! 3 the server could not be reached.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::config::BackupCommand;
+use crate::cli::BackupCommand;
 use crate::startup::StartupError;
 
 /// Talks to one server with one token.
@@ -164,7 +163,7 @@ fn bytes_bar(length: u64, message: &str) -> ProgressBar {
     bar
 }
 
-fn print_json(value: &Value) {
+pub(super) fn print_json(value: &Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
@@ -542,112 +541,4 @@ async fn download(client: &Client, id: &str, output: Option<PathBuf>) -> Result<
     Err(StartupError::Failed(format!(
         "the file downloaded for backup {id} does not match its SHA-256 twice; the server's copy may be damaged (nsbackup verify on the server says more)"
     )))
-}
-
-/// `nsbackup verify FILE`: checks a backup file as an upload would (structure, checksums,
-/// records, versions), offline.
-///
-/// # Errors
-///
-/// [`StartupError::Refused`] naming what is wrong with the file (exit code 2; with `json`,
-/// the refusal is printed as JSON too); [`StartupError::TooNew`] for a sound file that
-/// only a newer version restores (exit code 4, after its report).
-pub async fn verify(file: &Path, json: bool) -> Result<(), StartupError> {
-    use app::domain::backup::archive;
-    let path = file.to_path_buf();
-    let checked = tokio::task::spawn_blocking(move || {
-        let limits = archive::Limits::default();
-        let (schema, namespace, created_at, app_version, counts) =
-            match archive::read(&path, limits, &mut archive::CheckOnly) {
-                Ok(checked) => (
-                    checked.manifest.schema_version,
-                    checked.manifest.namespace,
-                    Some(checked.manifest.created_at),
-                    Some(checked.manifest.app_version),
-                    Some((
-                        checked.manifest.counts.folders,
-                        checked.manifest.counts.items,
-                    )),
-                ),
-                Err(archive::ArchiveError::TooNew { .. }) => {
-                    let newer = archive::check_newer(&path, limits)?;
-                    (
-                        newer.schema_version,
-                        newer.namespace,
-                        newer.created_at,
-                        newer.app_version,
-                        None,
-                    )
-                }
-                Err(error) => return Err(error),
-            };
-        let (sha, size) = archive::file_digest(&path)?;
-        Ok((
-            schema,
-            namespace,
-            created_at,
-            app_version,
-            counts,
-            sha,
-            size,
-        ))
-    })
-    .await
-    .map_err(|e| StartupError::Failed(e.to_string()))?;
-    let (schema, namespace, created_at, app_version, counts, sha, size) = match checked {
-        Ok(checked) => checked,
-        Err(error) => {
-            let refusal = format!(
-                "{} is not a backup this nsbackup accepts: {error}",
-                file.display()
-            );
-            // A script reading JSON gets the refusal as JSON too (and the exit code 2).
-            if json {
-                print_json(&json!({
-                    "file": file.display().to_string(), "sound": false, "restorable": false,
-                    "error": refusal,
-                }));
-            }
-            return Err(StartupError::Refused(refusal));
-        }
-    };
-    let verdict = match schema.cmp(&app::types::SCHEMA_VERSION) {
-        std::cmp::Ordering::Equal => app::types::Verdict::Current,
-        std::cmp::Ordering::Less => app::types::Verdict::Older { from: schema },
-        std::cmp::Ordering::Greater => app::types::Verdict::Newer { found: schema },
-    };
-    let restorable = !matches!(verdict, app::types::Verdict::Newer { .. });
-    if json {
-        print_json(&json!({
-            "file": file.display().to_string(), "sound": true, "restorable": restorable,
-            "namespace": namespace, "created_at": created_at,
-            "app_version": app_version, "schema_version": schema, "verdict": verdict.words(),
-            "folders": counts.map(|c| c.0), "items": counts.map(|c| c.1), "size": size, "sha256": sha,
-        }));
-    } else {
-        println!(
-            "{}: a sound backup of namespace {namespace}",
-            file.display()
-        );
-        if let Some(at) = created_at {
-            println!(
-                "made {} by nsbackup {}",
-                at.format("%Y-%m-%d %H:%M:%S UTC"),
-                app_version.unwrap_or_default()
-            );
-        }
-        println!("schema {schema}: {}", verdict.words());
-        if let Some((folders, items)) = counts {
-            println!("{folders} folder(s), {items} item(s)");
-        }
-        println!("{} bytes, SHA-256 {sha}", size);
-    }
-    if !restorable {
-        return Err(StartupError::TooNew(format!(
-            "{} is a sound backup, but only a newer nsbackup can restore it (schema version {schema}; this one has {}): upgrade first",
-            file.display(),
-            app::types::SCHEMA_VERSION
-        )));
-    }
-    Ok(())
 }

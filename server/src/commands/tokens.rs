@@ -3,7 +3,8 @@
 use app::domain::audit::COMMAND_LINE;
 use app::domain::tokens;
 
-use crate::config::{Config, TokenCommand, parse_expiry};
+use crate::cli::{TokenCommand, parse_expiry};
+use crate::config::Config;
 use crate::startup::{StartupError, with_database};
 
 /// Runs one `nsbackup token` command.
