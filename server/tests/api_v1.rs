@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Client, Server};
+use support::{Client, Server, command_in, text};
 
 /// A request with the token; the status and the body as JSON.
 fn call(
@@ -474,6 +474,21 @@ fn the_openapi_document_describes_every_operation_the_server_answers() {
                 .collect::<Vec<_>>()
         })
         .collect();
+    // Every operation says that it refuses a caller without a working token and one who is
+    // no administrator, as problem objects.
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            for status in ["401", "403"] {
+                let problem =
+                    &operation["responses"][status]["content"]["application/problem+json"];
+                assert_eq!(
+                    problem["schema"]["$ref"], "#/components/schemas/Problem",
+                    "{method} {path}: {status}"
+                );
+            }
+        }
+    }
+    assert!(document["components"]["schemas"]["Problem"].is_object());
     // Every operation a script is told about (and no other) is there.
     let mut expected = vec![
         ("GET", "/api/v1/backups"),
@@ -519,9 +534,75 @@ fn the_openapi_document_describes_every_operation_the_server_answers() {
     server.stop();
 }
 
+#[test]
+fn an_expired_token_a_busy_namespace_and_an_upload_over_the_limit_are_refused_as_problems() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The first start makes the administrator; then a token that works for one second.
+    Server::start(dir.path(), &["--demo"]).stop();
+    let made = command_in(dir.path(), "token", &["create", "brief", "--expires", "1s"]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let expired = text(&made.stdout).trim().to_string();
+    // Backups of `demo` wait while they write: the namespace stays busy.
+    let server = Server::start_with_env(
+        dir.path(),
+        &["--max-upload-size", "4096"],
+        &[("NSBACKUP_TEST_PAUSE", "backup:writing@demo")],
+    );
+    let token = server.admin_token("limits");
+    let script = server.anonymous();
+
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let refused = call(&script, &expired, "GET", "/api/v1/backups", None);
+    assert_problem(&refused, 401, "unauthorized");
+    assert!(
+        refused.1["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired on")),
+        "{}",
+        refused.1
+    );
+
+    let (status, started) = call(
+        &script,
+        &token,
+        "POST",
+        "/api/v1/backups",
+        Some(&json!({ "namespace": "demo", "name": "Held" })),
+    );
+    assert_eq!(status, 202, "{started}");
+    let busy = call(
+        &script,
+        &token,
+        "POST",
+        "/api/v1/backups",
+        Some(&json!({ "namespace": "demo", "name": "Second" })),
+    );
+    assert_problem(&busy, 409, "conflict");
+
+    let bearer = format!("Bearer {token}");
+    let zip = vec![b'P'; 10_000];
+    let (status, _, body) = script.exchange(
+        "POST",
+        "/api/v1/uploads?namespace=copy&name=Too%20large",
+        &[("Authorization", &bearer)],
+        Some(("application/zip", &zip)),
+    );
+    let too_large: Value = serde_json::from_slice(&body).expect("a problem object");
+    assert_problem(&(status, too_large.clone()), 413, "too_large");
+    assert!(
+        too_large["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("4.0 KiB")),
+        "the limit is named: {too_large}"
+    );
+    let (_, listed) = call(&script, &token, "GET", "/api/v1/backups", None);
+    assert_eq!(listed["total"], 1, "only the held backup: {listed}");
+    server.stop();
+}
+
 /// The `data:` of every `event: job` in a server-sent event stream, as JSON.
 #[test]
-fn every_operation_refuses_a_modeler_s_token_and_a_revoked_one_by_their_reason() {
+fn every_operation_refuses_anonymous_callers_a_modeler_s_token_and_a_revoked_one_by_their_reason() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(dir.path(), &["--db", "mem://"]);
     let admin = server.admin();
@@ -575,6 +656,9 @@ fn every_operation_refuses_a_modeler_s_token_and_a_revoked_one_by_their_reason()
                 let body: Value = serde_json::from_str(&answer.body).expect("a problem object");
                 (answer.status, body)
             };
+            let anonymous = script.send(&method, &concrete, &[], None);
+            let body: Value = serde_json::from_str(&anonymous.body).expect("a problem object");
+            assert_problem(&(anonymous.status, body), 401, "unauthorized");
             let (status, body) = send(&modeler_token);
             assert_problem(&(status, body.clone()), 403, "forbidden");
             let (status, body) = send(&revoked_token);
