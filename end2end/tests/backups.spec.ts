@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, test } from './fixtures/a11y';
+import { expect, expectFocusInSight, test } from './fixtures/a11y';
 import { BackupsPage } from './fixtures/backups';
 import { Explorer } from './fixtures/explorer';
 
@@ -352,6 +352,25 @@ test('a restore can be done from the keyboard alone', async ({ page }) => {
   await expect(backups.dialog.getByRole('button', { name: 'Restore', exact: true })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByText('Backup Keyboard restored into namespace bk-keys. Check the permissions of its folders.')).toBeVisible({ timeout: 30_000 });
+
+  // Its entry in the Restore History: Enter on the summary opens what the restore did, and
+  // its report is the next stop.
+  const entry = page
+    .getByRole('region', { name: 'Restore History' })
+    .locator('tr.history-row')
+    .filter({ has: page.locator('td', { hasText: /^restore of backup \u201cKeyboard\u201d$/ }) })
+    .first();
+  const summary = entry.locator('summary');
+  await summary.focus();
+  await expectFocusInSight(summary);
+  await page.keyboard.press('Enter');
+  await expect(entry.locator('details')).toHaveAttribute('open', '');
+  await expect(entry.locator('details')).toContainText('Migrated:');
+  await page.keyboard.press('Tab');
+  await expectFocusInSight(entry.getByRole('link', { name: /^Download the report: restore of backup/ }));
+  const downloading = page.waitForEvent('download');
+  await page.keyboard.press('Enter');
+  expect((await downloading).suggestedFilename()).toMatch(/^restore-report_bk-keys_.*\.json$/);
 });
 
 test('a restore can create a new namespace', async ({ page }) => {

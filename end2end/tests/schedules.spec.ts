@@ -1,4 +1,4 @@
-import { expect, test } from './fixtures/a11y';
+import { expect, expectFocusInSight, test } from './fixtures/a11y';
 import { BackupsPage } from './fixtures/backups';
 import { Explorer } from './fixtures/explorer';
 
@@ -70,4 +70,70 @@ test('a schedule set in its dialog backs up by itself, its policy prunes, and a 
   await expect(page.getByText('Schedule of sch-auto paused')).toBeVisible();
   await expect(row).toContainText('Paused');
   await expect(row.getByRole('button', { name: 'Resume' })).toBeVisible();
+});
+
+test('a schedule is added, edited and removed from the keyboard alone, the focus kept in its dialog and in sight', async ({ page }) => {
+  const made = await page.request.post('/api/create_namespace', { data: { name: 'sch-keys', title: '' } });
+  expect(made.ok(), await made.text()).toBe(true);
+  const backups = new BackupsPage(page);
+  await backups.open();
+  const schedules = page.getByRole('region', { name: 'Schedules' });
+  const add = schedules.getByRole('button', { name: 'Add Schedule' });
+  await add.focus();
+  await page.keyboard.press('Enter');
+
+  // The focus moves onto the dialog's first field, and Tab goes round inside the dialog.
+  const dialog = page.getByRole('dialog', { name: 'Add Schedule' });
+  const namespace = dialog.getByLabel('Namespace');
+  await expectFocusInSight(namespace);
+  await page.keyboard.press('Shift+Tab');
+  await expectFocusInSight(dialog.getByRole('button', { name: 'Cancel' }));
+  await page.keyboard.press('Tab');
+  await expectFocusInSight(namespace);
+  // Escape closes it and gives the focus back to the button that opened it.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expectFocusInSight(add);
+
+  await page.keyboard.press('Enter');
+  await expectFocusInSight(namespace);
+  await page.keyboard.type('sch-keys');
+  await expect(namespace).toHaveValue('sch-keys');
+  await page.keyboard.press('Tab');
+  await expectFocusInSight(dialog.getByLabel('Runs'));
+  await page.keyboard.type('Every hour');
+  await expect(dialog.getByLabel('Runs')).toHaveValue('hour');
+  const save = dialog.getByRole('button', { name: 'Save' });
+  await expect(save).toBeEnabled();
+  // Save is the dialog's last stop now: Shift+Tab from the first field reaches it.
+  await namespace.focus();
+  await page.keyboard.press('Shift+Tab');
+  await expectFocusInSight(save);
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Schedule of sch-keys saved')).toBeVisible();
+  await expect(dialog).toBeHidden();
+  await expectFocusInSight(add);
+  const row = schedules.locator('tr.schedule-row', { hasText: 'sch-keys' });
+  await expect(row).toContainText('0 * * * *');
+
+  // Editing starts on the first field that can change (the namespace cannot).
+  const edit = row.getByRole('button', { name: 'Edit the schedule of sch-keys' });
+  await edit.focus();
+  await page.keyboard.press('Enter');
+  const editor = page.getByRole('dialog', { name: 'Edit Schedule' });
+  await expectFocusInSight(editor.getByLabel('Runs'));
+  await page.keyboard.press('Escape');
+  await expect(editor).toBeHidden();
+  await expectFocusInSight(edit);
+
+  // Removed after its confirmation, which starts on Cancel.
+  const remove = row.getByRole('button', { name: 'Remove' });
+  await remove.focus();
+  await page.keyboard.press('Enter');
+  const confirm = page.getByRole('dialog', { name: 'Remove the schedule of sch-keys?' });
+  await expectFocusInSight(confirm.getByRole('button', { name: 'Cancel' }));
+  await page.keyboard.press('Tab');
+  await expectFocusInSight(confirm.getByRole('button', { name: 'Remove' }));
+  await page.keyboard.press('Enter');
+  await expect(row).toHaveCount(0);
 });

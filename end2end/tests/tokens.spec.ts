@@ -1,5 +1,5 @@
 import { request as playwrightRequest } from '@playwright/test';
-import { expect, test } from './fixtures/a11y';
+import { expect, expectFocusInSight, test } from './fixtures/a11y';
 import { Shell } from './fixtures/shell';
 
 test('an administrator makes an API token, a script uses it, and once revoked it is refused', async ({ page, baseURL }) => {
@@ -49,17 +49,6 @@ test('an administrator makes an API token, a script uses it, and once revoked it
   await page.reload();
   await expect(page.locator('.token-secret')).toHaveCount(0);
 });
-
-/** Fails unless `target` has the focus and shows it (the focus ring). */
-async function expectFocusInSight(target: import('@playwright/test').Locator) {
-  await expect(target).toBeFocused();
-  const ring = await target.evaluate((el) => {
-    const style = getComputedStyle(el);
-    return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
-  });
-  expect(ring.style, 'a focus ring').not.toBe('none');
-  expect(ring.width, 'a focus ring').toBeGreaterThan(0);
-}
 
 test('a token is made and revoked from the keyboard alone, the focus always in sight', async ({ page }) => {
   const shell = new Shell(page);

@@ -87,6 +87,92 @@ pub fn ConfirmDialog(
     }
 }
 
+/// A modal dialog around a form: the focus moves onto its first field when it opens, Tab and
+/// Shift+Tab go round inside it, Escape calls `on_escape`, and when it closes the focus
+/// returns to where it was (the button that opened it).
+#[component]
+pub fn FormDialog(
+    /// The id of the dialog's heading, which names it.
+    labelled_by: &'static str,
+    on_escape: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let dialog = NodeRef::<html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let opener = send_wrapper::SendWrapper::new(active_element());
+        on_cleanup(move || {
+            if let Some(opener) = opener.take().filter(|element| element.is_connected()) {
+                let _ = opener.focus();
+            }
+        });
+        dialog.on_load(|element| {
+            if let Some(first) = focusable(&element).first() {
+                let _ = first.focus();
+            }
+        });
+    }
+    view! {
+        <div class="dialog-backdrop">
+            <div class="dialog wide" role="dialog" aria-modal="true" aria-labelledby=labelled_by
+                node_ref=dialog
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        on_escape.run(());
+                    } else if ev.key() == "Tab" {
+                        keep_tab_inside(&ev, dialog);
+                    }
+                }>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// What Tab can reach inside `element`, in order.
+#[cfg(feature = "hydrate")]
+fn focusable(element: &leptos::web_sys::Element) -> Vec<leptos::web_sys::HtmlElement> {
+    use leptos::wasm_bindgen::JsCast;
+    const REACHABLE: &str = "button:not([disabled]), select:not([disabled]), \
+        input:not([disabled]), textarea:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
+    let Ok(found) = element.query_selector_all(REACHABLE) else {
+        return Vec::new();
+    };
+    (0..found.length())
+        .filter_map(|i| found.item(i))
+        .filter_map(|node| node.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        .collect()
+}
+
+/// Tab on the dialog's last field goes to its first, Shift+Tab on its first to its last.
+fn keep_tab_inside(ev: &leptos::ev::KeyboardEvent, dialog: NodeRef<html::Div>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(dialog) = dialog.get_untracked() else {
+            return;
+        };
+        let reachable = focusable(&dialog);
+        let (Some(first), Some(last)) = (reachable.first(), reachable.last()) else {
+            return;
+        };
+        let focused = active_element();
+        let at = |edge: &leptos::web_sys::HtmlElement| focused.as_ref() == Some(edge);
+        let next = if ev.shift_key() && at(first) {
+            last
+        } else if !ev.shift_key() && at(last) {
+            first
+        } else {
+            return;
+        };
+        ev.prevent_default();
+        let _ = next.focus();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ev, dialog);
+    }
+}
+
 /// Whether `button` has the focus.
 fn is_focused(button: NodeRef<html::Button>) -> bool {
     #[cfg(feature = "hydrate")]

@@ -29,7 +29,7 @@ use crate::api::backups::{
 };
 use crate::api::explorer::list_namespaces;
 use crate::components::browser::sleep;
-use crate::components::dialog::ConfirmDialog;
+use crate::components::dialog::{ConfirmDialog, FormDialog};
 use crate::components::errors::ErrorPanel;
 use crate::components::hydration::use_hydrated;
 use crate::components::session::AdminOnly;

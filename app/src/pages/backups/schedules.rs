@@ -340,122 +340,119 @@ fn ScheduleEditor(
         }
     };
     view! {
-        <div class="dialog-backdrop">
-            <div class="dialog wide" role="dialog" aria-modal="true" aria-labelledby="schedule-title"
-                on:keydown=move |ev| if ev.key() == "Escape" { on_close.run(false) }>
-                <h2 id="schedule-title">{if new { "Add Schedule" } else { "Edit Schedule" }}</h2>
+        <FormDialog labelled_by="schedule-title" on_escape=Callback::new(move |()| on_close.run(false))>
+            <h2 id="schedule-title">{if new { "Add Schedule" } else { "Edit Schedule" }}</h2>
+            <div class="field">
+                <label for="schedule-namespace">"Namespace"</label>
+                <select id="schedule-namespace" disabled=!new
+                    on:change=move |ev| namespace.set(event_target_value(&ev))>
+                    <option value="" selected=new>"Choose a namespace"</option>
+                    {move || namespaces.get().into_iter().map(|ns| {
+                        let selected = ns.name == namespace.get_untracked();
+                        view! { <option value=ns.name.clone() selected=selected>{ns.name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="schedule-every">"Runs"</label>
+                <select id="schedule-every" on:change=move |ev| every.set(match event_target_value(&ev).as_str() {
+                    "hour" => Every::Hour,
+                    "week" => Every::Week,
+                    "cron" => Every::Cron,
+                    _ => Every::Day,
+                })>
+                    <option value="hour" selected=move || every.get() == Every::Hour>"Every hour"</option>
+                    <option value="day" selected=move || every.get() == Every::Day>"Every day at"</option>
+                    <option value="week" selected=move || every.get() == Every::Week>"Every week on"</option>
+                    <option value="cron" selected=move || every.get() == Every::Cron>"Cron expression"</option>
+                </select>
+            </div>
+            <Show when=move || every.get() == Every::Week>
                 <div class="field">
-                    <label for="schedule-namespace">"Namespace"</label>
-                    <select id="schedule-namespace" disabled=!new
-                        on:change=move |ev| namespace.set(event_target_value(&ev))>
-                        <option value="" selected=new>"Choose a namespace"</option>
-                        {move || namespaces.get().into_iter().map(|ns| {
-                            let selected = ns.name == namespace.get_untracked();
-                            view! { <option value=ns.name.clone() selected=selected>{ns.name.clone()}</option> }
+                    <label for="schedule-weekday">"Day"</label>
+                    <select id="schedule-weekday" on:change=move |ev| weekday.set(event_target_value(&ev).parse().unwrap_or(1))>
+                        {WEEKDAYS.iter().enumerate().map(|(n, day)| view! {
+                            <option value=n.to_string() selected=move || weekday.get() == n>{*day}</option>
                         }).collect_view()}
                     </select>
                 </div>
+            </Show>
+            <Show when=move || matches!(every.get(), Every::Day | Every::Week)>
                 <div class="field">
-                    <label for="schedule-every">"Runs"</label>
-                    <select id="schedule-every" on:change=move |ev| every.set(match event_target_value(&ev).as_str() {
-                        "hour" => Every::Hour,
-                        "week" => Every::Week,
-                        "cron" => Every::Cron,
-                        _ => Every::Day,
-                    })>
-                        <option value="hour" selected=move || every.get() == Every::Hour>"Every hour"</option>
-                        <option value="day" selected=move || every.get() == Every::Day>"Every day at"</option>
-                        <option value="week" selected=move || every.get() == Every::Week>"Every week on"</option>
-                        <option value="cron" selected=move || every.get() == Every::Cron>"Cron expression"</option>
-                    </select>
+                    <label for="schedule-time">"Time"</label>
+                    <input id="schedule-time" type="time" prop:value=time
+                        on:input=move |ev| time.set(event_target_value(&ev))/>
                 </div>
-                <Show when=move || every.get() == Every::Week>
-                    <div class="field">
-                        <label for="schedule-weekday">"Day"</label>
-                        <select id="schedule-weekday" on:change=move |ev| weekday.set(event_target_value(&ev).parse().unwrap_or(1))>
-                            {WEEKDAYS.iter().enumerate().map(|(n, day)| view! {
-                                <option value=n.to_string() selected=move || weekday.get() == n>{*day}</option>
-                            }).collect_view()}
-                        </select>
-                    </div>
-                </Show>
-                <Show when=move || matches!(every.get(), Every::Day | Every::Week)>
-                    <div class="field">
-                        <label for="schedule-time">"Time"</label>
-                        <input id="schedule-time" type="time" prop:value=time
-                            on:input=move |ev| time.set(event_target_value(&ev))/>
-                    </div>
-                </Show>
-                <Show when=move || every.get() == Every::Cron>
-                    <div class="field">
-                        <label for="schedule-cron">"Cron expression"</label>
-                        <input id="schedule-cron" type="text" spellcheck="false" prop:value=custom
-                            placeholder="minute hour day month weekday"
-                            on:input=move |ev| custom.set(event_target_value(&ev))/>
-                    </div>
-                </Show>
+            </Show>
+            <Show when=move || every.get() == Every::Cron>
                 <div class="field">
-                    <label for="schedule-zone">"Time zone"</label>
-                    <input id="schedule-zone" type="text" list="schedule-zones" prop:value=timezone
-                        on:input=move |ev| timezone.set(event_target_value(&ev))/>
-                    <datalist id="schedule-zones">
-                        {move || zones.get().into_iter().map(|zone| view! { <option value=zone/> }).collect_view()}
-                    </datalist>
+                    <label for="schedule-cron">"Cron expression"</label>
+                    <input id="schedule-cron" type="text" spellcheck="false" prop:value=custom
+                        placeholder="minute hour day month weekday"
+                        on:input=move |ev| custom.set(event_target_value(&ev))/>
                 </div>
-                <div class="field">
-                    <label for="schedule-template">"Backup name"</label>
-                    <input id="schedule-template" type="text" prop:value=template
-                        on:input=move |ev| template.set(event_target_value(&ev))/>
-                    <span class="hint">"{date}, {time} and {namespace} are filled in."</span>
+            </Show>
+            <div class="field">
+                <label for="schedule-zone">"Time zone"</label>
+                <input id="schedule-zone" type="text" list="schedule-zones" prop:value=timezone
+                    on:input=move |ev| timezone.set(event_target_value(&ev))/>
+                <datalist id="schedule-zones">
+                    {move || zones.get().into_iter().map(|zone| view! { <option value=zone/> }).collect_view()}
+                </datalist>
+            </div>
+            <div class="field">
+                <label for="schedule-template">"Backup name"</label>
+                <input id="schedule-template" type="text" prop:value=template
+                    on:input=move |ev| template.set(event_target_value(&ev))/>
+                <span class="hint">"{date}, {time} and {namespace} are filled in."</span>
+            </div>
+            <label class="check">
+                <input type="checkbox" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>
+                "Enabled"
+            </label>
+            <fieldset class="retention">
+                <legend>"Retention (blank: no rule)"</legend>
+                <div class="retention-fields">
+                    {field("keep-last", "Keep last", keep_last)}
+                    {field("keep-daily", "Daily", keep_daily)}
+                    {field("keep-weekly", "Weekly", keep_weekly)}
+                    {field("keep-monthly", "Monthly", keep_monthly)}
                 </div>
                 <label class="check">
-                    <input type="checkbox" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>
-                    "Enabled"
+                    <input type="checkbox" prop:checked=covers_all on:change=move |ev| covers_all.set(event_target_checked(&ev))/>
+                    "Also delete backups made by hand or uploaded"
                 </label>
-                <fieldset class="retention">
-                    <legend>"Retention (blank: no rule)"</legend>
-                    <div class="retention-fields">
-                        {field("keep-last", "Keep last", keep_last)}
-                        {field("keep-daily", "Daily", keep_daily)}
-                        {field("keep-weekly", "Weekly", keep_weekly)}
-                        {field("keep-monthly", "Monthly", keep_monthly)}
-                    </div>
-                    <label class="check">
-                        <input type="checkbox" prop:checked=covers_all on:change=move |ev| covers_all.set(event_target_checked(&ev))/>
-                        "Also delete backups made by hand or uploaded"
-                    </label>
-                </fieldset>
-                <div class="schedule-preview" aria-live="polite">
-                    {move || match fresh() {
-                        None => view! { <p class="muted">"Checking…"</p> }.into_any(),
-                        Some(SchedulePreview { problem: Some(problem), .. }) => view! {
-                            <p class="hint error" role="alert">{problem}</p>
-                        }.into_any(),
-                        Some(answer) => view! {
-                            <p>{answer.description.clone()}</p>
-                            <p class="hint">"Next runs:"</p>
-                            <ol class="next-runs">
-                                {answer.next_runs.iter().map(|at| view! { <li><LocalTime at=*at/></li> }).collect_view()}
-                            </ol>
-                            {if answer.deletions.is_empty() {
-                                view! { <p class="hint">"The retention policy deletes no backup now."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <p class="hint">{format!("The retention policy deletes {} backup(s) after the next run:", answer.deletions.len())}</p>
-                                    <ul class="deletions">
-                                        {answer.deletions.iter().map(|d| view! { <li>{d.name.clone()}</li> }).collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }}
-                        }.into_any(),
-                    }}
-                </div>
-                <div class="dialog-actions">
-                    <button type="button" on:click=move |_| on_close.run(false)>"Cancel"</button>
-                    <button type="button" class="primary" disabled=move || !can_save()
-                        on:click=move |_| { save.dispatch(current.get_untracked()); }>"Save"</button>
-                </div>
+            </fieldset>
+            <div class="schedule-preview" aria-live="polite">
+                {move || match fresh() {
+                    None => view! { <p class="muted">"Checking…"</p> }.into_any(),
+                    Some(SchedulePreview { problem: Some(problem), .. }) => view! {
+                        <p class="hint error" role="alert">{problem}</p>
+                    }.into_any(),
+                    Some(answer) => view! {
+                        <p>{answer.description.clone()}</p>
+                        <p class="hint">"Next runs:"</p>
+                        <ol class="next-runs">
+                            {answer.next_runs.iter().map(|at| view! { <li><LocalTime at=*at/></li> }).collect_view()}
+                        </ol>
+                        {if answer.deletions.is_empty() {
+                            view! { <p class="hint">"The retention policy deletes no backup now."</p> }.into_any()
+                        } else {
+                            view! {
+                                <p class="hint">{format!("The retention policy deletes {} backup(s) after the next run:", answer.deletions.len())}</p>
+                                <ul class="deletions">
+                                    {answer.deletions.iter().map(|d| view! { <li>{d.name.clone()}</li> }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    }.into_any(),
+                }}
             </div>
-        </div>
+            <div class="dialog-actions">
+                <button type="button" on:click=move |_| on_close.run(false)>"Cancel"</button>
+                <button type="button" class="primary" disabled=move || !can_save()
+                    on:click=move |_| { save.dispatch(current.get_untracked()); }>"Save"</button>
+            </div>
+        </FormDialog>
     }
 }
