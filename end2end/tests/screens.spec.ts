@@ -141,6 +141,14 @@ for (const size of sizes) {
     await expect(page.getByText(`Backup Uploaded on ${size.name} uploaded. Restore it to use its data.`)).toBeVisible();
     await expectNotificationsCoverNothing(page);
     await expectNoSidewaysScroll(page, 'the list after an upload');
+    // Nor does the list scroll sideways in its card: every row's actions are in sight.
+    const [listWidth, cardWidth] = await backups.list.evaluate((card) => [card.scrollWidth, card.clientWidth]);
+    expect(listWidth, `the list of backups in its ${cardWidth} px card`).toBeLessThanOrEqual(cardWidth);
+    const cardBox = await backups.list.boundingBox();
+    for (const action of await backups.list.locator('td.actions').getByRole('button').all()) {
+      const box = await action.boundingBox();
+      expect(box && cardBox && box.x + box.width <= cardBox.x + cardBox.width, `${await action.getAttribute('aria-label')} in sight`).toBe(true);
+    }
     await page.screenshot({ path: `screenshots/backups-after-upload-${size.name}.png`, fullPage: true });
     const deleted = await page.request.delete(`/api/v1/backups/${wide.id}`);
     expect(deleted.ok(), await deleted.text()).toBe(true);
