@@ -5,6 +5,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use app::domain::Db;
@@ -24,6 +25,8 @@ struct Pair {
     files: LocalStore,
     gate: Arc<Semaphore>,
     reached: Arc<Notify>,
+    /// While set, `a`'s deletions fail (its store does not answer).
+    a_refuses_deletes: Arc<AtomicBool>,
     _dir: tempfile::TempDir,
 }
 
@@ -37,6 +40,33 @@ impl Pair {
         self.reached.notified().await;
         started
     }
+
+    /// A backup held on `a` until its lease expired, then ended by `b` (listed as failed).
+    async fn orphaned_backup(&self) -> (BackupInfo, JobInfo) {
+        let (backup, job) = self.held_backup("Orphaned").await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let ended = jobs::take_over(&self.b, false).await.expect("takes over");
+        assert_eq!(ended.len(), 1, "{ended:?}");
+        (backup, job)
+    }
+
+    /// Waits until `a` has recorded in the audit log that another server ended its backup.
+    async fn a_concluded(&self) -> bool {
+        for _ in 0..300 {
+            let mut response = self
+                .a
+                .db
+                .query("RETURN count(SELECT * FROM audit WHERE action = 'backup create' AND outcome = 'failed' AND string::contains(detail, 'another server ended it'))")
+                .await
+                .expect("audit");
+            let count: Option<i64> = response.take(0).expect("count");
+            if count == Some(1) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
 }
 
 async fn pair(lease: Duration) -> Pair {
@@ -47,6 +77,7 @@ async fn pair(lease: Duration) -> Pair {
     let reached = Arc::new(Notify::new());
     let own = |name: &str| LocalStore::open(&dir.path().join(name)).expect("scratch");
     let on_a = TestStore::new(&files, &own("a")).gated(&gate, &reached);
+    let a_refuses_deletes = Arc::clone(&on_a.refuse_deletes);
     let on_b = TestStore::new(&files, &own("b"));
     let a = Engine {
         replica: Replica::new("replica-a", lease),
@@ -66,6 +97,7 @@ async fn pair(lease: Duration) -> Pair {
         files,
         gate,
         reached,
+        a_refuses_deletes,
         _dir: dir,
     }
 }
@@ -100,11 +132,7 @@ async fn a_starting_replica_leaves_the_live_jobs_of_others_alone() {
 async fn a_backup_whose_lease_expired_is_ended_by_another_replica_and_never_listed() {
     let pair = pair(Duration::from_millis(300)).await;
     // A has written the file and is about to store it; then it stops renewing its lease.
-    let (backup, job) = pair.held_backup("Orphaned").await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-
-    let ended = jobs::take_over(&pair.b, false).await.expect("takes over");
-    assert_eq!(ended.len(), 1, "{ended:?}");
+    let (backup, job) = pair.orphaned_backup().await;
     let failed = jobs::get(&pair.b.db, &job.id).await.expect("job");
     assert_eq!(failed.status, JobStatus::Failed);
     let reason = failed.error.clone().unwrap_or_default();
@@ -139,23 +167,8 @@ async fn a_backup_whose_lease_expired_is_ended_by_another_replica_and_never_list
     // A wakes up and stores its file: its job stays failed, and the file goes again. (A
     // records in the audit log how its backup ended, after it has cleaned up.)
     pair.gate.add_permits(1);
-    let mut concluded = false;
-    for _ in 0..300 {
-        let mut response = pair
-            .a
-            .db
-            .query("RETURN count(SELECT * FROM audit WHERE action = 'backup create' AND outcome = 'failed' AND string::contains(detail, 'another server ended it'))")
-            .await
-            .expect("audit");
-        let count: Option<i64> = response.take(0).expect("count");
-        if count == Some(1) {
-            concluded = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     assert!(
-        concluded,
+        pair.a_concluded().await,
         "A recorded that its backup was ended by another server"
     );
     let listed = backup::get(&pair.a.db, &backup.id).await.expect("listed");
@@ -320,4 +333,52 @@ async fn jobs_succeed_while_their_leases_are_renewed_all_the_time() {
         );
     }
     renewing.abort();
+}
+
+#[tokio::test]
+async fn the_file_of_an_ended_backup_that_the_store_would_not_remove_goes_at_a_later_attempt() {
+    let pair = pair(Duration::from_millis(300)).await;
+    let (backup, _) = pair.orphaned_backup().await;
+
+    // A wakes up and stores its file while its store refuses deletions: the file stays,
+    // and is counted among the deletions that are tried again.
+    pair.a_refuses_deletes.store(true, Ordering::SeqCst);
+    pair.gate.add_permits(1);
+    assert!(pair.a_concluded().await, "A recorded how its backup ended");
+    assert!(
+        pair.files.size(&backup.id).await.expect("size").is_some(),
+        "the store kept the file"
+    );
+    let pending = backup::pending_deletions(&pair.a.db)
+        .await
+        .expect("pending");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].id, backup.id);
+    assert!(
+        pending[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("not answering")),
+        "{pending:?}"
+    );
+    assert_eq!(
+        backup::retry_deletions(&pair.a).await.expect("retries"),
+        1,
+        "still refused"
+    );
+
+    // The store answers again: the next attempt removes the file; the backup stays listed
+    // as failed, with the reason it failed.
+    pair.a_refuses_deletes.store(false, Ordering::SeqCst);
+    assert_eq!(backup::retry_deletions(&pair.a).await.expect("retries"), 0);
+    assert_eq!(pair.files.size(&backup.id).await.expect("size"), None);
+    assert!(
+        backup::pending_deletions(&pair.a.db)
+            .await
+            .expect("pending")
+            .is_empty()
+    );
+    backup::recover(&pair.b).await.expect("settles");
+    let listed = backup::get(&pair.a.db, &backup.id).await.expect("listed");
+    assert_eq!(listed.status, BackupStatus::Failed);
 }

@@ -261,14 +261,18 @@ async fn delete_as(
     .await
 }
 
-/// Removes the file of backup `id` (which is `deleting`), then its entry. When the store
-/// refuses, the entry stays with the reason and one more attempt counted; returns the
-/// reason then.
+/// Removes the file of backup `id` (which is `deleting`, or failed with its file left in
+/// the store), then the entry of a deleted one. When the store refuses, the entry stays
+/// with the reason and one more attempt counted; returns the reason then.
 async fn remove_file(engine: &Engine, id: &str) -> Result<(), String> {
     let removed = match engine.store.delete(id).await {
         Ok(()) => engine
             .db
-            .query("DELETE type::record('backup', $id) WHERE status = 'deleting'")
+            .query(
+                "DELETE type::record('backup', $id) WHERE status = 'deleting';
+                 UPDATE type::record('backup', $id) SET file_left = NONE, delete_error = NONE
+                 WHERE file_left = true;",
+            )
             .bind(("id", id.to_string()))
             .await
             .and_then(|response| response.check())
@@ -280,14 +284,14 @@ async fn remove_file(engine: &Engine, id: &str) -> Result<(), String> {
         tracing::warn!(
             backup = id,
             reason,
-            "could not remove a deleted backup's file; it is tried again"
+            "could not remove a deleted or failed backup's file; it is tried again"
         );
         let _ = engine
             .db
             .query(
                 "UPDATE type::record('backup', $id) SET delete_error = $reason,
                      delete_attempts = (delete_attempts ?? 0) + 1
-                 WHERE status = 'deleting'",
+                 WHERE status = 'deleting' OR file_left = true",
             )
             .bind(("id", id.to_string()))
             .bind(("reason", reason.clone()))
@@ -296,7 +300,31 @@ async fn remove_file(engine: &Engine, id: &str) -> Result<(), String> {
     removed
 }
 
-/// A deleted backup whose file is still in the store.
+/// Removes what reached the store of backup `id`, which failed (a crash, or another server
+/// ended its job): a failed backup's file is no backup. When the store refuses, the backup
+/// (listed as failed, or about to be) is marked as having its file left, and the file joins the
+/// deletions that are retried ([`retry_deletions`]) instead of staying for good.
+pub(super) async fn remove_failed_file(engine: &Engine, id: &str) {
+    if let Err(error) = engine.store.delete(id).await {
+        tracing::warn!(%error, backup = id, "could not remove the file of a failed backup; it is tried again");
+        let marked = engine
+            .db
+            .query(
+                "UPDATE type::record('backup', $id) SET file_left = true, delete_error = $reason,
+                     delete_attempts = (delete_attempts ?? 0) + 1
+                 WHERE status != 'completed'",
+            )
+            .bind(("id", id.to_string()))
+            .bind(("reason", error.to_string()))
+            .await
+            .and_then(|response| response.check());
+        if let Err(error) = marked {
+            tracing::warn!(%error, backup = id, "could not mark a failed backup's file for removal; `nsbackup store check` reports it");
+        }
+    }
+}
+
+/// A deleted (or failed) backup whose file is still in the store.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct PendingDeletion {
     pub id: String,
@@ -305,7 +333,7 @@ pub struct PendingDeletion {
     pub error: Option<String>,
 }
 
-/// The deleted backups whose files could not be removed yet.
+/// The deleted backups, and the failed ones, whose files could not be removed yet.
 ///
 /// # Errors
 ///
@@ -314,13 +342,14 @@ pub async fn pending_deletions(db: &Db) -> Result<Vec<PendingDeletion>, DomainEr
     let mut response = db
         .query(
             "SELECT record::id(id) AS id, name, delete_attempts ?? 0 AS attempts, delete_error AS error
-             FROM backup WHERE status = 'deleting' ORDER BY deleted_at LIMIT 1000",
+             FROM backup WHERE status = 'deleting' OR file_left = true
+             ORDER BY deleted_at LIMIT 1000",
         )
         .await?;
     take_json(&mut response, 0)
 }
 
-/// Tries again to remove the files of deleted backups (at start-up and once a job lease
+/// Tries again to remove the files of deleted and failed backups (at start-up and once a job lease
 /// while the server runs). Returns how many are still pending.
 ///
 /// # Errors
@@ -332,7 +361,10 @@ pub async fn retry_deletions(engine: &Engine) -> Result<usize, DomainError> {
         if remove_file(engine, &deletion.id).await.is_err() {
             pending += 1;
         } else {
-            tracing::info!(backup = deletion.id, "removed a deleted backup's file");
+            tracing::info!(
+                backup = deletion.id,
+                "removed a deleted or failed backup's file"
+            );
         }
     }
     Ok(pending)

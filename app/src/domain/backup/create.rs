@@ -178,10 +178,8 @@ pub(super) async fn conclude_backup(
                 backup = id,
                 "a backup's job was ended by another server while this one wrote it (its lease had expired); its file is removed"
             );
-            if result.is_ok()
-                && let Err(error) = engine.store.delete(id).await
-            {
-                tracing::warn!(%error, backup = id, "could not remove the file of a backup that was not listed; `nsbackup store check` reports it");
+            if result.is_ok() {
+                super::catalog::remove_failed_file(engine, id).await;
             }
             (Outcome::Failed, format!("{name}: {}", jobs::TAKEN_OVER))
         }

@@ -58,12 +58,21 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
                 );
             }
             outcome => {
-                tracing::warn!(
-                    backup = id,
-                    ?outcome,
-                    "removed the file of a backup that a crash interrupted"
-                );
-                engine.store.delete(&id).await?;
+                // Listed as failed below, where a file the store keeps for now joins the
+                // retried deletions.
+                match engine.store.delete(&id).await {
+                    Ok(()) => tracing::warn!(
+                        backup = id,
+                        ?outcome,
+                        "removed the file of a backup that a crash interrupted"
+                    ),
+                    Err(error) => tracing::warn!(
+                        backup = id,
+                        ?outcome,
+                        %error,
+                        "could not remove the file of a backup that a crash interrupted yet"
+                    ),
+                }
             }
         }
     }
@@ -142,9 +151,7 @@ async fn settle(engine: &Engine, ended: &[jobs::Ended]) -> Result<(), DomainErro
     let retired: Vec<String> = take_json(&mut response, 1)?;
     for id in &failed {
         // A file that reached the store before its replica died is not a listed backup.
-        if let Err(error) = engine.store.delete(id).await {
-            tracing::warn!(%error, backup = id, "could not remove the file of a failed backup; `nsbackup store check` reports it");
-        }
+        super::catalog::remove_failed_file(engine, id).await;
     }
     // A backup recorded as completed whose job was not ended before the crash: the job
     // succeeded (the list and the job never disagree).
