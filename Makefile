@@ -41,7 +41,7 @@ PREFIX ?= /usr/local
 DATA_DIR ?= ./data
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: help run build release-site release run-release install test test-rust test-wasm test-fuzz test-e2e test-release test-memory bench bench-page lint fmt tools test-tools clean
+.PHONY: help run build build-server build-wasm release-tools release-site release run-release install test test-rust test-wasm test-fuzz test-e2e test-release test-memory bench bench-page lint fmt tools test-tools clean
 
 help:
 	@echo "make run          build and serve nsbackup on http://$(LISTEN) (data in $(DATA_DIR)); a development build"
@@ -55,16 +55,35 @@ help:
 
 ## Serving
 
-run: tools build
+run: build
 	NSBACKUP_SITE_ROOT=target/site "$(SERVER_BIN)" serve --listen "$(LISTEN)" --data-dir "$(DATA_DIR)" --demo
 
-build: tools
-	cargo leptos build
+# The development build (`make run` serves it, `make test` tests it), without cargo-leptos,
+# whose installation took longer than the whole build: the server, the WebAssembly bundle
+# and (once) the pinned wasm-bindgen compile side by side — on two cores one build's
+# single-threaded stretches leave room for the others' — then wasm-bindgen makes the
+# bundle's JavaScript and sass its stylesheet: target/site as `cargo leptos build` makes it.
+build: $(TOOLS_DIR)/.wasm-target tools/node_modules/.installed
+	$(MAKE) --no-print-directory -j3 build-server build-wasm $(TOOLS_DIR)/bin/wasm-bindgen
+	mkdir -p target/site/pkg
+	wasm-bindgen --target=web --out-name=nsbackup --out-dir=target/site/pkg \
+	  "$(CARGO_TARGET_DIR)/front/wasm32-unknown-unknown/debug/frontend.wasm"
+	@# The page loads nsbackup.wasm (leptos's HydrationScripts), as cargo-leptos names it.
+	mv -f target/site/pkg/nsbackup_bg.wasm target/site/pkg/nsbackup.wasm
+	sass --no-source-map style/main.scss target/site/pkg/nsbackup.css
+	cp -r public/. target/site/
+
+build-server:
+	cargo build --package=nsbackup --bin=nsbackup --no-default-features
+
+build-wasm:
+	cargo build --package=frontend --lib --target=wasm32-unknown-unknown --no-default-features \
+	  --target-dir="$(CARGO_TARGET_DIR)/front"
 
 # The release bundle alone: the WebAssembly built for size (profile wasm-release) and run
 # through wasm-opt, JavaScript minified, every file named after its content's hash and
 # precompressed (.br, .gz). `make test` checks it (served by the development server).
-release-site: tools
+release-site: tools release-tools
 	LEPTOS_SITE_ROOT=$(RELEASE_SITE) LEPTOS_HASH_FILES=true LEPTOS_JS_MINIFY=true \
 	  cargo leptos build --release --precompress --frontend-only
 	@# The pages link to the hashed names that hash.txt lists; it travels with the site.
@@ -148,7 +167,10 @@ fmt:
 
 ## Tools (installed once, then skipped)
 
-tools: $(TOOLS_DIR)/.wasm-target $(CARGO_BIN)/cargo-leptos $(TOOLS_DIR)/bin/wasm-bindgen tools/node_modules/.installed
+tools: $(TOOLS_DIR)/.wasm-target $(TOOLS_DIR)/bin/wasm-bindgen tools/node_modules/.installed
+
+# Only the release bundle is built by cargo-leptos (wasm-opt, hashed names, precompressed).
+release-tools: $(CARGO_BIN)/cargo-leptos
 
 $(TOOLS_DIR)/.wasm-target:
 	mkdir -p "$(TOOLS_DIR)"
