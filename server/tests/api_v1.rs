@@ -5,27 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Client, Server, command_in, text};
-
-/// A request with the token; the status and the body as JSON.
-fn call(
-    client: &Client<'_>,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let bearer = format!("Bearer {token}");
-    let body = body.map(Value::to_string);
-    let response = client.send(
-        method,
-        path,
-        &[("Authorization", &bearer)],
-        body.as_deref().map(|b| ("application/json", b)),
-    );
-    let json = serde_json::from_str(&response.body).unwrap_or(Value::Null);
-    (response.status, json)
-}
+use support::{Server, call, command_in, job_succeeds, text};
 
 fn assert_problem(answer: &(u16, Value), status: u16, code: &str) {
     let (got, body) = answer;
@@ -186,20 +166,6 @@ fn a_script_lists_makes_follows_and_deletes_backups_and_is_told_what_went_wrong(
 }
 
 /// Waits for job `id` to succeed.
-fn job_succeeds(client: &Client<'_>, token: &str, id: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let (status, now) = call(client, token, "GET", &format!("/api/v1/jobs/{id}"), None);
-        assert_eq!(status, 200, "{now}");
-        if now["status"] == "succeeded" {
-            return;
-        }
-        assert_ne!(now["status"], "failed", "{now}");
-        assert!(std::time::Instant::now() < deadline, "{now}");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn a_script_downloads_uploads_previews_restores_and_undoes() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -525,3 +525,39 @@ impl Drop for Server {
         }
     }
 }
+
+/// An `/api/v1` request with the token `token`; the status and the body as JSON.
+pub fn call(
+    client: &Client<'_>,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let bearer = format!("Bearer {token}");
+    let body = body.map(serde_json::Value::to_string);
+    let response = client.send(
+        method,
+        path,
+        &[("Authorization", &bearer)],
+        body.as_deref().map(|b| ("application/json", b)),
+    );
+    let json = serde_json::from_str(&response.body).unwrap_or(serde_json::Value::Null);
+    (response.status, json)
+}
+
+/// Follows job `id` through `/api/v1/jobs/{id}` until it succeeds (fails the test if it
+/// fails, or runs for more than two minutes).
+pub fn job_succeeds(client: &Client<'_>, token: &str, id: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, now) = call(client, token, "GET", &format!("/api/v1/jobs/{id}"), None);
+        assert_eq!(status, 200, "{now}");
+        if now["status"] == "succeeded" {
+            return;
+        }
+        assert_ne!(now["status"], "failed", "{now}");
+        assert!(std::time::Instant::now() < deadline, "{now}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
