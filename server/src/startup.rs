@@ -185,9 +185,7 @@ where
         Ok(_) => work(db.clone()).await,
         Err(error) => Err(error.into()),
     };
-    if !domain::db::close(db, &db_options).await {
-        tracing::warn!("the database did not close within ten seconds");
-    }
+    domain::db::close(db, &db_options).await;
     result
 }
 

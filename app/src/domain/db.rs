@@ -43,8 +43,12 @@ pub const SURREAL_DATABASE: &str = "nsbackup";
 
 /// How long to wait for a remote database to answer before giving up at start-up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long to wait for an embedded database to close its files after its last handle.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for an embedded database to close its files after its last handle: it
+/// writes what it holds in memory to disk first, which after a large restore on a busy
+/// machine takes seconds. (Below the service unit's `TimeoutStopSec=90`.)
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(50);
+/// How often a close that takes long says so.
+const CLOSE_REPORT: Duration = Duration::from_secs(10);
 
 /// Where the database is and how to sign in to it.
 #[derive(Clone, Debug, Default)]
@@ -236,9 +240,11 @@ where
 /// Closes the database: drops this handle and, for an embedded SurrealKV database, waits
 /// until the engine has shut down and released its lock on the files, so that the process
 /// can end (or another open the files) without cutting it short. Every other handle must be
-/// gone already.
+/// gone already. A close that takes long says so every ten seconds.
 ///
-/// Returns `false` when the engine had not finished within ten seconds.
+/// Returns `false` (and logs a warning) when the engine had not finished within fifty
+/// seconds: nothing acknowledged is lost then (the engine's log is replayed at the next
+/// start), but that start takes longer.
 pub async fn close(db: Db, options: &DbOptions) -> bool {
     drop(db);
     let Some(lock_path) = options.surrealkv_path().map(|dir| dir.join("LOCK")) else {
@@ -249,7 +255,8 @@ pub async fn close(db: Db, options: &DbOptions) -> bool {
         }
         return true;
     };
-    let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
+    let started = tokio::time::Instant::now();
+    let mut next_report = started + CLOSE_REPORT;
     loop {
         // The engine holds an exclusive lock on this file for as long as it is open.
         let released = match std::fs::File::open(&lock_path) {
@@ -259,8 +266,20 @@ pub async fn close(db: Db, options: &DbOptions) -> bool {
         if released {
             return true;
         }
-        if tokio::time::Instant::now() >= deadline {
+        let now = tokio::time::Instant::now();
+        if now >= started + CLOSE_TIMEOUT {
+            tracing::warn!(
+                seconds = CLOSE_TIMEOUT.as_secs(),
+                "the database did not close in time; nothing is lost (its log is replayed at the next start, which takes longer)"
+            );
             return false;
+        }
+        if now >= next_report {
+            tracing::info!(
+                seconds = (now - started).as_secs(),
+                "still closing the database: the storage engine is writing what it holds in memory to disk"
+            );
+            next_report += CLOSE_REPORT;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -381,6 +400,39 @@ pub fn take_json<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn closing_waits_while_the_engine_holds_its_files_then_gives_up_after_fifty_seconds() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let options = DbOptions::surrealkv(dir.path());
+        // The lock an engine at work holds on its files.
+        let held = std::fs::File::create(dir.path().join("LOCK")).expect("a lock file");
+        held.lock().expect("locked");
+        let (first, second) = (memory().await, memory().await);
+        tokio::time::pause();
+
+        let started = tokio::time::Instant::now();
+        assert!(!close(first, &options).await, "still held: not closed");
+        assert!(
+            started.elapsed() >= CLOSE_TIMEOUT,
+            "{:?}",
+            started.elapsed()
+        );
+
+        // The engine lets go after twenty seconds: closed then, not before.
+        let releasing = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            held.unlock().expect("unlocked");
+        });
+        let started = tokio::time::Instant::now();
+        assert!(close(second, &options).await, "closed once released");
+        let waited = started.elapsed();
+        assert!(
+            (Duration::from_secs(20)..CLOSE_TIMEOUT).contains(&waited),
+            "{waited:?}"
+        );
+        releasing.await.expect("released");
+    }
 
     async fn memory() -> Db {
         let db = connect(&DbOptions::memory())

@@ -30,9 +30,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     let result = serve_with(&config, db.clone(), store).await;
     // Every other handle went with the router; closing waits for the engine to let go of
     // its files, also when start-up failed half-way.
-    if !domain::db::close(db, &db_options).await {
-        tracing::warn!("the database did not close within ten seconds");
-    }
+    domain::db::close(db, &db_options).await;
     result
 }
 
