@@ -249,6 +249,8 @@ fn on_a_terminal_a_job_draws_a_progress_bar_instead_of_plain_lines() {
     let output = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env("NSBACKUP_TOKEN", &token)
+        // A terminal that draws: the runner's own may be none, or `dumb`.
+        .env("TERM", "xterm-256color")
         .output()
         .expect("script runs (util-linux)");
     let drawn = text(&output.stdout);
