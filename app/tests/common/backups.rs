@@ -131,6 +131,10 @@ pub async fn backup_of(setup: &Setup, ns: &str, name: &str) -> String {
     );
     let job = super::job_end(&setup.engine.db, &job.id).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert_eq!(
+        job.done, job.total,
+        "a finished backup's job keeps its count: {job:?}"
+    );
     let listed = backup::get(&setup.engine.db, &backup.id)
         .await
         .expect("listed");

@@ -238,11 +238,15 @@ pub async fn write_backup(
     if let Err(error) = tx.cancel().await {
         tracing::warn!(%error, "could not end a backup's read transaction");
     }
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&scratch);
-        return Err(error);
-    }
-    progress.report("verifying", 0, 0).await?;
+    let written = match result {
+        Ok(written) => written,
+        Err(error) => {
+            let _ = std::fs::remove_file(&scratch);
+            return Err(error);
+        }
+    };
+    // The count stays: the job of a finished backup says how many items it holds.
+    progress.report("verifying", written, written).await?;
     let check = scratch.clone();
     let limits = engine.limits;
     let digest = tokio::task::spawn_blocking(move || {
@@ -271,7 +275,7 @@ async fn snapshot_into(
     ns: &str,
     scratch: &Path,
     progress: &dyn Progress,
-) -> Result<(), DomainError> {
+) -> Result<u64, DomainError> {
     #[derive(serde::Deserialize)]
     struct Head {
         title: Option<String>,
@@ -341,7 +345,7 @@ async fn snapshot_into(
                 .map_err(|_| DomainError::Io(std::io::Error::other("the archive writer stopped")))
         }
     };
-    let produced: Result<(), DomainError> = async {
+    let produced: Result<u64, DomainError> = async {
         for folder in folders {
             send(Record::Folder(folder)).await?;
         }
@@ -377,14 +381,14 @@ async fn snapshot_into(
             progress.tick("writing items", done, total.max(done)).await?;
             pause_point("backup:writing", ns).await;
         }
-        Ok(())
+        Ok(done)
     }
     .await;
     drop(sender);
     let written = writer
         .await
         .map_err(DomainError::stopped("the archive writer"))?;
-    produced?;
+    let items = produced?;
     written?;
-    Ok(())
+    Ok(items)
 }
