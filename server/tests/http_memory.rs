@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use support::memory::Process;
 use support::s3::{KEY, SECRET, Seaweed};
 use support::{Server, call, job_succeeds};
 
@@ -21,23 +22,6 @@ const ITEMS: usize = 128;
 const CONTENT: usize = 8 * 1024 * 1024 - 64;
 /// What one transfer may add to the server's peak memory: an eighth of the file.
 const ALLOWED: u64 = 128 << 20;
-
-/// The peak resident memory of process `pid` since its last reset, in bytes.
-fn peak(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("its status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
-    kib * 1024
-}
-
-/// Starts measuring process `pid`'s peak from what it holds now; returns that.
-fn reset_peak(pid: u32) -> u64 {
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("the peak can be reset");
-    peak(pid)
-}
 
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -229,7 +213,7 @@ fn a_gibibyte_goes_up_through_http_into_s3_and_comes_back_in_bounded_server_memo
     assert!(size > 1 << 30, "a gibibyte at least: {size} bytes");
 
     let pid = server.pid();
-    let before = reset_peak(pid);
+    let before = Process::Pid(pid).reset_peak();
     let (status, head, mut answer) = request(
         &server,
         &token,
@@ -242,7 +226,7 @@ fn a_gibibyte_goes_up_through_http_into_s3_and_comes_back_in_bounded_server_memo
     answer.read_to_string(&mut body).expect("the answer");
     assert_eq!(status, 201, "{head}{body}");
     let uploaded: Value = serde_json::from_str(&body).expect("JSON");
-    let upload_rise = peak(pid).saturating_sub(before);
+    let upload_rise = Process::Pid(pid).peak().saturating_sub(before);
     let id = uploaded["backup"]["id"].as_str().expect("id").to_string();
     assert_eq!(uploaded["backup"]["size"], size, "{uploaded}");
     assert_eq!(uploaded["backup"]["sha256"], sha.as_str(), "{uploaded}");
@@ -250,7 +234,7 @@ fn a_gibibyte_goes_up_through_http_into_s3_and_comes_back_in_bounded_server_memo
     server.stop();
     let server = start();
     let pid = server.pid();
-    let before = reset_peak(pid);
+    let before = Process::Pid(pid).reset_peak();
     let (status, head, mut download) = request(
         &server,
         &token,
@@ -262,7 +246,7 @@ fn a_gibibyte_goes_up_through_http_into_s3_and_comes_back_in_bounded_server_memo
     assert_eq!(status, 200, "{head}");
     let mut hasher = Sha256::new();
     let received = std::io::copy(&mut download, &mut hasher).expect("the file");
-    let download_rise = peak(pid).saturating_sub(before);
+    let download_rise = Process::Pid(pid).peak().saturating_sub(before);
     assert_eq!(received, size, "{head}");
     assert_eq!(hex(&hasher.finalize()), sha, "the same bytes came back");
 

@@ -8,23 +8,8 @@ use std::io::Write;
 
 use app::domain::backup::store::{BackupStore, S3Store};
 use futures_util::StreamExt;
+use support::memory::Process;
 use support::s3::Seaweed;
-
-/// The process's peak resident memory since the last reset, in bytes.
-fn peak() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
-    kib * 1024
-}
-
-/// Starts measuring the peak from what the process holds now.
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("the peak can be reset");
-}
 
 const GIB: u64 = 1 << 30;
 /// What the whole round trip may add to the process's peak memory.
@@ -55,20 +40,19 @@ async fn a_gibibyte_goes_up_and_comes_back_in_bounded_memory() {
         file.flush().expect("flushed");
     }
 
-    reset_peak();
-    let before = peak();
+    let before = Process::Own.reset_peak();
     store.put_file("large", &path).await.expect("put");
-    let after_upload = peak();
+    let after_upload = Process::Own.peak();
     assert_eq!(store.size("large").await.expect("size"), Some(GIB));
 
-    reset_peak();
+    Process::Own.reset_peak();
     let mut bytes = store.get("large", None).await.expect("get");
     let mut received = 0u64;
     while let Some(chunk) = bytes.next().await {
         received += chunk.expect("a chunk").len() as u64;
     }
     assert_eq!(received, GIB);
-    let after_download = peak();
+    let after_download = Process::Own.peak();
 
     let rise = |after: u64| after.saturating_sub(before) >> 20;
     eprintln!(

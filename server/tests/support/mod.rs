@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod memory;
 pub mod s3;
 pub mod surreal;
 
