@@ -52,6 +52,26 @@ fn a_script_backs_up_downloads_verifies_uploads_restores_and_undoes_with_exit_co
     let list = json_of(&run(&["backup", "list", "--namespace", "demo", "--json"]));
     let id = list["items"][0]["id"].as_str().expect("listed").to_string();
     assert_eq!(list["items"][0]["name"], "Nightly");
+    // Without --json, a line a backup: id, name, namespace, time, status, size.
+    let plain = run(&["backup", "list", "--namespace", "demo"]);
+    let line = text(&plain.stdout);
+    let fields: Vec<&str> = line.trim_end().split('\t').collect();
+    assert_eq!(
+        (fields[0], fields[1], fields[2], fields[4]),
+        (id.as_str(), "Nightly", "demo", "completed"),
+        "{line}"
+    );
+    assert!(
+        fields[3].ends_with('Z') && fields[5].ends_with('B'),
+        "{line}"
+    );
+    // The preview of the backup over its own namespace: nothing would change.
+    let same = text(&run(&["backup", "preview", &id, "--namespace", "demo"]).stdout);
+    assert!(
+        same.starts_with("folders: 0 added, 0 removed, 0 changed, ")
+            && same.contains("\nitems: 0 added, 0 removed, 0 changed, "),
+        "{same}"
+    );
 
     // Downloaded, checked offline, uploaded again.
     let file = dir.path().join("nightly.zip");
@@ -183,11 +203,14 @@ fn a_script_backs_up_downloads_verifies_uploads_restores_and_undoes_with_exit_co
         "no restore point yet: {}",
         text(&nothing.stderr)
     );
-    for _ in 0..2 {
+    // The first restore creates the namespace; the second finds every item as it is.
+    for again in [false, true] {
         let restored = run(&["backup", "restore", &copy, "--namespace", "copy"]);
         assert!(restored.status.success(), "{}", text(&restored.stderr));
         assert!(
-            text(&restored.stdout).starts_with("Restored into copy"),
+            text(&restored.stdout).starts_with("Restored into copy: ")
+                && (text(&restored.stdout).contains(": 0 item(s) added, 0 removed, 0 changed, ")
+                    == again),
             "{}",
             text(&restored.stdout)
         );

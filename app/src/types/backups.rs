@@ -45,6 +45,18 @@ pub enum BackupStatus {
     Damaged,
 }
 
+impl BackupStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupStatus::InProgress => "in_progress",
+            BackupStatus::Completed => "completed",
+            BackupStatus::Failed => "failed",
+            BackupStatus::Damaged => "damaged",
+        }
+    }
+}
+
 /// A backup as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupInfo {

@@ -5,173 +5,27 @@
 //! Exit codes: 0 done, 1 failed, 2 refused (the server said no: the message says why),
 //! 3 the server could not be reached.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
+use app::types::{Changes, RestorePoint, RestorePreview, RestoreReport};
 use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::client::{Answer, Client, bytes_bar, print_json};
 use crate::cli::BackupCommand;
+use crate::routes::v1::wire::{Backup, BackupPage, Job, Started, UploadedBackup};
 use crate::startup::StartupError;
-
-/// Talks to one server with one token.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-/// The message of a problem object (and its next step), or the body as it came.
-fn problem_text(body: &str) -> String {
-    match serde_json::from_str::<Value>(body) {
-        Ok(problem) => {
-            let message = problem["message"]
-                .as_str()
-                .or_else(|| problem["error"].as_str())
-                .unwrap_or(body);
-            match problem["next"].as_str() {
-                Some(next) => format!("{message} {next}"),
-                None => message.to_string(),
-            }
-        }
-        Err(_) => body.trim().to_string(),
-    }
-}
-
-impl Client {
-    fn new(server: &str) -> Result<Self, StartupError> {
-        let token = std::env::var("NSBACKUP_TOKEN").map_err(|_| {
-            StartupError::Input(
-                "set NSBACKUP_TOKEN to an API token (Administration → API tokens, or nsbackup token create)"
-                    .into(),
-            )
-        })?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| StartupError::Failed(format!("no HTTP client: {e}")))?;
-        Ok(Client {
-            http,
-            base: server.trim_end_matches('/').to_string(),
-            token,
-        })
-    }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-    }
-
-    /// Sends `request`; a refusal (4xx) or failure (5xx) becomes the error it is.
-    async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, StartupError> {
-        let response = request.send().await.map_err(|e| {
-            StartupError::Unreachable(format!(
-                "could not reach the server at {}: {e}. Check --server (or NSBACKUP_SERVER) and that it runs",
-                self.base
-            ))
-        })?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let body = response.text().await.unwrap_or_default();
-        let text = problem_text(&body);
-        if status.is_client_error() {
-            Err(StartupError::Refused(format!("refused ({status}): {text}")))
-        } else {
-            Err(StartupError::Failed(format!(
-                "the server failed ({status}): {text}"
-            )))
-        }
-    }
-
-    async fn json(&self, request: reqwest::RequestBuilder) -> Result<Value, StartupError> {
-        let response = self.send(request).await?;
-        if response.status() == reqwest::StatusCode::NO_CONTENT {
-            return Ok(Value::Null);
-        }
-        let text = response
-            .text()
-            .await
-            .map_err(|e| StartupError::Failed(format!("the answer broke off: {e}")))?;
-        serde_json::from_str(&text)
-            .map_err(|e| StartupError::Failed(format!("the answer is not JSON: {e}")))
-    }
-
-    /// Follows job `id` to its end, with a bar on a terminal; a failed job is an error.
-    async fn wait(&self, id: &str, what: &str) -> Result<Value, StartupError> {
-        let bar = bar(0, what);
-        let mut phase = String::new();
-        loop {
-            let job = self
-                .json(self.request(reqwest::Method::GET, &format!("/api/v1/jobs/{id}")))
-                .await?;
-            let now = job["phase"].as_str().unwrap_or_default().to_string();
-            bar.set_length(job["total"].as_u64().unwrap_or(0));
-            bar.set_position(job["done"].as_u64().unwrap_or(0));
-            if now != phase {
-                bar.set_message(format!("{what}: {now}"));
-                if bar.is_hidden() {
-                    eprintln!("{what}: {now}");
-                }
-                phase = now;
-            }
-            match job["status"].as_str() {
-                Some("succeeded") => {
-                    bar.finish_and_clear();
-                    return Ok(job);
-                }
-                Some("failed") => {
-                    bar.abandon();
-                    return Err(StartupError::Failed(format!(
-                        "{what} failed: {}",
-                        job["error"].as_str().unwrap_or("the server's log says why")
-                    )));
-                }
-                _ => tokio::time::sleep(Duration::from_millis(500)).await,
-            }
-        }
-    }
-}
-
-/// A progress bar on a terminal; a hidden one otherwise (plain lines are printed instead).
-fn bar(length: u64, message: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(length);
-    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(message.to_string());
-    bar
-}
-
-fn bytes_bar(length: u64, message: &str) -> ProgressBar {
-    let bar = bar(length, message);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
-pub(super) fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
-}
 
 fn size_text(bytes: u64) -> String {
     app::text::size(bytes)
+}
+
+/// "3 added, 1 removed, 2 changed, 5 as they are".
+fn changes_text(changes: &Changes) -> String {
+    format!(
+        "{} added, {} removed, {} changed, {} as they are",
+        changes.added, changes.removed, changes.changed, changes.unchanged
+    )
 }
 
 /// Runs one `nsbackup backup` command against `server`.
@@ -193,20 +47,22 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
                     app::text::percent_encode(ns, b"")
                 ));
             }
-            let page = client.json(get(&path)).await?;
+            let page: Answer<BackupPage> = client.answer(get(&path)).await?;
             if json {
-                print_json(&page);
+                print_json(&page.json);
                 return Ok(());
             }
-            for backup in page["items"].as_array().into_iter().flatten() {
+            for backup in &page.value.items {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
-                    backup["id"].as_str().unwrap_or_default(),
-                    backup["name"].as_str().unwrap_or_default(),
-                    backup["namespace"].as_str().unwrap_or_default(),
-                    backup["created_at"].as_str().unwrap_or_default(),
-                    backup["status"].as_str().unwrap_or_default(),
-                    backup["size"].as_u64().map(size_text).unwrap_or_default(),
+                    backup.id,
+                    backup.name,
+                    backup.namespace,
+                    backup
+                        .created_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    backup.status.as_str(),
+                    backup.size.map(size_text).unwrap_or_default(),
                 );
             }
         }
@@ -216,26 +72,23 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             no_wait,
             json,
         } => {
-            let started = client
-                .json(
+            let started: Answer<Started> = client
+                .answer(
                     client
                         .request(reqwest::Method::POST, "/api/v1/backups")
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
                         .body(json!({ "namespace": namespace, "name": name }).to_string()),
                 )
                 .await?;
-            let id = started["backup"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let job = started["job"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            let id = started.value.backup.id;
+            let job = started.value.job.id;
             let ended = if no_wait {
-                started["job"].clone()
+                started.json["job"].clone()
             } else {
-                client.wait(&job, &format!("backup of {namespace}")).await?
+                client
+                    .wait(&job, &format!("backup of {namespace}"))
+                    .await?
+                    .json
             };
             if json {
                 print_json(&json!({ "backup": id, "job": ended }));
@@ -277,8 +130,8 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             if let Some(name) = &name {
                 path.push_str(&format!("&name={}", app::text::percent_encode(name, b"")));
             }
-            let uploaded = client
-                .json(
+            let uploaded: Answer<UploadedBackup> = client
+                .answer(
                     client
                         .request(reqwest::Method::POST, &path)
                         .header(reqwest::header::CONTENT_TYPE, "application/zip")
@@ -288,15 +141,14 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
                 .await?;
             bar.finish_and_clear();
             if json {
-                print_json(&uploaded);
+                print_json(&uploaded.json);
             } else {
+                let UploadedBackup { backup, note } = uploaded.value;
                 println!(
-                    "Uploaded backup {} \u{201c}{}\u{201d} for namespace {}",
-                    uploaded["backup"]["id"].as_str().unwrap_or_default(),
-                    uploaded["backup"]["name"].as_str().unwrap_or_default(),
-                    namespace
+                    "Uploaded backup {} \u{201c}{}\u{201d} for namespace {namespace}",
+                    backup.id, backup.name
                 );
-                if let Some(note) = uploaded["note"].as_str() {
+                if let Some(note) = note {
                     eprintln!("{note}");
                 }
             }
@@ -306,40 +158,29 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             namespace,
             json,
         } => {
-            let preview = client
-                .json(get(&format!(
+            let answer: Answer<RestorePreview> = client
+                .answer(get(&format!(
                     "/api/v1/backups/{id}/preview?namespace={}",
                     app::text::percent_encode(&namespace, b"")
                 )))
                 .await?;
             if json {
-                print_json(&preview);
+                print_json(&answer.json);
                 return Ok(());
             }
-            for (label, key) in [("folders", "folders"), ("items", "items")] {
-                let c = &preview[key];
-                println!(
-                    "{label}: {} added, {} removed, {} changed, {} as they are",
-                    c["added"], c["removed"], c["changed"], c["unchanged"]
-                );
-            }
-            if let Some(n) = preview["changed_since_backup"].as_u64().filter(|n| *n > 0) {
+            let preview = answer.value;
+            println!("folders: {}", changes_text(&preview.folders));
+            println!("items: {}", changes_text(&preview.items));
+            if let Some(n) = preview.changed_since_backup.filter(|n| *n > 0) {
                 println!(
                     "{n} item(s) changed since this backup; the restore discards those changes"
                 );
             }
-            for who in preview["unknown_principals"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                println!(
-                    "permissions name {}, which this installation does not have",
-                    who.as_str().unwrap_or_default()
-                );
+            for who in &preview.unknown_principals {
+                println!("permissions name {who}, which this installation does not have");
             }
-            for step in preview["migrations"].as_array().into_iter().flatten() {
-                println!("migration {}", step.as_str().unwrap_or_default());
+            for step in &preview.migrations {
+                println!("migration {step}");
             }
         }
         BackupCommand::Restore {
@@ -348,8 +189,8 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             no_wait,
             json,
         } => {
-            let job = client
-                .json(
+            let job: Answer<Job> = client
+                .answer(
                     client
                         .request(
                             reqwest::Method::POST,
@@ -359,10 +200,10 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
                         .body(json!({ "namespace": namespace }).to_string()),
                 )
                 .await?;
-            let job_id = job["id"].as_str().unwrap_or_default().to_string();
+            let job_id = job.value.id;
             if no_wait {
                 if json {
-                    print_json(&job);
+                    print_json(&job.json);
                 } else {
                     println!("Started the restore (job {job_id})");
                 }
@@ -371,19 +212,19 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             client
                 .wait(&job_id, &format!("restore into {namespace}"))
                 .await?;
-            let report = client
-                .json(get(&format!("/api/v1/jobs/{job_id}/report")))
+            let report: Answer<RestoreReport> = client
+                .answer(get(&format!("/api/v1/jobs/{job_id}/report")))
                 .await?;
             if json {
-                print_json(&report);
+                print_json(&report.json);
             } else {
-                let items = &report["items"];
+                let items = &report.value.items;
                 println!(
                     "Restored into {namespace}: {} item(s) added, {} removed, {} changed, {} as they were",
-                    items["added"], items["removed"], items["changed"], items["unchanged"]
+                    items.added, items.removed, items.changed, items.unchanged
                 );
-                for warning in report["warnings"].as_array().into_iter().flatten() {
-                    eprintln!("{}", warning.as_str().unwrap_or_default());
+                for warning in &report.value.warnings {
+                    eprintln!("{warning}");
                 }
             }
         }
@@ -396,12 +237,14 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             let generation = match to {
                 Some(generation) => generation,
                 None => {
-                    let points = client
-                        .json(get(&format!("/api/v1/namespaces/{ns}/restore-points")))
+                    let points: Answer<Vec<RestorePoint>> = client
+                        .answer(get(&format!("/api/v1/namespaces/{ns}/restore-points")))
                         .await?;
-                    points[0]["generation"]
-                        .as_str()
-                        .map(str::to_string)
+                    points
+                        .value
+                        .into_iter()
+                        .next()
+                        .map(|point| point.generation)
                         .ok_or_else(|| {
                             StartupError::Refused(format!(
                                 "namespace {namespace} has no restore point: nothing was restored into it recently"
@@ -409,8 +252,8 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
                         })?
                 }
             };
-            let point = client
-                .json(
+            let point: Answer<RestorePoint> = client
+                .answer(
                     client
                         .request(
                             reqwest::Method::POST,
@@ -421,11 +264,14 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
                 )
                 .await?;
             if json {
-                print_json(&point);
+                print_json(&point.json);
             } else {
                 println!(
                     "Namespace {namespace} switched back to its content of {}",
-                    point["replaced_at"].as_str().unwrap_or_default()
+                    point
+                        .value
+                        .replaced_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 );
             }
         }
@@ -446,25 +292,21 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
 /// still not match, it is downloaded once more from the start.
 async fn download(client: &Client, id: &str, output: Option<PathBuf>) -> Result<(), StartupError> {
     let path = format!("/api/v1/backups/{}", app::text::percent_encode(id, b""));
-    let info = client
-        .json(client.request(reqwest::Method::GET, &path))
-        .await?;
-    let (Some(sha), Some(size)) = (info["sha256"].as_str(), info["size"].as_u64()) else {
+    let info: Backup = client
+        .answer(client.request(reqwest::Method::GET, &path))
+        .await?
+        .value;
+    let (Some(sha), Some(size)) = (info.sha256.as_deref(), info.size) else {
         return Err(StartupError::Refused(format!(
             "backup {id} is not complete, so there is nothing to download"
         )));
     };
     let target = match output {
         Some(output) => output,
-        None => {
-            let created_at = info["created_at"]
-                .as_str()
-                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
-                .map(|at| at.with_timezone(&chrono::Utc))
-                .unwrap_or_default();
-            let name = info["name"].as_str().unwrap_or(id);
-            PathBuf::from(app::domain::backup::download_file_name(name, created_at))
-        }
+        None => PathBuf::from(app::domain::backup::download_file_name(
+            &info.name,
+            info.created_at,
+        )),
     };
     // Written under another name first: a download cut off never looks complete.
     let partial = target.with_extension("zip.part");

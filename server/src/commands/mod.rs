@@ -2,6 +2,7 @@
 //! says what it did, or ends with one line that says what went wrong.
 
 pub mod backup;
+mod client;
 pub mod schedules;
 pub mod seed;
 pub mod serve;

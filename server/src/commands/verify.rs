@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::backup::print_json;
+use super::client::print_json;
 use crate::startup::StartupError;
 
 /// `nsbackup verify FILE`: checks a backup file as an upload would (structure, checksums,

@@ -11,7 +11,7 @@ mod jobs;
 mod problem;
 mod restores;
 mod schedules;
-mod wire;
+pub mod wire;
 
 pub use problem::{Code, Problem};
 
