@@ -7,6 +7,7 @@ use std::time::Duration;
 use app::domain::backup::{self, Engine, jobs, undo};
 use app::domain::content::item::{self, NewItem};
 use app::domain::content::namespace;
+use app::domain::generation::{self, State};
 use app::domain::{Db, DomainError};
 use app::types::{ItemKind, JobKind, JobStatus};
 use common::backups::engine;
@@ -19,6 +20,11 @@ async fn add(db: &Db, name: &str) -> String {
         content: "{}",
     };
     item::create(db, "ns", new, "ada").await.expect("item").id
+}
+
+/// What generation `id` is to its namespace.
+async fn state(db: &Db, id: &str) -> Option<State> {
+    generation::state(db, id).await.expect("a state")
 }
 
 /// The names of the top-level items of `ns`, sorted.
@@ -82,6 +88,7 @@ async fn a_restore_is_undone_exactly_and_the_undo_in_turn() {
         before.replaced_by
     );
     assert!(before.kept_until > before.replaced_at);
+    assert_eq!(state(db, &before.generation).await, Some(State::Snapshot));
 
     // Nothing changed since the restore: the undo discards nothing.
     let check = undo::check(&engine, "ns", &before.generation)
@@ -96,6 +103,7 @@ async fn a_restore_is_undone_exactly_and_the_undo_in_turn() {
         ["A", "C"],
         "the item made after the backup is back, the one the backup added is gone"
     );
+    assert_eq!(state(db, &before.generation).await, Some(State::Active));
 
     // The restored content is a restore point now: the undo can be undone.
     let points = undo::restore_points(&engine, Some("ns"))
@@ -111,10 +119,16 @@ async fn a_restore_is_undone_exactly_and_the_undo_in_turn() {
         "{}",
         points[0].replaced_by
     );
+    assert_eq!(
+        state(db, &points[0].generation).await,
+        Some(State::Snapshot)
+    );
     undo::undo(&engine, "ns", &points[0].generation, "admin")
         .await
         .expect("redone");
     assert_eq!(names(db).await, ["A", "B"]);
+    assert_eq!(state(db, &points[0].generation).await, Some(State::Active));
+    assert_eq!(state(db, &before.generation).await, Some(State::Snapshot));
 
     // The history: the restore, then each undo with its report of what the switch did.
     let history = jobs::restores(db).await.expect("history");
@@ -219,7 +233,15 @@ async fn restore_points_expire_after_the_retention() {
     restored(&engine).await;
     assert_eq!(undo::retire_expired(&engine).await.expect("retired"), 0);
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let expired = undo::restore_points(&engine, None).await.expect("points");
     assert_eq!(undo::retire_expired(&engine).await.expect("retired"), 1);
+    assert!(
+        matches!(
+            state(&engine.db, &expired[0].generation).await,
+            Some(State::Retired) | None
+        ),
+        "retired, or removed already"
+    );
     assert!(
         undo::restore_points(&engine, None)
             .await

@@ -1,7 +1,6 @@
 //! The audit log: who did what, when, to what, and how it ended. Entries are only ever
 //! added; they are `audit:⟨key⟩` records whose key is time-ordered, so the newest sort last.
 
-use super::content::new_generation_id;
 use super::db::take_json;
 use super::{Db, DomainError};
 use crate::types::AuditAction;
@@ -74,7 +73,8 @@ pub async fn record(db: &Db, event: Event<'_>) -> Result<(), DomainError> {
              outcome: $outcome, detail: $detail
          }",
     )
-    .bind(("key", new_generation_id()))
+    // Time-ordered: the log pages by it.
+    .bind(("key", uuid::Uuid::now_v7().simple().to_string()))
     .bind(("actor", bounded(event.actor, NAME_MAX)))
     .bind(("action", event.action.as_str()))
     .bind(("target", bounded(event.target, NAME_MAX)))

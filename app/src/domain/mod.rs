@@ -7,6 +7,7 @@ pub mod backup;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod generation;
 pub mod health;
 pub mod schedule;
 pub mod schema;

@@ -52,7 +52,7 @@ async fn serve_with(
     }
     // Replicas starting at the same moment do the same start-up work; where their writes
     // collide, the loser's step runs again (each step is safe to repeat).
-    retry_conflicts(|| namespace::recover(&db)).await?;
+    retry_conflicts(|| domain::generation::recover(&db)).await?;
     if config.demo && namespace::list(&db).await?.is_empty() {
         let options = SeedOptions {
             namespace: "demo".into(),
@@ -117,7 +117,7 @@ async fn serve_with(
         task.abort();
         let _ = task.await;
     }
-    namespace::stop_background_sweep().await;
+    domain::generation::stop_background_sweep().await;
     tracing::info!("nsbackup stopped");
     Ok(())
 }

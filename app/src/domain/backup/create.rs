@@ -50,8 +50,8 @@ pub async fn create(
     started
 }
 
-/// Starts a backup of `ns` named `name` for a schedule (origin "scheduled"), as
-/// [`create`] does.
+/// Starts a backup of `ns` named `name` for a schedule (origin "scheduled", started by
+/// `actor`, the scheduler), due at `at`, as [`create`] does.
 ///
 /// # Errors
 ///
@@ -60,16 +60,10 @@ pub async fn create_scheduled(
     engine: &Engine,
     ns: &str,
     name: &str,
+    actor: &str,
     at: DateTime<Utc>,
 ) -> Result<(BackupInfo, JobInfo), DomainError> {
-    start_backup(
-        engine,
-        ns,
-        name,
-        crate::domain::schedule::scheduler::SCHEDULER,
-        (BackupOrigin::Scheduled, Some(at)),
-    )
-    .await
+    start_backup(engine, ns, name, actor, (BackupOrigin::Scheduled, Some(at))).await
 }
 
 pub(super) async fn start_backup(

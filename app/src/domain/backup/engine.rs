@@ -28,6 +28,10 @@ impl Engine {
     /// The default of [`Engine::max_upload_bytes`]: 2 GiB.
     pub const DEFAULT_MAX_UPLOAD: u64 = 2 << 30;
 
+    /// The default of [`Engine::snapshot_retention`]: seven days.
+    pub const DEFAULT_SNAPSHOT_RETENTION: std::time::Duration =
+        std::time::Duration::from_secs(7 * 24 * 60 * 60);
+
     /// An engine on `db` and `store` with the default caps, as a replica of its own name.
     pub fn new(db: Db, store: Arc<dyn BackupStore>) -> Self {
         Self {
@@ -36,7 +40,7 @@ impl Engine {
             limits: Limits::default(),
             max_upload_bytes: Self::DEFAULT_MAX_UPLOAD,
             replica: Replica::default(),
-            snapshot_retention: super::undo::DEFAULT_SNAPSHOT_RETENTION,
+            snapshot_retention: Self::DEFAULT_SNAPSHOT_RETENTION,
             previews: Arc::default(),
         }
     }

@@ -8,7 +8,7 @@
 //!   it is listed;
 //! - [`download`](mod@download): a completed, intact backup, checked while it streams;
 //! - [`restore`](mod@restore): checked completely, written into an invisible generation
-//!   ([`generation`]), migrated, switched to in one small transaction;
+//!   ([`writers`], [`crate::domain::generation`]), migrated, switched to in one small transaction;
 //! - [`recover`](mod@recover): what a crash left, put right at start-up, and the leases
 //!   of jobs: renewed while their replica lives, ended by another when it dies;
 //! - [`preview`]: what a restore will do, before it runs;
@@ -24,7 +24,6 @@ mod create;
 pub mod download;
 mod engine;
 mod faults;
-mod generation;
 pub mod jobs;
 pub mod preview;
 pub mod progress;
@@ -34,6 +33,7 @@ pub mod store;
 pub mod undo;
 mod upload;
 pub mod verify;
+mod writers;
 
 pub use self::catalog::{
     ListQuery, PendingDeletion, check_name, delete, delete_by_policy, download_file_name,

@@ -6,8 +6,8 @@ use super::Engine;
 use super::archive::{self};
 use super::jobs::{self, FINISH};
 use crate::domain::DomainError;
-use crate::domain::content::namespace as namespaces;
 use crate::domain::db::{check_transaction, take_json};
+use crate::domain::generation as generations;
 
 /// Backups of this replica that its crash interrupted after their file was moved into place
 /// but before they were listed as completed: each file is checked as an upload is; a sound
@@ -115,7 +115,7 @@ pub async fn recover(engine: &Engine) -> Result<(), DomainError> {
             "removed scratch files of interrupted backups and uploads"
         );
     }
-    namespaces::sweep_in_background(db);
+    generations::sweep_in_background(db);
     Ok(())
 }
 
@@ -134,17 +134,15 @@ async fn settle(engine: &Engine, ended: &[jobs::Ended]) -> Result<(), DomainErro
         );
     }
     let mut response = db
-        .query(
+        .query(format!(
             "UPDATE backup SET status = 'failed',
                  error = type::record('job', record::id(id)).error ?? $why
              WHERE status = 'in_progress'
                  AND !(type::record('job', record::id(id)).status IN ['queued', 'running'])
              RETURN VALUE record::id(id);
-             UPDATE generation SET state = 'retired', retired_at = time::now()
-             WHERE state = 'restoring'
-                 AND (job = NONE OR !(type::record('job', job).status IN ['queued', 'running']))
-             RETURN VALUE record::id(id);",
-        )
+             {retire}",
+            retire = generations::retire_orphaned_restores()
+        ))
         .bind(("why", jobs::INTERRUPTED))
         .await?;
     let failed: Vec<String> = take_json(&mut response, 0)?;
@@ -164,7 +162,7 @@ async fn settle(engine: &Engine, ended: &[jobs::Ended]) -> Result<(), DomainErro
     .await?
     .check()?;
     if !retired.is_empty() {
-        namespaces::sweep_in_background(db);
+        generations::sweep_in_background(db);
     }
     Ok(())
 }

@@ -3,8 +3,8 @@
 
 use super::catalog::get;
 use super::faults::pause_point;
-use super::generation::write_generation;
 use super::preview;
+use super::writers::write_generation;
 use crate::types::AuditAction;
 use std::sync::Arc;
 
@@ -12,8 +12,8 @@ use super::engine::new_id;
 use super::jobs::{self, FINISH, OWNED, job_error};
 use super::progress::{JobProgress, Progress};
 use super::{Engine, verify};
-use crate::domain::content::{namespace as namespaces, new_generation_id};
 use crate::domain::db::check_transaction;
+use crate::domain::generation as generations;
 use crate::domain::{Db, DomainError, audit, schema};
 use crate::types::{JobInfo, JobKind, Outcome, RestoreReport};
 
@@ -129,17 +129,8 @@ pub(super) async fn apply_restore(
     pause_point("restore:checked", target).await;
 
     // Nothing was written until here. Now the content goes into a generation nobody sees.
-    let generation = new_generation_id();
-    // Retried past conflicts with the background sweeps that read the generations.
-    crate::domain::db::retry_conflicts(|| async {
-        db.query("CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'restoring', origin: $backup, job: $job, created_at: time::now() }")
-            .bind(("gen", generation.clone()))
-            .bind(("backup", backup_id.to_string()))
-            .bind(("job", job.to_string()))
-            .await?
-            .check()
-    })
-    .await?;
+    let generation = generations::new_id();
+    generations::create_restoring(db, &generation, backup_id, job).await?;
     let written = write_generation(engine, &progress, target, &path, &generation, total).await;
     let switched = match written {
         Ok(()) => {
@@ -172,11 +163,7 @@ pub(super) async fn apply_restore(
     };
     if result.is_err() {
         // The half-written generation was never visible; it goes now (or at the next start).
-        let _ = db
-            .query("UPDATE type::record('generation', $gen) SET state = 'retired', retired_at = time::now()")
-            .bind(("gen", generation.clone()))
-            .await;
-        let _ = namespaces::sweep_retired(db).await;
+        generations::discard(db, &generation).await;
     }
     result
 }
@@ -218,32 +205,30 @@ pub(super) async fn switch(
 ) -> Result<(), DomainError> {
     let report = serde_json::to_value(report).map_err(|e| DomainError::Corrupt(e.to_string()))?;
     // Retried past conflicts: the lease renewals of this replica write to the job too.
+    let switch = generations::switch();
     let switched = crate::domain::db::retry_conflicts(|| async {
-        engine.db.query(format!(
-            "BEGIN TRANSACTION;
+        engine
+            .db
+            .query(format!(
+                "BEGIN TRANSACTION;
              {OWNED}
-             LET $old = type::record('namespace', $ns).generation;
-             IF $old != NONE {{
-                 UPDATE type::record('generation', $old) SET state = 'snapshot', replaced_at = time::now(), replaced_by = $job;
-                 UPDATE type::record('namespace', $ns) SET generation = $gen;
-             }} ELSE {{
-                 CREATE type::record('namespace', $ns) CONTENT {{ name: $ns, title: $title, created_at: time::now(), generation: $gen }};
-             }};
-             UPDATE type::record('generation', $gen) SET state = 'active', namespace = $ns;
+             {switch}
              UPDATE type::record('job', $job) SET report = $report;
              {FINISH}
              COMMIT TRANSACTION;",
-        ))
-        .bind(("ns", target.to_string()))
-        .bind(("gen", generation.to_string()))
-        .bind(("title", title.to_string()))
-        .bind(("job", job.to_string()))
-        .bind(("id", job.to_string()))
-        .bind(("error", None::<String>))
-        .bind(("replica", engine.replica.id.to_string()))
-        .bind(("report", report.clone()))
-        .await
-        .and_then(check_transaction)
+            ))
+            .bind(("ns", target.to_string()))
+            .bind(("gen", generation.to_string()))
+            .bind(("title", title.to_string()))
+            .bind(("job", job.to_string()))
+            .bind(("how", None::<String>))
+            .bind(("actor", None::<String>))
+            .bind(("id", job.to_string()))
+            .bind(("error", None::<String>))
+            .bind(("replica", engine.replica.id.to_string()))
+            .bind(("report", report.clone()))
+            .await
+            .and_then(check_transaction)
     })
     .await;
     match switched {

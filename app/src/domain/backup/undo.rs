@@ -3,19 +3,15 @@
 //! a restore's switch (killed at any moment, the namespace is exactly the one or the other),
 //! and keeps the content it replaces as a restore point in turn.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
 use super::Engine;
 use super::faults::pause_point;
-use crate::domain::content::{active_generation, namespace as namespaces};
+use crate::domain::content::active_generation;
 use crate::domain::db::{check_transaction, is_thrown, retry_conflicts, take_json};
+use crate::domain::generation as generations;
 use crate::domain::{Db, DomainError, audit};
 use crate::types::{AuditAction, RestorePoint, RestoreReport, UndoCheck};
-
-/// The default of [`Engine::snapshot_retention`]: seven days.
-pub const DEFAULT_SNAPSHOT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 #[derive(serde::Deserialize)]
 struct Snapshot {
@@ -43,15 +39,7 @@ pub async fn restore_points(
     ns: Option<&str>,
 ) -> Result<Vec<RestorePoint>, DomainError> {
     let db = &engine.db;
-    let mut response = db
-        .query(
-            "SELECT record::id(id) AS generation, namespace, replaced_at, replaced_by, replaced_how, replaced_actor
-             FROM generation WHERE state = 'snapshot' AND namespace != NONE AND ($ns = NONE OR namespace = $ns)
-             ORDER BY replaced_at DESC",
-        )
-        .bind(("ns", ns.map(str::to_string)))
-        .await?;
-    let snapshots: Vec<Snapshot> = take_json(&mut response, 0)?;
+    let snapshots: Vec<Snapshot> = generations::restore_points(db, ns).await?;
     let keep = chrono::Duration::from_std(engine.snapshot_retention).unwrap_or_default();
     let mut points = Vec::with_capacity(snapshots.len());
     for snapshot in snapshots {
@@ -205,31 +193,28 @@ pub async fn undo(
             .map_err(|error| DomainError::Corrupt(error.to_string()))?;
         let job = super::engine::new_id();
         pause_point("undo:switching", ns).await;
+        let (is_restore_point, switch) = (generations::is_restore_point(), generations::switch());
         let switched = retry_conflicts(|| async {
             engine
                 .db
-                .query(
+                .query(format!(
                     "BEGIN TRANSACTION;
-                     IF type::record('namespace_lock', $ns).job != NONE { THROW 'busy' };
-                     IF type::record('generation', $target).state != 'snapshot'
-                         OR type::record('generation', $target).namespace != $ns { THROW 'gone' };
-                     IF type::record('namespace', $ns).generation != $from { THROW 'moved' };
-                     UPDATE type::record('generation', $from) SET state = 'snapshot',
-                         replaced_at = time::now(), replaced_by = $job, replaced_how = 'undo',
-                         replaced_actor = $actor;
-                     CREATE type::record('job', $job) CONTENT {
+                     IF type::record('namespace_lock', $ns).job != NONE {{ THROW 'busy' }};
+                     IF !({is_restore_point}) {{ THROW 'gone' }};
+                     IF type::record('namespace', $ns).generation != $from {{ THROW 'moved' }};
+                     CREATE type::record('job', $job) CONTENT {{
                          kind: 'undo', namespace: $ns, backup: $target, status: 'succeeded',
                          phase: 'finished', done: 0, total: 0, error: NONE, started_by: $actor,
                          created_at: time::now(), finished_at: time::now(), replica: $replica,
                          lease_until: NONE, report: $report
-                     };
-                     UPDATE type::record('generation', $target) SET state = 'active',
-                         replaced_at = NONE, replaced_by = NONE, replaced_how = NONE, replaced_actor = NONE;
-                     UPDATE type::record('namespace', $ns) SET generation = $target;
+                     }};
+                     {switch}
                      COMMIT TRANSACTION;",
-                )
+                ))
                 .bind(("ns", ns.to_string()))
                 .bind(("target", generation.to_string()))
+                .bind(("gen", generation.to_string()))
+                .bind(("how", "undo"))
                 .bind(("actor", actor.to_string()))
                 .bind(("from", from.clone()))
                 .bind(("job", job.clone()))
@@ -291,21 +276,5 @@ pub async fn undo(
 ///
 /// A database error.
 pub async fn retire_expired(engine: &Engine) -> Result<usize, DomainError> {
-    let mut response = engine
-        .db
-        .query(
-            "UPDATE generation SET state = 'retired', retired_at = time::now()
-             WHERE state = 'snapshot' AND replaced_at < time::now() - type::duration($keep)
-             RETURN VALUE record::id(id)",
-        )
-        .bind((
-            "keep",
-            format!("{}s", engine.snapshot_retention.as_secs().max(1)),
-        ))
-        .await?;
-    let retired: Vec<String> = take_json(&mut response, 0)?;
-    if !retired.is_empty() {
-        namespaces::sweep_in_background(&engine.db);
-    }
-    Ok(retired.len())
+    generations::retire_snapshots_older_than(&engine.db, engine.snapshot_retention).await
 }

@@ -3,7 +3,8 @@
 //! A namespace points at its active **generation**; its folders and items are keyed
 //! `[generation, id]`, so one generation's content is one key range that can be streamed,
 //! written aside and switched to in one small transaction (`docs/architecture.md`, "Content
-//! and generations"). Everything here reads and writes the active generation only.
+//! and generations"). Everything here reads and writes the active generation only; which
+//! generation that is, [`crate::domain::generation`] decides.
 
 pub mod access;
 pub mod folder;
@@ -13,18 +14,12 @@ pub mod permissions;
 pub mod transfer;
 
 use super::{Db, DomainError};
-use crate::domain::db::retry_conflicts;
 
 /// A fresh id for a folder or an item: 16 hexadecimal digits, random.
 pub(crate) fn new_id() -> String {
     let mut id = uuid::Uuid::new_v4().simple().to_string();
     id.truncate(16);
     id
-}
-
-/// A fresh generation id: time-ordered, so that generations sort by creation.
-pub fn new_generation_id() -> String {
-    uuid::Uuid::now_v7().simple().to_string()
 }
 
 /// Items per key range of [`key_ranges`], on average.
@@ -58,45 +53,6 @@ pub fn key_ranges(total: u64) -> Vec<(serde_json::Value, serde_json::Value)> {
             (from, to)
         })
         .collect()
-}
-
-/// Removes the content of generation `generation` and then its record, a key range of
-/// items at a time (memory stays bounded whatever its size). Safe to run again after an
-/// interruption: what was removed stays removed, and the record goes last.
-///
-/// # Errors
-///
-/// A database error.
-pub(crate) async fn remove_generation(db: &Db, generation: &str) -> Result<(), DomainError> {
-    let items: Option<u64> = db
-        .query("RETURN count(SELECT VALUE id FROM item WHERE gen = $gen)")
-        .bind(("gen", generation.to_string()))
-        .await?
-        .take(0)?;
-    // Each step removes what is there and may run again: one that met another write (a
-    // restore's, under load) is simply run again.
-    for (from, to) in key_ranges(items.unwrap_or(0)) {
-        retry_conflicts(|| async {
-            db.query("DELETE item:[$gen, $from]..[$gen, $to]")
-                .bind(("gen", generation.to_string()))
-                .bind(("from", from.clone()))
-                .bind(("to", to.clone()))
-                .await?
-                .check()
-        })
-        .await?;
-    }
-    retry_conflicts(|| async {
-        db.query(
-            "DELETE folder:[$gen, NONE]..[$gen, {}];
-             DELETE type::record('generation', $gen);",
-        )
-        .bind(("gen", generation.to_string()))
-        .await?
-        .check()
-    })
-    .await?;
-    Ok(())
 }
 
 /// The active generation of namespace `name`.

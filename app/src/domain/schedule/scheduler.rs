@@ -183,7 +183,7 @@ async fn attempt(
     let waited_since = tokio::time::Instant::now();
     let (made, job) = loop {
         let at = settings.clock.now();
-        match backup::create_scheduled(engine, &draft.namespace, &name, at).await {
+        match backup::create_scheduled(engine, &draft.namespace, &name, SCHEDULER, at).await {
             Ok(started) => break started,
             Err(DomainError::Conflict(reason)) => {
                 if waited_since.elapsed() >= settings.busy_wait {

@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 use super::{
     ExportFile, FORMAT, FORMAT_VERSION, FolderRecord, IMPORT_MAX_BYTES, ItemRecord, invalid,
 };
-use crate::domain::content::{Siblings, active_generation, folder, new_generation_id, new_id};
+use crate::domain::content::{Siblings, active_generation, folder, new_id};
 use crate::domain::db::{check_transaction, take_json};
+use crate::domain::generation as generations;
 use crate::domain::schema::{self, SCHEMA_VERSION};
 use crate::domain::{Db, DomainError};
 use crate::types::{ClashPolicy, ImportReport};
@@ -270,7 +271,7 @@ pub async fn import(
     };
     check_structure(&file, depth)?;
 
-    let scratch = new_generation_id();
+    let scratch = generations::new_id();
     let staged = stage(db, &scratch, &file).await;
     let result = match staged {
         Ok(()) => {
@@ -290,21 +291,22 @@ pub async fn import(
 
 /// Writes the file's records as they are into a scratch generation and migrates it.
 async fn stage(db: &Db, scratch: &str, file: &ExportFile) -> Result<(), DomainError> {
-    db.query(
+    let create = generations::create_importing();
+    db.query(format!(
         "BEGIN TRANSACTION;
-         CREATE type::record('generation', $gen) CONTENT { namespace: NONE, state: 'importing', created_at: time::now() };
-         FOR $f IN $folders {
-             CREATE type::record('folder', [$gen, $f.id]) CONTENT {
+         {create}
+         FOR $f IN $folders {{
+             CREATE type::record('folder', [$gen, $f.id]) CONTENT {{
                  gen: $gen, parent: $f.parent ?? NONE, name: $f.name, permissions: $f.permissions ?? NONE
-             };
-         };
-         FOR $i IN $items {
-             CREATE type::record('item', [$gen, $i.id]) CONTENT {
+             }};
+         }};
+         FOR $i IN $items {{
+             CREATE type::record('item', [$gen, $i.id]) CONTENT {{
                  gen: $gen, folder: $i.folder ?? NONE, kind: $i.kind, name: $i.name, content: $i.content
-             };
-         };
+             }};
+         }};
          COMMIT TRANSACTION;",
-    )
+    ))
     .bind(("gen", scratch.to_string()))
     .bind(("folders", serde_json::Value::Array(file.folders.clone())))
     .bind(("items", serde_json::Value::Array(file.items.clone())))
@@ -318,7 +320,7 @@ async fn stage(db: &Db, scratch: &str, file: &ExportFile) -> Result<(), DomainEr
 }
 
 async fn discard(db: &Db, scratch: &str) {
-    if let Err(error) = crate::domain::content::remove_generation(db, scratch).await {
+    if let Err(error) = generations::remove(db, scratch).await {
         tracing::warn!(%error, generation = scratch, "could not remove an import's scratch data; it is removed at the next start");
     }
 }
