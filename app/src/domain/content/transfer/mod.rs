@@ -8,13 +8,16 @@
 //! target folder — so an older file is migrated, a newer one refused, and a bad one leaves
 //! nothing behind.
 //!
-//! `export` writes the file; `import` checks it, stages it and copies it in.
+//! `export` writes the file; `checks` checks one before anything of it is written; `import`
+//! stages it and copies it in.
 
+mod checks;
 mod export;
 mod import;
 
+pub use self::checks::{IMPORT_FOLDERS_MAX, IMPORT_ITEMS_MAX};
 pub use self::export::export;
-pub use self::import::{IMPORT_FOLDERS_MAX, IMPORT_ITEMS_MAX, import};
+pub use self::import::import;
 
 use serde::{Deserialize, Serialize};
 
@@ -98,7 +101,7 @@ fn invalid(message: impl Into<String>) -> DomainError {
 
 #[cfg(test)]
 mod tests {
-    use super::import::parse;
+    use super::checks::parse;
     use super::*;
     use crate::domain::schema::SCHEMA_VERSION;
 
