@@ -275,6 +275,9 @@ test('the list shows a backup started elsewhere, without a reload', async ({ pag
 });
 
 test('a running backup shows its progress, cannot be deleted, and holds its namespace', async ({ page }) => {
+  // Two tabs, a namespace filled, an upload, a reload and three refusals: about 20 s on a
+  // quiet machine, over 30 s with both cores busy.
+  test.setTimeout(90_000);
   const explorer = new Explorer(page);
   await namespaceWithContent(explorer, 'bk-busy');
   const backups = new BackupsPage(page);
@@ -304,6 +307,8 @@ test('a running backup shows its progress, cannot be deleted, and holds its name
   // Nor can a restore into it start.
   await uploadByRequest(other.page, 'Restore into busy', 'bk-busy');
   await other.page.reload();
+  // A click before the page has hydrated selects nothing: wait for it, as open() does.
+  await other.shell.waitForHydration();
   await other.restore('Restore into busy', 'bk-busy');
   await expect(other.page.getByRole('alert').filter({ hasText: 'A backup or restore of namespace `bk-busy` is running already' })).toBeVisible();
   await other.page.close();
