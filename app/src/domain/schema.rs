@@ -130,13 +130,15 @@ pub async fn migrate(db: &Db) -> Result<MigrationReport, DomainError> {
 }
 
 /// Definitions of what belongs to this installation alone and never to a backup (its API
-/// tokens, the index that counts its backups being deleted): defined at every start, whatever the schema version, so that adding one does
-/// not change the version that backups record and compare.
+/// tokens, the index that counts its backups being deleted, the one that finds the restore
+/// history among every backup's job): defined at every start, whatever the schema version,
+/// so that adding one does not change the version that backups record and compare.
 pub const INSTALLATION: &str = "
     DEFINE TABLE IF NOT EXISTS api_token SCHEMALESS;
     DEFINE INDEX IF NOT EXISTS api_token_handle ON api_token FIELDS handle UNIQUE;
     DEFINE INDEX IF NOT EXISTS api_token_user ON api_token FIELDS user;
     DEFINE INDEX IF NOT EXISTS backup_status ON backup FIELDS status;
+    DEFINE INDEX IF NOT EXISTS job_kind ON job FIELDS kind;
 ";
 
 /// Runs [`INSTALLATION`].

@@ -116,9 +116,13 @@ pub async fn list_page(db: &Db, query: &ListQuery) -> Result<BackupListPage, Dom
     } else {
         "SELECT count() AS total FROM backup WHERE {matching} GROUP ALL;"
     };
+    // `WITH NOINDEX`: read through the table and keep the newest `limit` as it goes. Walking
+    // the `created_at` index instead fetches every backup one by one in index order, whatever
+    // the limit: 12.3 ms against 10.7 ms for a page of 1,000 backups, 34 ms against 20 ms
+    // of 5,000.
     let mut response = db
         .query(format!(
-            "SELECT {SELECT} FROM backup WHERE {matching} \
+            "SELECT {SELECT} FROM backup WITH NOINDEX WHERE {matching} \
              ORDER BY created_at DESC, id DESC LIMIT $limit START $offset; {}",
             count.replace("{matching}", matching)
         ))
