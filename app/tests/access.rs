@@ -130,3 +130,79 @@ async fn a_folder_holding_something_the_user_may_not_change_is_not_theirs_to_del
         "{refused:?}"
     );
 }
+
+/// Every caller of a content operation — the explorer, the export download, a command —
+/// gets the same rules: the access check and the audit entry are the operation's own.
+#[tokio::test]
+async fn content_operations_check_access_and_record_the_audit_whoever_calls_them() {
+    use app::domain::audit;
+    use app::domain::content::operations;
+    use app::types::{AuditFilter, ItemKind, Outcome};
+
+    let db = fresh_db().await;
+    let admin = actor("root", Role::Admin);
+    let bob = actor("bob", Role::Modeler);
+    operations::create_namespace(&db, &admin, "ns", "")
+        .await
+        .expect("namespace");
+    let team = operations::create_folder(&db, &admin, "ns", None, "Team")
+        .await
+        .expect("team");
+    operations::set_folder_permissions(
+        &db,
+        &admin,
+        "ns",
+        &team.id,
+        Some(vec![role("modeler", Access::Read)]),
+    )
+    .await
+    .expect("permissions");
+    let model = operations::create_item(&db, &admin, "ns", Some(&team.id), ItemKind::Model, "M")
+        .await
+        .expect("item");
+
+    // Bob reads Team but may not change it: refused, and the refusal is on record.
+    let refused =
+        operations::save_item_content(&db, &bob, "ns", &model.id, "{\"x\":1}", model.revision)
+            .await;
+    assert!(
+        matches!(refused, Err(DomainError::Forbidden(_))),
+        "{refused:?}"
+    );
+    let read = operations::get_item(&db, &bob, "ns", &model.id)
+        .await
+        .expect("Bob reads");
+    assert_eq!(read.content, "", "the refused save changed nothing");
+    let refused = operations::create_folder(&db, &bob, "ns", Some(&team.id), "Mine").await;
+    assert!(
+        matches!(refused, Err(DomainError::Forbidden(_))),
+        "{refused:?}"
+    );
+
+    // What Bob may do is done, and recorded with what it changed.
+    operations::create_folder(&db, &bob, "ns", None, "Bob's")
+        .await
+        .expect("modelers write at the top");
+
+    let bobs = AuditFilter {
+        actor: Some("bob".into()),
+        ..AuditFilter::default()
+    };
+    let entries = audit::page(&db, &bobs, None, 10)
+        .await
+        .expect("audit")
+        .entries;
+    let seen: Vec<(&str, Outcome, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.outcome, e.detail.as_str()))
+        .collect();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0].0, "folder create");
+    assert_eq!(
+        (seen[0].1, seen[0].2),
+        (Outcome::Succeeded, "folder `Bob's`")
+    );
+    assert_eq!((seen[1].0, seen[1].1), ("folder create", Outcome::Refused));
+    assert_eq!((seen[2].0, seen[2].1), ("item save", Outcome::Refused));
+    assert!(!seen[2].2.is_empty(), "a refusal says why: {seen:?}");
+}

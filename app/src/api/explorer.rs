@@ -1,7 +1,6 @@
-//! The explorer's server functions: namespaces, folders and items.
+//! The explorer's server functions: namespaces, folders and items. Each takes the actor and
+//! asks [`crate::domain::content::operations`], which checks access and records the audit.
 
-#[cfg(feature = "ssr")]
-use crate::types::AuditAction;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -12,11 +11,7 @@ use crate::types::{
 };
 
 #[cfg(feature = "ssr")]
-use crate::domain::content::access::{self, FolderAccess};
-#[cfg(feature = "ssr")]
-use crate::domain::content::{self, folder, item, namespace};
-#[cfg(feature = "ssr")]
-use crate::types::Access;
+use crate::domain::content::{access, namespace, operations};
 
 /// Every namespace, sorted by name.
 #[server(input = Json, endpoint = "list_namespaces")]
@@ -31,16 +26,7 @@ pub async fn list_namespaces() -> Result<Vec<NamespaceInfo>, AppError> {
 pub async fn create_namespace(name: String, title: String) -> Result<NamespaceInfo, AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
-    let created = namespace::create(&db, &name, &title).await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::NamespaceCreate,
-        &name,
-        created,
-        |_| String::new(),
-    )
-    .await
+    super::respond(operations::create_namespace(&db, &actor, &name, &title).await)
 }
 
 /// Changes a namespace's title (administrators).
@@ -48,16 +34,7 @@ pub async fn create_namespace(name: String, title: String) -> Result<NamespaceIn
 pub async fn set_namespace_title(name: String, title: String) -> Result<NamespaceInfo, AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
-    let changed = namespace::set_title(&db, &name, &title).await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::NamespaceRetitle,
-        &name,
-        changed,
-        |info| format!("title \u{201c}{}\u{201d}", info.title),
-    )
-    .await
+    super::respond(operations::set_namespace_title(&db, &actor, &name, &title).await)
 }
 
 /// Deletes a namespace and its content; its backups stay (administrators).
@@ -65,16 +42,7 @@ pub async fn set_namespace_title(name: String, title: String) -> Result<Namespac
 pub async fn delete_namespace(name: String) -> Result<(), AppError> {
     let actor = super::admin()?;
     let db = super::services()?.db;
-    let deleted = namespace::delete(&db, &name).await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::NamespaceDelete,
-        &name,
-        deleted,
-        |()| String::new(),
-    )
-    .await
+    super::respond(operations::delete_namespace(&db, &actor, &name).await)
 }
 
 /// A namespace with all its folders.
@@ -94,22 +62,8 @@ pub async fn create_folder(
 ) -> Result<FolderInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let created = async {
-        FolderAccess::load(&db, &namespace, &actor)
-            .await?
-            .require(parent.as_deref(), Access::Write)?;
-        folder::create(&db, &namespace, parent.as_deref(), &name).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::FolderCreate,
-        &namespace,
-        created,
-        folder_named,
-    )
-    .await
+    let parent = parent.as_deref();
+    super::respond(operations::create_folder(&db, &actor, &namespace, parent, &name).await)
 }
 
 /// Renames a folder.
@@ -121,22 +75,7 @@ pub async fn rename_folder(
 ) -> Result<FolderInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let renamed = async {
-        FolderAccess::load(&db, &namespace, &actor)
-            .await?
-            .require(Some(&id), Access::Write)?;
-        folder::rename(&db, &namespace, &id, &name).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::FolderRename,
-        &namespace,
-        renamed,
-        folder_named,
-    )
-    .await
+    super::respond(operations::rename_folder(&db, &actor, &namespace, &id, &name).await)
 }
 
 /// Moves a folder into `parent` (`None`: to the top).
@@ -148,22 +87,8 @@ pub async fn move_folder(
 ) -> Result<FolderInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let moved = async {
-        let access = FolderAccess::load(&db, &namespace, &actor).await?;
-        access.require(Some(&id), Access::Write)?;
-        access.require(parent.as_deref(), Access::Write)?;
-        folder::move_to(&db, &namespace, &id, parent.as_deref()).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::FolderMove,
-        &namespace,
-        moved,
-        folder_named,
-    )
-    .await
+    let parent = parent.as_deref();
+    super::respond(operations::move_folder(&db, &actor, &namespace, &id, parent).await)
 }
 
 /// Deletes a folder with everything in it; returns how many folders and items went.
@@ -171,30 +96,7 @@ pub async fn move_folder(
 pub async fn delete_folder(namespace: String, id: String) -> Result<(usize, usize), AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let deleted = async {
-        let access = FolderAccess::load(&db, &namespace, &actor).await?;
-        access.require_subtree(&id, Access::Write)?;
-        let name = access.name_of(&id).unwrap_or_default();
-        folder::delete(&db, &namespace, &id)
-            .await
-            .map(|counts| (counts, name))
-    }
-    .await;
-    let deleted = audit_change(
-        &db,
-        &actor,
-        AuditAction::FolderDelete,
-        &namespace,
-        deleted,
-        |(counts, name)| {
-            format!(
-                "folder `{name}` with {} folders and {} items",
-                counts.0, counts.1
-            )
-        },
-    )
-    .await?;
-    Ok(deleted.0)
+    super::respond(operations::delete_folder(&db, &actor, &namespace, &id).await)
 }
 
 /// Sets a folder's own permissions, or (`None`) makes it inherit again.
@@ -206,39 +108,8 @@ pub async fn set_folder_permissions(
 ) -> Result<FolderInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let set = async {
-        FolderAccess::load(&db, &namespace, &actor)
-            .await?
-            .require(Some(&id), Access::Manage)?;
-        folder::set_permissions(&db, &namespace, &id, permissions).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::FolderPermissions,
-        &namespace,
-        set,
-        |folder| {
-            let what = match &folder.permissions {
-                None => "inherited".to_string(),
-                Some(list) => list
-                    .iter()
-                    .map(|p| {
-                        format!(
-                            "{}:{}:{}",
-                            p.principal.kind.as_str(),
-                            p.principal.name,
-                            p.access.as_str()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            };
-            format!("folder `{}`: {what}", folder.name)
-        },
-    )
-    .await
+    let set = operations::set_folder_permissions(&db, &actor, &namespace, &id, permissions);
+    super::respond(set.await)
 }
 
 /// The items directly in `folder` (`None`: at the top).
@@ -249,14 +120,8 @@ pub async fn list_items(
 ) -> Result<Vec<ItemInfo>, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let listed = async {
-        FolderAccess::load(&db, &namespace, &actor)
-            .await?
-            .require(folder.as_deref(), Access::Read)?;
-        item::list(&db, &namespace, folder.as_deref()).await
-    }
-    .await;
-    super::respond(listed)
+    let folder = folder.as_deref();
+    super::respond(operations::list_items(&db, &actor, &namespace, folder).await)
 }
 
 /// One item with its content.
@@ -264,8 +129,7 @@ pub async fn list_items(
 pub async fn get_item(namespace: String, id: String) -> Result<ItemDocument, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let found = access::item_with(&db, &namespace, &id, &actor, Access::Read).await;
-    super::respond(found.map(|(document, _)| document))
+    super::respond(operations::get_item(&db, &actor, &namespace, &id).await)
 }
 
 /// Creates an empty item.
@@ -278,28 +142,8 @@ pub async fn create_item(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let created = async {
-        FolderAccess::load(&db, &namespace, &actor)
-            .await?
-            .require(folder.as_deref(), Access::Write)?;
-        let new = item::NewItem {
-            folder: folder.as_deref(),
-            kind,
-            name: &name,
-            content: "",
-        };
-        item::create(&db, &namespace, new, &actor.name).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::ItemCreate,
-        &namespace,
-        created,
-        item_named,
-    )
-    .await
+    let folder = folder.as_deref();
+    super::respond(operations::create_item(&db, &actor, &namespace, folder, kind, &name).await)
 }
 
 /// Saves an item's content; refused when someone saved after `base_revision`.
@@ -312,20 +156,9 @@ pub async fn save_item_content(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let saved = async {
-        access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
-        item::save_content(&db, &namespace, &id, &content, base_revision, &actor.name).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::ItemSave,
-        &namespace,
-        saved,
-        |info| format!("{}, revision {}", item_named(info), info.revision),
-    )
-    .await
+    let saved =
+        operations::save_item_content(&db, &actor, &namespace, &id, &content, base_revision);
+    super::respond(saved.await)
 }
 
 /// Renames an item.
@@ -337,20 +170,7 @@ pub async fn rename_item(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let renamed = async {
-        access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
-        item::rename(&db, &namespace, &id, &name).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::ItemRename,
-        &namespace,
-        renamed,
-        item_named,
-    )
-    .await
+    super::respond(operations::rename_item(&db, &actor, &namespace, &id, &name).await)
 }
 
 /// Moves an item into `folder` (`None`: to the top).
@@ -362,21 +182,8 @@ pub async fn move_item(
 ) -> Result<ItemInfo, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let moved = async {
-        let (_, access) = access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
-        access.require(folder.as_deref(), Access::Write)?;
-        item::move_to(&db, &namespace, &id, folder.as_deref()).await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::ItemMove,
-        &namespace,
-        moved,
-        item_named,
-    )
-    .await
+    let folder = folder.as_deref();
+    super::respond(operations::move_item(&db, &actor, &namespace, &id, folder).await)
 }
 
 /// Deletes an item.
@@ -384,22 +191,7 @@ pub async fn move_item(
 pub async fn delete_item(namespace: String, id: String) -> Result<(), AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let deleted = async {
-        let (document, _) = access::item_with(&db, &namespace, &id, &actor, Access::Write).await?;
-        item::delete(&db, &namespace, &id).await?;
-        Ok(document.info)
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::ItemDelete,
-        &namespace,
-        deleted,
-        item_named,
-    )
-    .await
-    .map(|_| ())
+    super::respond(operations::delete_item(&db, &actor, &namespace, &id).await)
 }
 
 /// Imports an export file (its text) into `folder` (`None`: the top level).
@@ -412,66 +204,6 @@ pub async fn import_entry(
 ) -> Result<ImportReport, AppError> {
     let actor = super::actor()?;
     let db = super::services()?.db;
-    let imported = async {
-        let access = FolderAccess::load(&db, &namespace, &actor).await?;
-        access.require(folder.as_deref(), Access::Write)?;
-        let keep_permissions = access.level(folder.as_deref()) == Some(Access::Manage);
-        content::transfer::import(
-            &db,
-            &namespace,
-            folder.as_deref(),
-            &file,
-            policy,
-            keep_permissions,
-            &actor.name,
-        )
-        .await
-    }
-    .await;
-    audit_change(
-        &db,
-        &actor,
-        AuditAction::Import,
-        &namespace,
-        imported,
-        |report| {
-            let mut detail = format!(
-                "`{}` ({} folders, {} items)",
-                report.name, report.folders, report.items
-            );
-            if report.permissions_dropped > 0 {
-                detail.push_str(&format!(
-                    "; permissions of {} folders not imported",
-                    report.permissions_dropped
-                ));
-            }
-            detail
-        },
-    )
-    .await
-}
-
-/// Records a change's outcome in the audit log (action on namespace `ns`; on success
-/// `describe` says what was changed, a refusal its reason) and converts it for the wire.
-#[cfg(feature = "ssr")]
-async fn audit_change<T>(
-    db: &crate::domain::Db,
-    actor: &crate::types::Actor,
-    action: AuditAction,
-    ns: &str,
-    result: Result<T, crate::domain::DomainError>,
-    describe: impl FnOnce(&T) -> String,
-) -> Result<T, AppError> {
-    let detail = result.as_ref().map(describe).unwrap_or_default();
-    super::audited(db, actor, action, ns, &detail, result).await
-}
-
-#[cfg(feature = "ssr")]
-fn folder_named(folder: &FolderInfo) -> String {
-    format!("folder `{}`", folder.name)
-}
-
-#[cfg(feature = "ssr")]
-fn item_named(item: &ItemInfo) -> String {
-    format!("{} `{}`", item.kind.as_str(), item.name)
+    let folder = folder.as_deref();
+    super::respond(operations::import(&db, &actor, &namespace, folder, &file, policy).await)
 }

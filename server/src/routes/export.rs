@@ -1,12 +1,11 @@
 //! `GET /api/export`: one folder or item of a namespace as an export file to download.
 
 use app::api::rules::SIGN_IN_FIRST;
-use app::domain::content::access::{self, FolderAccess};
-use app::domain::content::transfer::{self, ExportTarget};
-use app::domain::{DomainError, Services, audit};
+use app::domain::Services;
+use app::domain::content::operations;
+use app::domain::content::transfer::ExportTarget;
 use app::error::AppError;
-use app::types::AuditAction;
-use app::types::{Access, Actor};
+use app::types::Actor;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +29,7 @@ pub struct ExportQuery {
 }
 
 /// The export file as an attachment named `<entry name>.export.json`. The user must be able
-/// to read the item, or the folder and everything in it.
+/// to read the item, or the folder and everything in it ([`operations::export`]).
 async fn get_export(
     State(services): State<Services>,
     actor: Option<Extension<Actor>>,
@@ -48,46 +47,10 @@ async fn get_export(
             );
         }
     };
-    let exported = match may_read(&services, &query.namespace, &target, &actor).await {
-        Ok(()) => transfer::export(&services.db, &query.namespace, &target).await,
-        Err(error) => Err(error),
-    };
-    let detail = match &exported {
-        Ok((file_name, file)) => format!(
-            "{file_name} ({} folders, {} items)",
-            file.folders.len(),
-            file.items.len()
-        ),
-        Err(_) => String::new(),
-    };
-    let (file_name, file) = audit::audited(
-        &services.db,
-        &actor.name,
-        AuditAction::Export,
-        &query.namespace,
-        &detail,
-        exported,
-    )
-    .await?;
+    let (file_name, file) =
+        operations::export(&services.db, &actor, &query.namespace, &target).await?;
     let disposition = content_disposition(&file_name);
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(file)).into_response())
-}
-
-/// Fails unless `actor` may read everything the export would hold.
-async fn may_read(
-    services: &Services,
-    ns: &str,
-    target: &ExportTarget,
-    actor: &Actor,
-) -> Result<(), DomainError> {
-    match target {
-        ExportTarget::Folder(id) => FolderAccess::load(&services.db, ns, actor)
-            .await?
-            .require_subtree(id, Access::Read),
-        ExportTarget::Item(id) => access::item_with(&services.db, ns, id, actor, Access::Read)
-            .await
-            .map(|_| ()),
-    }
 }
 
 /// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266).

@@ -10,6 +10,7 @@ pub mod access;
 pub mod folder;
 pub mod item;
 pub mod namespace;
+pub mod operations;
 pub mod permissions;
 pub mod transfer;
 
