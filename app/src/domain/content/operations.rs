@@ -32,6 +32,20 @@ async fn recorded<T>(
     audit::audited(db, &actor.name, action, ns, &detail, result).await
 }
 
+/// `actor`'s access to namespace `ns`, having checked that it reaches `needed` in `folder`
+/// (`None`: the top level).
+async fn allowed(
+    db: &Db,
+    actor: &Actor,
+    ns: &str,
+    folder: Option<&str>,
+    needed: Access,
+) -> Result<FolderAccess, DomainError> {
+    let access = FolderAccess::load(db, ns, actor).await?;
+    access.require(folder, needed)?;
+    Ok(access)
+}
+
 fn folder_named(folder: &FolderInfo) -> String {
     format!("folder `{}`", folder.name)
 }
@@ -117,9 +131,7 @@ pub async fn create_folder(
     name: &str,
 ) -> Result<FolderInfo, DomainError> {
     let created = async {
-        FolderAccess::load(db, ns, actor)
-            .await?
-            .require(parent, Access::Write)?;
+        allowed(db, actor, ns, parent, Access::Write).await?;
         folder::create(db, ns, parent, name).await
     }
     .await;
@@ -147,9 +159,7 @@ pub async fn rename_folder(
     name: &str,
 ) -> Result<FolderInfo, DomainError> {
     let renamed = async {
-        FolderAccess::load(db, ns, actor)
-            .await?
-            .require(Some(id), Access::Write)?;
+        allowed(db, actor, ns, Some(id), Access::Write).await?;
         folder::rename(db, ns, id, name).await
     }
     .await;
@@ -177,9 +187,9 @@ pub async fn move_folder(
     parent: Option<&str>,
 ) -> Result<FolderInfo, DomainError> {
     let moved = async {
-        let access = FolderAccess::load(db, ns, actor).await?;
-        access.require(Some(id), Access::Write)?;
-        access.require(parent, Access::Write)?;
+        allowed(db, actor, ns, Some(id), Access::Write)
+            .await?
+            .require(parent, Access::Write)?;
         folder::move_to(db, ns, id, parent).await
     }
     .await;
@@ -237,9 +247,7 @@ pub async fn set_folder_permissions(
     permissions: Option<Vec<Permission>>,
 ) -> Result<FolderInfo, DomainError> {
     let set = async {
-        FolderAccess::load(db, ns, actor)
-            .await?
-            .require(Some(id), Access::Manage)?;
+        allowed(db, actor, ns, Some(id), Access::Manage).await?;
         folder::set_permissions(db, ns, id, permissions).await
     }
     .await;
@@ -282,9 +290,7 @@ pub async fn list_items(
     ns: &str,
     folder: Option<&str>,
 ) -> Result<Vec<ItemInfo>, DomainError> {
-    FolderAccess::load(db, ns, actor)
-        .await?
-        .require(folder, Access::Read)?;
+    allowed(db, actor, ns, folder, Access::Read).await?;
     item::list(db, ns, folder).await
 }
 
@@ -317,9 +323,7 @@ pub async fn create_item(
     name: &str,
 ) -> Result<ItemInfo, DomainError> {
     let created = async {
-        FolderAccess::load(db, ns, actor)
-            .await?
-            .require(folder, Access::Write)?;
+        allowed(db, actor, ns, folder, Access::Write).await?;
         let new = item::NewItem {
             folder,
             kind,
@@ -430,8 +434,7 @@ pub async fn import(
     policy: ClashPolicy,
 ) -> Result<ImportReport, DomainError> {
     let imported = async {
-        let access = FolderAccess::load(db, ns, actor).await?;
-        access.require(folder, Access::Write)?;
+        let access = allowed(db, actor, ns, folder, Access::Write).await?;
         let keep_permissions = access.level(folder) == Some(Access::Manage);
         transfer::import(db, ns, folder, file, policy, keep_permissions, &actor.name).await
     }
