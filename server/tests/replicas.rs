@@ -38,9 +38,11 @@ impl Cluster {
         }
     }
 
-    /// Starts replica `index` on the shared database and bucket (leases of two seconds),
-    /// with `args` and `env` besides.
-    fn replica(&self, index: usize, args: &[&str], env: &[(&str, &str)]) -> Server {
+    /// Starts replica `index` on the shared database and bucket, its jobs' leases lasting
+    /// `lease`, with `args` and `env` besides. Tests that kill a replica use short leases so
+    /// that another takes over soon; the others keep leases that a loaded machine cannot
+    /// outlast, so that no job is taken from a replica that is merely slow.
+    fn replica(&self, index: usize, lease: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let shared = [
             &self.database.options()[..],
             &[
@@ -49,7 +51,7 @@ impl Cluster {
                 "--s3-endpoint",
                 &self.s3.endpoint,
                 "--job-lease",
-                "2s",
+                lease,
             ],
             args,
         ]
@@ -81,9 +83,9 @@ fn replicas_share_the_list_the_files_and_the_namespace_locks() {
     let cluster = Cluster::start("replicas", 3);
     // Backups of namespace `race` stay running for a minute: the lock is held meanwhile.
     let env = [("NSBACKUP_TEST_PAUSE", "backup:writing@race")];
-    let a = cluster.replica(0, &["--demo"], &env);
-    let b = cluster.replica(1, &[], &env);
-    let c = cluster.replica(2, &[], &env);
+    let a = cluster.replica(0, "30s", &["--demo"], &env);
+    let b = cluster.replica(1, "30s", &[], &env);
+    let c = cluster.replica(2, "30s", &[], &env);
     let (on_a, on_b, on_c) = (a.admin(), b.admin(), c.admin());
 
     // Made on A: listed on B and C, the same bytes from B, restored from C, seen on A.
@@ -162,8 +164,8 @@ fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
         "NSBACKUP_TEST_PAUSE",
         "backup:writing@writing,backup:committed@stored,restore:writing@restoring,restore:switched@switched",
     )];
-    let a = cluster.replica(0, &["--demo", "--replica", "replica-a"], &pauses);
-    let b = cluster.replica(1, &[], &[]);
+    let a = cluster.replica(0, "2s", &["--demo", "--replica", "replica-a"], &pauses);
+    let b = cluster.replica(1, "2s", &[], &[]);
     let (on_a, on_b) = (a.admin(), b.admin());
     let demo = on_b.backup("demo", "Demo");
     for ns in ["writing", "stored", "restoring"] {
@@ -201,7 +203,7 @@ fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
     }
 
     // A replica that starts now leaves A's live jobs alone.
-    let c = cluster.replica(2, &[], &[]);
+    let c = cluster.replica(2, "2s", &[], &[]);
     let on_c = c.admin();
     for job in [&writing_job, &stored_job, &restoring_job] {
         let running = on_c.ok("/api/get_job", json!({ "id": job }));
@@ -275,8 +277,8 @@ fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
     let cluster = Cluster::start("parts", 2);
     // A stops after the first part of every upload has gone up.
     let pause = [("NSBACKUP_TEST_PAUSE", "store:uploading")];
-    let a = cluster.replica(0, &["--demo", "--replica", "replica-a"], &pause);
-    let b = cluster.replica(1, &[], &[]);
+    let a = cluster.replica(0, "2s", &["--demo", "--replica", "replica-a"], &pause);
+    let b = cluster.replica(1, "2s", &[], &[]);
     let on_b = b.admin();
     let started = a.admin().ok(
         "/api/create_backup",
