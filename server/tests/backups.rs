@@ -137,7 +137,7 @@ fn lifecycle(server: &Server) {
     assert_eq!(list[0]["status"], "completed");
 
     let (status, head, zip) =
-        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+        admin.exchange("GET", &format!("/api/v1/backups/{id}/download"), &[], None);
     assert_eq!(status, 200, "{head}");
     let created = list[0]["created_at"].as_str().expect("created_at");
     let stamp = format!(
@@ -167,7 +167,7 @@ fn lifecycle(server: &Server) {
         "{head}"
     );
     let length = zip.len();
-    let download = format!("/api/backups/download?id={id}");
+    let download = format!("/api/v1/backups/{id}/download");
     let (status, head, rest) = admin.exchange("GET", &download, &[("Range", "bytes=100-")], None);
     assert_eq!(status, 206, "{head}");
     assert_eq!(rest, zip[100..]);
@@ -187,6 +187,34 @@ fn lifecycle(server: &Server) {
         "{head}"
     );
 
+    // The addresses the download, the report and the upload had before `/api/v1` lead there
+    // (bookmarks, older audit entries' links and scripts keep working).
+    for (method, before, now) in [
+        (
+            "GET",
+            format!("/api/backups/download?id={id}"),
+            format!("/api/v1/backups/{id}/download"),
+        ),
+        (
+            "GET",
+            "/api/jobs/report?id=j1".to_string(),
+            "/api/v1/jobs/j1/report".to_string(),
+        ),
+        (
+            "POST",
+            "/api/backups/upload?namespace=demo&name=A".to_string(),
+            "/api/v1/uploads?namespace=demo&name=A".to_string(),
+        ),
+    ] {
+        let (status, head, _) = admin.exchange(method, &before, &[], None);
+        assert_eq!(status, 308, "{before}: {head}");
+        assert!(
+            head.to_lowercase()
+                .contains(&format!("location: {}", now.to_lowercase())),
+            "{before}: {head}"
+        );
+    }
+
     // Upload the same file twice: two entries, the second named as a duplicate. Without a
     // name, the file's name (without .zip) is the backup's.
     let uploads = [
@@ -196,12 +224,12 @@ fn lifecycle(server: &Server) {
     for (round, (query, listed)) in uploads.into_iter().enumerate() {
         let (status, _, body) = admin.exchange(
             "POST",
-            &format!("/api/backups/upload?namespace=demo&{query}"),
+            &format!("/api/v1/uploads?namespace=demo&{query}"),
             &[],
             Some(("application/zip", &zip)),
         );
         let body: Value = serde_json::from_slice(&body).expect("json");
-        assert_eq!(status, 200, "{body}");
+        assert_eq!(status, 201, "{body}");
         assert_eq!(body["backup"]["origin"], "uploaded");
         assert_eq!(body["backup"]["name"], listed);
         assert!(
@@ -220,6 +248,16 @@ fn lifecycle(server: &Server) {
     );
     let job = admin.wait_for_job(job["id"].as_str().expect("job"));
     assert_eq!(job["status"], "succeeded", "{job}");
+    // Its report downloads as a file named after the namespace and the time it finished.
+    let report = format!(
+        "/api/v1/jobs/{}/report",
+        job["id"].as_str().expect("job id")
+    );
+    let (status, head, body) = admin.exchange("GET", &report, &[], None);
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("filename=\"restore-report_copy_"), "{head}");
+    let body: Value = serde_json::from_slice(&body).expect("a JSON report");
+    assert_eq!(body["namespace"], "copy", "{body}");
     let original = admin.ok("/api/get_namespace_tree", json!({ "namespace": "demo" }));
     let copy = admin.ok("/api/get_namespace_tree", json!({ "namespace": "copy" }));
     assert_eq!(original["folders"], copy["folders"]);
@@ -227,7 +265,7 @@ fn lifecycle(server: &Server) {
     let deleted = admin.ok("/api/delete_backup", json!({ "id": id }));
     assert_eq!(deleted["id"], id);
     let (status, _, _) =
-        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+        admin.exchange("GET", &format!("/api/v1/backups/{id}/download"), &[], None);
     assert_eq!(status, 404);
 
     let (_, log) = admin.post_json("/api/list_audit", r#"{"before": null, "limit": 50}"#);
@@ -240,6 +278,10 @@ fn lifecycle(server: &Server) {
     ] {
         assert!(log.contains(action), "{action} is audited: {log}");
     }
+    assert!(
+        log.contains(&report),
+        "the restore's entry names its report: {log}"
+    );
 }
 
 #[test]
@@ -250,7 +292,7 @@ fn uploads_over_the_limit_or_not_zips_are_refused_and_leave_nothing() {
     let big = vec![b'x'; 4000];
     let (status, _, body) = admin.exchange(
         "POST",
-        "/api/backups/upload?name=Big&namespace=demo",
+        "/api/v1/uploads?name=Big&namespace=demo",
         &[],
         Some(("application/zip", &big)),
     );
@@ -258,11 +300,11 @@ fn uploads_over_the_limit_or_not_zips_are_refused_and_leave_nothing() {
     assert!(String::from_utf8_lossy(&body).contains("larger than"));
     let (status, _, body) = admin.exchange(
         "POST",
-        "/api/backups/upload?name=Text&namespace=demo",
+        "/api/v1/uploads?name=Text&namespace=demo",
         &[],
         Some(("application/zip", b"just text")),
     );
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(
         String::from_utf8_lossy(&body).contains("not a zip file"),
         "{}",
@@ -289,35 +331,32 @@ fn an_upload_that_is_not_a_file_or_has_no_usable_name_is_refused_before_it_is_re
         "image/png",
         "multipart/form-data; boundary=x",
     ] {
-        let (status, _, body) = admin.exchange(
-            "POST",
-            "/api/backups/upload?name=Typed&namespace=demo",
-            &[],
-            Some((content_type, zip_start)),
-        );
-        let body = String::from_utf8_lossy(&body);
-        assert_eq!(status, 415, "{content_type}: {body}");
-        assert!(body.contains("`Content-Type: application/zip`"), "{body}");
-        let (status, head, body) = script.exchange(
-            "POST",
-            "/api/v1/uploads?name=Typed&namespace=demo",
-            &[("Authorization", &bearer)],
-            Some((content_type, zip_start)),
-        );
-        let body = String::from_utf8_lossy(&body);
-        assert_eq!(status, 415, "{content_type}: {body}");
-        assert!(head.contains("application/problem+json"), "{head}");
-        assert!(body.contains("`Content-Type: application/zip`"), "{body}");
+        // The page sends with its session, a script with its token: the same refusal.
+        for (who, authorization) in [
+            (&admin, vec![]),
+            (&script, vec![("Authorization", bearer.as_str())]),
+        ] {
+            let (status, head, body) = who.exchange(
+                "POST",
+                "/api/v1/uploads?name=Typed&namespace=demo",
+                &authorization,
+                Some((content_type, zip_start)),
+            );
+            let body = String::from_utf8_lossy(&body);
+            assert_eq!(status, 415, "{content_type}: {body}");
+            assert!(head.contains("application/problem+json"), "{head}");
+            assert!(body.contains("`Content-Type: application/zip`"), "{body}");
+        }
     }
     // A name taken from the file's name follows the rules of a typed one.
     let (status, _, body) = admin.exchange(
         "POST",
-        "/api/backups/upload?file_name=...zip&namespace=demo",
+        "/api/v1/uploads?file_name=...zip&namespace=demo",
         &[],
         Some(("application/zip", zip_start)),
     );
     let body = String::from_utf8_lossy(&body);
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(body.contains("gives no usable backup name"), "{body}");
     assert_eq!(listed(&admin), 0);
 }
@@ -333,7 +372,7 @@ fn an_upload_cut_off_by_the_client_leaves_nothing_behind() {
     let cookie = admin.cookie.clone().expect("signed in");
     write!(
         stream,
-        "POST /api/backups/upload?name=Cut&namespace=demo HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nContent-Type: application/zip\r\nContent-Length: 1000000\r\n\r\n"
+        "POST /api/v1/uploads?name=Cut&namespace=demo HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nContent-Type: application/zip\r\nContent-Length: 1000000\r\n\r\n"
     )
     .expect("head");
     stream.write_all(&[b'P'; 50_000]).expect("part of the body");
@@ -365,12 +404,12 @@ fn the_archive_caps_are_settings() {
     let bytes = std::fs::read(golden).expect("golden backup");
     let (status, _, body) = admin.exchange(
         "POST",
-        "/api/backups/upload?name=Capped&namespace=demo",
+        "/api/v1/uploads?name=Capped&namespace=demo",
         &[],
         Some(("application/zip", &bytes)),
     );
     let body = String::from_utf8_lossy(&body);
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(body.contains("at most 3"), "{body}");
 }
 
@@ -384,7 +423,7 @@ fn an_installation_moves_its_backups_into_s3_and_starts_with_s3_only_once_none_i
     let server = Server::start(dir.path(), &["--demo"]);
     let admin = server.admin();
     let id = admin.backup("demo", "Before S3");
-    let download = format!("/api/backups/download?id={id}");
+    let download = format!("/api/v1/backups/{id}/download");
     let (status, _, original) = admin.exchange("GET", &download, &[], None);
     assert_eq!(status, 200);
     drop(admin);

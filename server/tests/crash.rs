@@ -48,7 +48,7 @@ fn prepare(server: &Server, older: bool) -> String {
         let bytes = std::fs::read(golden).expect("golden backup");
         let (status, _, body) = admin.exchange(
             "POST",
-            "/api/backups/upload?name=Old&namespace=legacy",
+            "/api/v1/uploads?name=Old&namespace=legacy",
             &[],
             Some(("application/zip", &bytes)),
         );
@@ -207,7 +207,7 @@ fn a_backup_killed_while_writing_is_never_listed_as_completed() {
         .count();
     assert_eq!(scratch, 0, "scratch files are removed at start-up");
     let (status, _, _) =
-        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+        admin.exchange("GET", &format!("/api/v1/backups/{id}/download"), &[], None);
     assert_eq!(status, 409, "a failed backup cannot be downloaded");
 }
 
@@ -232,7 +232,7 @@ fn a_backup_killed_after_its_file_was_complete_is_listed_and_its_job_agrees() {
     let job = admin.ok("/api/get_job", json!({ "id": started[1]["id"] }));
     assert_eq!(job["status"], "succeeded", "{job}");
     let (status, _, zip) =
-        admin.exchange("GET", &format!("/api/backups/download?id={id}"), &[], None);
+        admin.exchange("GET", &format!("/api/v1/backups/{id}/download"), &[], None);
     assert_eq!(status, 200);
     assert_eq!(Some(zip.len() as u64), recovered["size"].as_u64());
     // It restores like any other.

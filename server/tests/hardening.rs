@@ -450,7 +450,7 @@ fn an_upload_whose_client_leaves_leaves_no_scratch_file() {
         let address = server.base_url.trim_start_matches("http://").to_string();
         let mut stream = TcpStream::connect(&address).expect("connects");
         let head = format!(
-            "POST /api/backups/upload?namespace=left&name=Left HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nContent-Type: application/zip\r\nContent-Length: {}\r\n\r\n",
+            "POST /api/v1/uploads?namespace=left&name=Left HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nContent-Type: application/zip\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         stream.write_all(head.as_bytes()).expect("head");
@@ -481,9 +481,12 @@ fn query_strings_that_lack_or_mistype_a_parameter_are_answered_in_json() {
     let server = mem_server(&dir);
     let admin = server.admin();
     for path in [
+        "/api/export?namespace=demo",
+        "/api/export",
+        "/api/audit.csv?from=yesterday",
+        "/api/v1/backups?limit=many",
+        "/api/v1/backups/..%2F..%2Fetc%2Fpasswd/download",
         "/api/backups/download",
-        "/api/backups/download?id=",
-        "/api/backups/download?id=../../etc/passwd",
     ] {
         let response = admin.send("GET", path, &[], None);
         assert!(
@@ -491,20 +494,26 @@ fn query_strings_that_lack_or_mistype_a_parameter_are_answered_in_json() {
             "{path}: {}",
             response.status
         );
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/problem+json"),
+            "{path}"
+        );
         let answer: serde_json::Value = serde_json::from_str(&response.body)
             .unwrap_or_else(|_| panic!("{path}: not JSON: {}", response.body));
-        assert!(answer["error"].is_string(), "{path}: {answer}");
+        assert!(answer["message"].is_string(), "{path}: {answer}");
+        assert_eq!(answer["status"], response.status, "{path}: {answer}");
     }
     let response = admin.send(
         "POST",
-        "/api/backups/upload?name=x",
+        "/api/v1/uploads?name=x",
         &[],
         Some(("application/zip", "PK")),
     );
     assert_eq!(response.status, 400, "{}", response.body);
     let answer: serde_json::Value = serde_json::from_str(&response.body).expect("json");
     assert!(
-        answer["error"]
+        answer["message"]
             .as_str()
             .is_some_and(|e| e.contains("namespace")),
         "{answer}"
@@ -705,7 +714,7 @@ fn a_backup_damaged_on_disk_is_found_refused_and_listed_as_damaged() {
     let (cut, path) = demo_backup(&server, &dir, "Cut off");
     let bytes = std::fs::read(&path).expect("read");
     std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("write");
-    let response = admin.send("GET", &format!("/api/backups/download?id={cut}"), &[], None);
+    let response = admin.send("GET", &format!("/api/v1/backups/{cut}/download"), &[], None);
     assert_eq!(response.status, 409, "{}", response.body);
     assert!(response.body.contains("damaged"), "{}", response.body);
     assert_eq!(status_of(&admin, &cut)["status"], "damaged");
@@ -722,7 +731,7 @@ fn a_backup_damaged_on_disk_is_found_refused_and_listed_as_damaged() {
     let answer = raw_bytes(
         &server,
         format!(
-            "GET /api/backups/download?id={quiet} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+            "GET /api/v1/backups/{quiet}/download HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
         )
         .as_bytes(),
     );
@@ -737,7 +746,7 @@ fn a_backup_damaged_on_disk_is_found_refused_and_listed_as_damaged() {
     assert_eq!(status_of(&admin, &quiet)["status"], "damaged");
     let response = admin.send(
         "GET",
-        &format!("/api/backups/download?id={quiet}"),
+        &format!("/api/v1/backups/{quiet}/download"),
         &[],
         None,
     );
@@ -758,7 +767,7 @@ fn a_backup_damaged_on_disk_is_found_refused_and_listed_as_damaged() {
     let (intact, path) = demo_backup(&server, &dir, "Intact");
     let (status, _, body) = admin.exchange(
         "GET",
-        &format!("/api/backups/download?id={intact}"),
+        &format!("/api/v1/backups/{intact}/download"),
         &[],
         None,
     );

@@ -94,7 +94,7 @@ fn replicas_share_the_list_the_files_and_the_namespace_locks() {
         let list = other.ok("/api/list_backups", json!({}));
         assert_eq!(list[0]["id"], id.as_str(), "{list}");
     }
-    let download = format!("/api/backups/download?id={id}");
+    let download = format!("/api/v1/backups/{id}/download");
     let (status, _, from_a) = on_a.exchange("GET", &download, &[], None);
     let (status_b, _, from_b) = on_b.exchange("GET", &download, &[], None);
     assert_eq!((status, status_b), (200, 200));

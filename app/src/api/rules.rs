@@ -91,6 +91,7 @@ pub const API: &[(&str, Rule)] = &[
     ("/api/set_schedule", Rule::Admin),
     ("/api/pause_schedule", Rule::Admin),
     ("/api/delete_schedule", Rule::Admin),
+    // Moved to /api/v1: answered with a redirect there, for administrators as before.
     ("/api/backups/download", Rule::Admin),
     ("/api/jobs/report", Rule::Admin),
     ("/api/backups/upload", Rule::Admin),

@@ -365,22 +365,16 @@ fn AuditRow(entry: AuditEntry) -> impl IntoView {
     }
 }
 
-/// An audit entry's detail, with the report it names (`/api/jobs/report?id=…`) as a link.
+/// An audit entry's detail, with the report it names as a link.
 fn detail_with_links(detail: String) -> impl IntoView {
-    const REPORT: &str = "/api/jobs/report?id=";
-    let Some(at) = detail.find(REPORT) else {
+    let Some((span, job)) = crate::types::report_named_in(&detail) else {
         return view! { {detail} }.into_any();
     };
-    let id_len = detail[at + REPORT.len()..]
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(detail.len() - at - REPORT.len());
-    let end = at + REPORT.len() + id_len;
-    let (before, rest) = detail.split_at(at);
-    let (href, after) = rest.split_at(end - at);
+    let href = crate::types::report_path(job);
     view! {
-        {before.to_string()}
-        <a href=href.to_string() download>"download"</a>
-        {after.to_string()}
+        {detail[..span.start].to_string()}
+        <a href=href download>"download"</a>
+        {detail[span.end..].to_string()}
     }
     .into_any()
 }

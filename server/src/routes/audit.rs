@@ -13,8 +13,9 @@ use axum::routing::get;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::export::content_disposition;
-use super::{ApiError, AppState, Params};
+use super::extract::{Admin, Query};
+use super::problem::Problem;
+use super::{AppState, content_disposition};
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -37,8 +38,9 @@ const CHUNK: usize = audit::MAX_PAGE;
 /// Every matching entry, newest first, streamed a page at a time.
 async fn export_csv(
     State(services): State<Services>,
-    Params(query): Params<FilterQuery>,
-) -> Result<Response, ApiError> {
+    _: Admin,
+    Query(query): Query<FilterQuery>,
+) -> Result<Response, Problem> {
     let filter = AuditFilter::from_query(
         query.actor.as_deref(),
         query.action.as_deref(),

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http_body_util::Limited;
 
 /// The paths of every registered server function. Their errors go out encoded as the server
-/// function client expects ([`AppError`] as JSON); plain routes answer `{"error": "…"}`.
+/// function client expects ([`AppError`] as JSON); plain routes answer a problem object.
 static SERVER_FN_PATHS: LazyLock<HashSet<String>> = LazyLock::new(|| {
     leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_string())
@@ -363,8 +363,8 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// An error answer: encoded for the server function client on server function paths, as
-/// `{"error": "…"}` elsewhere.
+/// An error answer: encoded for the server function client on server function paths, as a
+/// problem object elsewhere.
 fn refuse(path: &str, error: AppError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -373,13 +373,11 @@ fn refuse(path: &str, error: AppError) -> Response {
 
 /// As [`refuse`], with a status of its own (405 and 415 have no [`AppError`] kind).
 fn refuse_as(path: &str, status: StatusCode, error: AppError) -> Response {
-    let mut response = if path.starts_with(super::v1::PREFIX) {
-        super::v1::Problem::with_status(status, &error).into_response()
-    } else if SERVER_FN_PATHS.contains(path) {
+    let mut response = if SERVER_FN_PATHS.contains(path) {
         let body = serde_json::to_string(&error).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
     } else {
-        super::error_body(status, &error)
+        super::problem::Problem::with_status(status, &error).into_response()
     };
     response.extensions_mut().insert(Unread);
     response

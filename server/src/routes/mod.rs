@@ -2,83 +2,35 @@
 
 pub mod assets;
 pub mod audit;
-pub mod backups;
 pub mod export;
+pub mod extract;
 pub mod guard;
 pub mod health;
+pub mod moved;
+pub mod problem;
 pub mod v1;
 
-use app::domain::{DomainError, Services};
-use app::error::AppError;
+use app::domain::Services;
 use app::{App, shell};
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
-/// What a plain route answers when it refuses or fails: the user's message as
-/// `{"error": "…"}`, with the status of its kind. Made from an [`AppError`], or from a
-/// [`DomainError`] (whose conversion logs what is internal and tells the user what to do).
-#[derive(Debug)]
-pub struct ApiError(pub AppError);
-
-impl From<AppError> for ApiError {
-    fn from(error: AppError) -> Self {
-        ApiError(error)
-    }
-}
-
-impl From<DomainError> for ApiError {
-    fn from(error: DomainError) -> Self {
-        ApiError(error.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        error_body(status, &self.0)
-    }
-}
-
-/// `{"error": "…"}` with `status`: every plain route's refusal, and the request guard's.
-pub(crate) fn error_body(status: StatusCode, error: &AppError) -> Response {
-    let reply = app::types::ErrorReply {
-        error: error.to_string(),
-    };
-    (status, Json(reply)).into_response()
-}
-
-/// The query string of a plain route, parsed as `T`; a query that lacks a parameter or has
-/// one of the wrong kind is refused with 400 and `{"error": "…"}` naming it, as every other
-/// refusal (axum's own [`Query`](axum::extract::Query) answers in plain text).
-#[derive(Debug)]
-pub struct Params<T>(pub T);
-
-impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Params(value)),
-            Err(rejection) => Err(ApiError(AppError::BadRequest(format!(
-                "The query string is not right: {}. See the README for the parameters this endpoint takes.",
-                rejection.body_text()
-            )))),
-        }
-    }
+/// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266): how every file to
+/// download is named.
+pub(crate) fn content_disposition(file_name: &str) -> axum::http::HeaderValue {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii() && c != '"' { c } else { '_' })
+        .collect();
+    let encoded = app::text::percent_encode(file_name, b"");
+    axum::http::HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| axum::http::HeaderValue::from_static("attachment; filename=\"download\""))
 }
 
 /// The state every handler can reach.
@@ -148,7 +100,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
     Router::new()
         .merge(health::router())
         .merge(export::router())
-        .merge(backups::router())
+        .merge(moved::router())
         .merge(audit::router())
         .merge(assets::router(&site_root, hashes))
         // Bodies of the API are capped by the guard (uploads by their own limit).
@@ -169,4 +121,23 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .layer(DefaultBodyLimit::max(SERVER_FN_BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_survive_in_the_header() {
+        let value = content_disposition("Übersicht \"Q1\".export.json");
+        let text = value.to_str().expect("ascii header");
+        assert!(
+            text.contains("filename=\"_bersicht _Q1_.export.json\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("filename*=UTF-8''%C3%9Cbersicht%20%22Q1%22.export.json"),
+            "{text}"
+        );
+    }
 }

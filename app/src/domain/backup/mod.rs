@@ -45,4 +45,4 @@ pub use self::engine::Engine;
 pub use self::jobs::Replica;
 pub use self::recover::{keep_leases, recover};
 pub use self::restore::restore;
-pub use self::upload::{Received, receive, upload};
+pub use self::upload::{Incoming, Received, receive, receive_upload, upload};

@@ -95,8 +95,9 @@ pub(super) async fn start_restore(
             },
             detail: &match &result {
                 Ok(()) => format!(
-                    "from {} (report: /api/jobs/report?id={})",
-                    backup.name, task_job
+                    "from {} (report: {})",
+                    backup.name,
+                    crate::types::report_path(&task_job)
                 ),
                 Err(error) => format!("from {}: {}", backup.name, audit::error_detail(error)),
             },

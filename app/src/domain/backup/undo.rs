@@ -249,11 +249,12 @@ pub async fn undo(
     .await;
     let detail = match &result {
         Ok((point, discarded, job)) => format!(
-            "switched back to the content of {} (before {}); {} item(s) created or changed and {} folder(s) created since were discarded (report: /api/jobs/report?id={job})",
+            "switched back to the content of {} (before {}); {} item(s) created or changed and {} folder(s) created since were discarded (report: {})",
             point.replaced_at.format("%Y-%m-%d %H:%M:%S UTC"),
             point.replaced_by,
             discarded.changed_items,
-            discarded.new_folders
+            discarded.new_folders,
+            crate::types::report_path(job)
         ),
         Err(_) => String::new(),
     };

@@ -89,6 +89,46 @@ pub async fn receive<E>(
     Ok(received)
 }
 
+/// An upload as it arrives: where and under which name it is to be listed, and how long its
+/// sender says it is.
+#[derive(Clone, Copy, Debug)]
+pub struct Incoming<'a> {
+    /// The namespace it is listed under.
+    pub namespace: &'a str,
+    /// Its name; without one (or a blank one), the file's name without `.zip`.
+    pub name: Option<&'a str>,
+    /// The name of the file sent.
+    pub file_name: Option<&'a str>,
+    /// The length the sender declared, if it did.
+    pub declared: Option<u64>,
+}
+
+/// An upload from its first byte to its entry in the list: the name is checked before a
+/// byte is read, the bytes are received within the size limit ([`receive`]), the file is
+/// checked completely and listed ([`upload`]). Anything refused, cut off or too large
+/// leaves nothing behind. The backup, and a note for the user when there is one.
+///
+/// # Errors
+///
+/// As [`upload_name`](super::upload_name), [`receive`] and [`upload`].
+pub async fn receive_upload<E>(
+    engine: &Engine,
+    incoming: Incoming<'_>,
+    actor: &str,
+    body: impl Stream<Item = Result<Bytes, E>>,
+) -> Result<(BackupInfo, Option<String>), DomainError> {
+    let name = super::upload_name(incoming.name, incoming.file_name)?;
+    let received = receive(engine, incoming.declared, body).await?;
+    upload(
+        engine,
+        received.path().to_path_buf(),
+        &name,
+        incoming.namespace,
+        actor,
+    )
+    .await
+}
+
 /// Takes an uploaded file (already in the store's scratch area) as a new backup: checks it
 /// completely first; a file that fails is removed and nothing is listed.
 ///

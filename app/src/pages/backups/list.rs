@@ -198,7 +198,7 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
             <td class="col-minor">{backup.size.map(crate::text::size).unwrap_or_default()}</td>
             <td class="actions" on:click=|ev| ev.stop_propagation()>
                 {completed.then(|| view! {
-                    <a class="button icon" href=format!("/api/backups/download?id={id}") download
+                    <a class="button icon" href=crate::types::backup_download_path(&id) download
                         aria-label=format!("Download backup {name}") title="Download">
                         <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                             <path d="M12 4v11"/><path d="M7 10l5 5 5-5"/><path d="M5 20h14"/>

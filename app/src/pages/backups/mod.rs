@@ -326,7 +326,7 @@ fn BackupConsole() -> impl IntoView {
                     <p class="report">
                         {format!("Report: {}.", report.summary())}
                         " "
-                        <a href=format!("/api/jobs/report?id={job}") download>"Download the report"</a>
+                        <a href=crate::types::report_path(&job) download>"Download the report"</a>
                     </p>
                     {(!report.warnings.is_empty()).then(|| view! {
                         <ul class="warnings">{report.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>

@@ -90,7 +90,7 @@ fn HistoryTable(list: Vec<JobInfo>) -> impl IntoView {
                         },
                     };
                     let report_link = job.report.is_some().then(|| view! {
-                        <a href=format!("/api/jobs/report?id={}", job.id) download
+                        <a href=crate::types::report_path(&job.id) download
                             aria-label=format!("Download the report: {what}")>"Report"</a>
                     });
                     view! {

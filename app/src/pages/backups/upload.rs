@@ -23,10 +23,10 @@ async fn send(
     sent: RwSignal<Option<u32>>,
 ) -> bool {
     use crate::text::percent_encode;
-    use crate::types::{ErrorReply, Uploaded};
+    use crate::types::{ProblemMessage, Uploaded};
 
     let url = format!(
-        "/api/backups/upload?namespace={}&name={}&file_name={}",
+        "/api/v1/uploads?namespace={}&name={}&file_name={}",
         percent_encode(&namespace, b""),
         percent_encode(label.trim(), b""),
         percent_encode(&file.name(), b""),
@@ -45,9 +45,9 @@ async fn send(
             .error("The upload did not reach the server. Check your connection and try again.");
         return false;
     };
-    if answer.status != 200 {
-        let reason = serde_json::from_str::<ErrorReply>(&answer.body)
-            .map(|reply| reply.error)
+    if answer.status != 201 {
+        let reason = serde_json::from_str::<ProblemMessage>(&answer.body)
+            .map(|problem| problem.message)
             .unwrap_or_else(|_| {
                 format!("The server refused the upload (status {}).", answer.status)
             });

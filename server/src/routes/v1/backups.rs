@@ -2,16 +2,18 @@
 
 use app::domain::Services;
 use app::domain::backup;
+use app::error::AppError;
 use app::types::BackupInfo;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Admin, Body, Query};
-use super::problem::{Code, Problem};
 use super::wire::{Backup, BackupPage, Started, UploadedBackup};
+use crate::routes::content_disposition;
+use crate::routes::extract::{Admin, Body, Query};
+use crate::routes::problem::{Code, Problem};
 
 /// Which backups: of one namespace, and which page.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -162,36 +164,88 @@ pub(super) async fn download_backup(
     State(services): State<Services>,
     Admin(actor): Admin,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
+    request: HeaderMap,
 ) -> Result<Response, Problem> {
-    let wanted = super::super::backups::range_of(&headers)?;
-    let response =
-        super::super::backups::download_response(&services, &id, &actor, wanted, &headers).await?;
-    if response.status() != StatusCode::RANGE_NOT_SATISFIABLE {
-        return Ok(response);
+    let text = |name: header::HeaderName| {
+        request
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let wanted = match request.get(header::RANGE).map(|value| value.to_str()) {
+        None => None,
+        Some(Ok(range)) => backup::Wanted::parse(range).map_err(AppError::BadRequest)?,
+        Some(Err(_)) => {
+            return Err(AppError::BadRequest(
+                "The Range header is not a range of bytes: send `bytes=FIRST-`.".into(),
+            )
+            .into());
+        }
+    };
+    let conditions = backup::Conditions {
+        if_none_match: text(header::IF_NONE_MATCH),
+        if_range: text(header::IF_RANGE),
+    };
+    let download =
+        backup::download(&services.backups, &id, &actor.name, wanted, &conditions).await?;
+    let size = download.size;
+    // Every answer carries the file's strong `ETag` (its SHA-256) and `Last-Modified`.
+    let mut headers = HeaderMap::new();
+    if let Some(etag) = backup::etag(&download.backup)
+        && let Ok(value) = HeaderValue::from_str(&etag)
+    {
+        headers.insert(header::ETAG, value);
     }
-    // A part past the end: the same answer as a problem object, with its Content-Range.
-    let range = response
-        .headers()
-        .get(axum::http::header::CONTENT_RANGE)
-        .cloned();
-    let size = range
-        .as_ref()
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("bytes */"))
-        .unwrap_or("?")
+    let modified = download
+        .backup
+        .created_at
+        .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string();
-    let mut answer = Problem::new(
-        Code::RangeNotSatisfiable,
-        format!("The download cannot go on from there: the file has {size} bytes."),
-    )
-    .into_response();
-    if let Some(range) = range {
-        answer
-            .headers_mut()
-            .insert(axum::http::header::CONTENT_RANGE, range);
+    if let Ok(value) = HeaderValue::from_str(&modified) {
+        headers.insert(header::LAST_MODIFIED, value);
     }
-    Ok(answer)
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let content_range = |text: String| {
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("bytes */0"))
+    };
+    let file = |headers: &mut HeaderMap, length: u64| {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/zip"),
+        );
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            content_disposition(&backup::download_name(&download.backup)),
+        );
+        headers.insert(header::CONTENT_LENGTH, length.into());
+    };
+    match download.body {
+        backup::Body::Unchanged => Ok((StatusCode::NOT_MODIFIED, headers).into_response()),
+        backup::Body::Whole(bytes) => {
+            file(&mut headers, size);
+            Ok((headers, axum::body::Body::from_stream(bytes)).into_response())
+        }
+        backup::Body::Part(range, bytes) => {
+            file(&mut headers, range.end - range.start);
+            headers.insert(
+                header::CONTENT_RANGE,
+                content_range(format!("bytes {}-{}/{size}", range.start, range.end - 1)),
+            );
+            let body = axum::body::Body::from_stream(bytes);
+            Ok((StatusCode::PARTIAL_CONTENT, headers, body).into_response())
+        }
+        backup::Body::Outside => {
+            headers.insert(
+                header::CONTENT_RANGE,
+                content_range(format!("bytes */{size}")),
+            );
+            let problem = Problem::new(
+                Code::RangeNotSatisfiable,
+                format!("The download cannot go on from there: the file has {size} bytes."),
+            );
+            Ok((headers, problem).into_response())
+        }
+    }
 }
 
 /// Under which name and namespace an upload is listed.
@@ -222,17 +276,23 @@ pub(super) async fn upload_backup(
     State(services): State<Services>,
     Admin(actor): Admin,
     Query(query): Query<UploadQuery>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<(StatusCode, axum::Json<UploadedBackup>), Problem> {
-    let (backup, note) = super::super::backups::receive_upload(
-        &services,
-        &actor,
-        query.name.as_deref(),
-        query.file_name.as_deref(),
-        &query.namespace,
-        &headers,
-        body,
+    let incoming = backup::Incoming {
+        namespace: &query.namespace,
+        name: query.name.as_deref(),
+        file_name: query.file_name.as_deref(),
+        declared: headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok()),
+    };
+    let (backup, note) = backup::receive_upload(
+        &services.backups,
+        incoming,
+        &actor.name,
+        body.into_data_stream(),
     )
     .await?;
     Ok((

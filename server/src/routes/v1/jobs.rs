@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::extract::{Admin, Query};
-use super::problem::Problem;
 use super::wire::Job;
+use crate::routes::extract::{Admin, Query};
+use crate::routes::problem::Problem;
 
 /// One job: how far it is, how it ended.
 #[utoipa::path(
@@ -63,7 +63,8 @@ pub(super) async fn list_jobs(
     Ok(axum::Json(jobs))
 }
 
-/// What a finished restore (or undo) did.
+/// What a finished restore (or undo) did, as a file to keep:
+/// `restore-report_<namespace>_<finished>.json`.
 #[utoipa::path(
     get, path = "/api/v1/jobs/{id}/report", tag = "jobs",
     params(("id" = String, Path, description = "The job's id")),
@@ -76,14 +77,34 @@ pub(super) async fn get_report(
     State(services): State<Services>,
     _: Admin,
     Path(id): Path<String>,
-) -> Result<axum::Json<app::types::RestoreReport>, Problem> {
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse;
     let job = jobs::get(&services.db, &id).await?;
-    job.report.map(axum::Json).ok_or_else(|| {
-        AppError::NotFound(
+    let Some(report) = job.report else {
+        return Err(AppError::NotFound(
             "This job has no report: only a restore or undo that finished has one.".into(),
         )
-        .into()
-    })
+        .into());
+    };
+    let name = format!(
+        "restore-report_{}_{}.json",
+        report.namespace,
+        report.finished_at.format("%Y-%m-%d_%H-%M-%S")
+    );
+    // Laid out for a person who opens the file.
+    let body = serde_json::to_vec_pretty(&report)
+        .map_err(|e| AppError::Internal(format!("The report could not be written: {e}")))?;
+    let headers = [
+        (
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        ),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            crate::routes::content_disposition(&name),
+        ),
+    ];
+    Ok((headers, body).into_response())
 }
 
 /// How often an event stream looks at the jobs (they are kept in the database, so a stream

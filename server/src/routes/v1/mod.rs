@@ -6,14 +6,12 @@
 //! same the page's server functions call.
 
 mod backups;
-mod extract;
 mod jobs;
-mod problem;
 mod restores;
 mod schedules;
 pub mod wire;
 
-pub use problem::{Code, Problem};
+pub use super::problem::{Code, Problem};
 
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{Admin, Body, Query};
-use super::problem::Problem;
 use super::wire::Job;
+use crate::routes::extract::{Admin, Body, Query};
+use crate::routes::problem::Problem;
 
 /// Where to restore a backup.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 
-use super::extract::{Admin, Body};
-use super::problem::{Code, Problem};
+use crate::routes::extract::{Admin, Body};
+use crate::routes::problem::{Code, Problem};
 
 /// Every schedule, with its next run and last result.
 #[utoipa::path(

@@ -114,3 +114,44 @@ pub struct UploadedBackup {
     /// An identical backup listed already, or a backup of a newer nsbackup.
     pub note: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::problem::{Code, Problem};
+
+    /// The page uploads and reads refusals through this API with types of its own (it
+    /// cannot see these): they must read what is sent.
+    #[test]
+    fn the_page_reads_what_the_api_sends() {
+        let sent = UploadedBackup {
+            backup: Backup {
+                id: "b1".into(),
+                name: "Nightly".into(),
+                namespace: "demo".into(),
+                created_at: chrono::Utc::now(),
+                status: BackupStatus::Completed,
+                origin: BackupOrigin::Uploaded,
+                size: Some(10),
+                sha256: None,
+                error: None,
+                created_by: "admin".into(),
+                pinned: false,
+                schema_version: Some(3),
+                restorable: true,
+            },
+            note: Some("identical".into()),
+        };
+        let text = serde_json::to_string(&sent).expect("serialises");
+        let read: app::types::Uploaded = serde_json::from_str(&text).expect("the page reads it");
+        assert_eq!(
+            (read.backup.name.as_str(), read.note.as_deref()),
+            ("Nightly", Some("identical"))
+        );
+        let refused = Problem::new(Code::Invalid, "Not a zip file.".into());
+        let text = serde_json::to_string(&refused).expect("serialises");
+        let read: app::types::ProblemMessage =
+            serde_json::from_str(&text).expect("the page reads it");
+        assert_eq!(read.message, "Not a zip file.");
+    }
+}

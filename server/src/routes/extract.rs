@@ -1,5 +1,5 @@
-//! What a handler of `/api/v1` takes from a request, each refused as a problem object: the
-//! administrator it acts for, a JSON body, a query string.
+//! What a plain route's handler takes from a request, each refused as a problem object:
+//! the user or administrator it acts for, a JSON body, a query string.
 
 use app::error::AppError;
 use app::types::Actor;
@@ -22,6 +22,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
         match parts.extensions.get::<Actor>() {
             Some(actor) if actor.is_admin() => Ok(Admin(actor.clone())),
             Some(_) => Err(AppError::Forbidden(app::api::rules::ADMINS_ONLY.into()).into()),
+            None => Err(AppError::Unauthorized(app::api::rules::SIGN_IN_FIRST.into()).into()),
+        }
+    }
+}
+
+/// The signed-in user a request acts for (its session's or its token's): without one the
+/// request is refused (401).
+pub struct SignedIn(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Actor>() {
+            Some(actor) => Ok(SignedIn(actor.clone())),
             None => Err(AppError::Unauthorized(app::api::rules::SIGN_IN_FIRST.into()).into()),
         }
     }

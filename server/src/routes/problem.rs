@@ -1,5 +1,7 @@
-//! The one error shape of `/api/v1`: a problem object (`{"code", "status", "message",
-//! "next"}`) with a stable code, sent as `application/problem+json`.
+//! The one error shape of every plain route (`/api/v1` and the page's downloads beside the
+//! server functions): a problem object (`{"code", "status", "message", "next"}`) with a
+//! stable code, sent as `application/problem+json`. Server functions answer in their own
+//! encoding ([`AppError`]), which their client reads.
 
 use app::domain::DomainError;
 use app::error::AppError;
@@ -48,12 +50,14 @@ impl Code {
                 "Correct the request as the message says; the OpenAPI document at /api/v1/openapi.json describes every operation."
             }
             Code::Unauthorized => {
-                "Send a working API token as `Authorization: Bearer TOKEN` (Administration → API tokens, or `nsbackup token create`)."
+                "Sign in, or send a working API token as `Authorization: Bearer TOKEN` (Administration → API tokens, or `nsbackup token create`)."
             }
             Code::Forbidden => {
-                "Use a token of a user who may do this: backups are for administrators."
+                "Ask an administrator, or use a token of a user who may do this: backups are for administrators."
             }
-            Code::NotFound => "List the backups (GET /api/v1/backups) for the ids there are.",
+            Code::NotFound => {
+                "Check the address: list the backups (GET /api/v1/backups) or jobs (GET /api/v1/jobs) for the ids there are."
+            }
             Code::Conflict => {
                 "Wait until what is running has finished, then send the request again."
             }
@@ -88,7 +92,7 @@ impl Problem {
     }
 
     /// A problem of kind `code` answered with another status than its own.
-    pub(super) fn with(status: StatusCode, code: Code, message: String) -> Self {
+    pub(crate) fn with(status: StatusCode, code: Code, message: String) -> Self {
         Problem {
             code,
             status: status.as_u16(),
