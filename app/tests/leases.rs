@@ -178,7 +178,10 @@ async fn a_backup_whose_lease_expired_is_ended_by_another_replica_and_never_list
         "never listed as completed"
     );
     assert_eq!(
-        pair.files.size(&backup.id).await.expect("size"),
+        pair.files
+            .size(&backup::stored_file(&backup))
+            .await
+            .expect("size"),
         None,
         "no file of the ended backup is left in the store"
     );
@@ -346,7 +349,11 @@ async fn the_file_of_an_ended_backup_that_the_store_would_not_remove_goes_at_a_l
     pair.gate.add_permits(1);
     assert!(pair.a_concluded().await, "A recorded how its backup ended");
     assert!(
-        pair.files.size(&backup.id).await.expect("size").is_some(),
+        pair.files
+            .size(&backup::stored_file(&backup))
+            .await
+            .expect("size")
+            .is_some(),
         "the store kept the file"
     );
     let pending = backup::pending_deletions(&pair.a.db)
@@ -371,7 +378,13 @@ async fn the_file_of_an_ended_backup_that_the_store_would_not_remove_goes_at_a_l
     // as failed, with the reason it failed.
     pair.a_refuses_deletes.store(false, Ordering::SeqCst);
     assert_eq!(backup::retry_deletions(&pair.a).await.expect("retries"), 0);
-    assert_eq!(pair.files.size(&backup.id).await.expect("size"), None);
+    assert_eq!(
+        pair.files
+            .size(&backup::stored_file(&backup))
+            .await
+            .expect("size"),
+        None
+    );
     assert!(
         backup::pending_deletions(&pair.a.db)
             .await

@@ -41,5 +41,5 @@ fuzz_target!(|data: &[u8]| {
         max_total_bytes: 4 << 20,
         max_ratio: 250,
     };
-    let _ = archive::read(&path, limits, &mut CheckOnly);
+    let _ = archive::read(&path, &archive::Keys::default(), limits, &mut CheckOnly);
 });

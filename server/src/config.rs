@@ -155,6 +155,28 @@ pub struct Config {
     #[arg(long, env = "NSBACKUP_JOB_LEASE", default_value = "30s", value_name = "DURATION", value_parser = parse_duration, global = true)]
     pub job_lease: std::time::Duration,
 
+    /// Encrypt every new backup to this age recipient (a public key, `age1…`, made with
+    /// `age-keygen`); repeat it for several. Without one, backups are plain zip files.
+    #[arg(
+        long = "backup-recipient",
+        env = "NSBACKUP_BACKUP_RECIPIENTS",
+        value_delimiter = ',',
+        value_name = "AGE1…",
+        global = true
+    )]
+    pub backup_recipients: Vec<String>,
+
+    /// A file with the age secret key(s) (`AGE-SECRET-KEY-1…`, one a line) that open
+    /// encrypted backups, for restores, previews and uploads. It is read at start-up, never
+    /// copied, logged or stored.
+    #[arg(
+        long,
+        env = "NSBACKUP_BACKUP_IDENTITY",
+        value_name = "FILE",
+        global = true
+    )]
+    pub backup_identity: Option<PathBuf>,
+
     /// How long the content a restore replaced is kept as a restore point, to switch the
     /// namespace back to it: a duration such as `7d` or `12h`.
     #[arg(long, env = "NSBACKUP_SNAPSHOT_RETENTION", default_value = "7d", value_name = "DURATION", value_parser = parse_duration, global = true)]

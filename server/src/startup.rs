@@ -128,11 +128,30 @@ pub(crate) async fn open_s3(
     .map_err(StartupError::Input)
 }
 
-/// What every request reaches, as the configuration sets it up.
+/// The keys backups are encrypted to and opened with, as the configuration names them.
+///
+/// # Errors
+///
+/// [`StartupError::Input`] naming a recipient that is no age public key, or an identity
+/// file that cannot be read or holds no key (never the key itself).
+pub(crate) fn backup_keys(config: &Config) -> Result<domain::backup::archive::Keys, StartupError> {
+    domain::backup::archive::Keys::load(
+        &config.backup_recipients,
+        config.backup_identity.as_deref(),
+    )
+    .map_err(|reason| {
+        StartupError::Input(format!(
+            "{reason} Check --backup-recipient and --backup-identity."
+        ))
+    })
+}
+
+/// What every request reaches, as the configuration sets it up (`keys`: [`backup_keys`]).
 pub(crate) fn services(
     config: &Config,
     db: Db,
     store: std::sync::Arc<dyn domain::backup::store::BackupStore>,
+    keys: domain::backup::archive::Keys,
 ) -> Services {
     let mut services = Services {
         session_lifetime: config.session_lifetime,
@@ -140,6 +159,7 @@ pub(crate) fn services(
     };
     services.backups.max_upload_bytes = config.max_upload_size;
     services.backups.snapshot_retention = config.snapshot_retention;
+    services.backups.keys = std::sync::Arc::new(keys);
     services.backups.limits = domain::backup::archive::Limits {
         max_entries: config.archive_max_entries,
         max_entry_bytes: config.archive_max_entry_size,
@@ -160,9 +180,10 @@ where
     F: FnOnce(domain::backup::Engine) -> Fut,
     Fut: std::future::Future<Output = Result<T, StartupError>>,
 {
+    let keys = backup_keys(config)?;
     let store = open_store(config).await?;
     with_database(config, |db| async move {
-        work(services(config, db, store).backups).await
+        work(services(config, db, store, keys).backups).await
     })
     .await
 }

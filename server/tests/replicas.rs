@@ -212,7 +212,7 @@ fn a_replica_killed_in_the_middle_of_its_jobs_leaves_nothing_half_done() {
     let bucket = cluster.bucket();
     let stored_size = cluster
         .runtime
-        .block_on(bucket.size(&stored))
+        .block_on(bucket.size(&format!("{stored}.zip")))
         .expect("size");
     assert!(
         stored_size.is_some(),

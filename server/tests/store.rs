@@ -27,13 +27,13 @@ async fn keeps_the_contract(store: &dyn BackupStore) {
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let scratch = store.scratch_path("writing");
     std::fs::write(&scratch, &bytes).expect("a scratch file");
-    assert_eq!(store.size("b1").await.expect("size"), None);
+    assert_eq!(store.size("b1.zip").await.expect("size"), None);
     assert!(store.list().await.expect("list").is_empty());
-    store.put_file("b1", &scratch).await.expect("put");
+    store.put_file("b1.zip", &scratch).await.expect("put");
     assert!(!scratch.exists(), "the scratch file is used up");
-    assert_eq!(store.size("b1").await.expect("size"), Some(300_000));
+    assert_eq!(store.size("b1.zip").await.expect("size"), Some(300_000));
     let stored = store
-        .modified("b1")
+        .modified("b1.zip")
         .await
         .expect("modified")
         .expect("a time");
@@ -44,53 +44,72 @@ async fn keeps_the_contract(store: &dyn BackupStore) {
         age < std::time::Duration::from_secs(60),
         "stored just now: {age:?}"
     );
-    assert_eq!(store.modified("none").await.expect("modified"), None);
+    assert_eq!(store.modified("none.zip").await.expect("modified"), None);
     assert_eq!(
-        read_all(store.get("b1", None).await.expect("get")).await,
+        read_all(store.get("b1.zip", None).await.expect("get")).await,
         bytes
     );
-    let part = read_all(store.get("b1", Some(1000..270_000)).await.expect("get")).await;
+    let part = read_all(store.get("b1.zip", Some(1000..270_000)).await.expect("get")).await;
     assert_eq!(part, bytes[1000..270_000]);
-    let tail = read_all(store.get("b1", Some(299_990..400_000)).await.expect("get")).await;
+    let tail = read_all(
+        store
+            .get("b1.zip", Some(299_990..400_000))
+            .await
+            .expect("get"),
+    )
+    .await;
     assert_eq!(tail, bytes[299_990..]);
-    let local = store.local_file("b1").await.expect("a local file");
+    let local = store.local_file("b1.zip").await.expect("a local file");
     assert_eq!(std::fs::read(local.path()).expect("read"), bytes);
     drop(local);
-    assert_eq!(store.list().await.expect("list"), ["b1"]);
+    assert_eq!(store.list().await.expect("list"), ["b1.zip"]);
 
     // A stream is stored whole, or not at all.
     let chunks = (0..10u8)
         .map(|i| Ok(Bytes::from(vec![i; 100_000])))
         .collect();
     let written = store
-        .put_stream("s1", stream_of(chunks))
+        .put_stream("s1.zip", stream_of(chunks))
         .await
         .expect("stored");
     assert_eq!(written, 1_000_000);
-    let back = read_all(store.get("s1", None).await.expect("get")).await;
+    let back = read_all(store.get("s1.zip", None).await.expect("get")).await;
     assert_eq!((back.len(), back[999_999]), (1_000_000, 9));
     let broken = vec![
         Ok(Bytes::from(vec![1u8; 100_000])),
         Err(io::Error::other("the sender went away")),
     ];
-    assert!(store.put_stream("s2", stream_of(broken)).await.is_err());
-    assert_eq!(store.size("s2").await.expect("size"), None);
-    assert_eq!(store.list().await.expect("list"), ["b1", "s1"]);
+    assert!(store.put_stream("s2.zip", stream_of(broken)).await.is_err());
+    assert_eq!(store.size("s2.zip").await.expect("size"), None);
+    assert_eq!(store.list().await.expect("list"), ["b1.zip", "s1.zip"]);
 
     // Deleting: gone, and deleting again is fine; a missing file is NotFound.
-    store.delete("b1").await.expect("delete");
-    store.delete("b1").await.expect("a missing file is fine");
-    assert_eq!(store.size("b1").await.expect("size"), None);
-    let missing = store.get("b1", None).await.err().expect("gone");
+    store.delete("b1.zip").await.expect("delete");
+    store
+        .delete("b1.zip")
+        .await
+        .expect("a missing file is fine");
+    assert_eq!(store.size("b1.zip").await.expect("size"), None);
+    let missing = store.get("b1.zip", None).await.err().expect("gone");
     assert_eq!(missing.kind(), io::ErrorKind::NotFound);
-    assert!(store.local_file("b1").await.is_err());
-    assert_eq!(store.list().await.expect("list"), ["s1"]);
+    assert!(store.local_file("b1.zip").await.is_err());
+    assert_eq!(store.list().await.expect("list"), ["s1.zip"]);
 
     // Scratch files left by a crash are swept and never listed; fetched copies are gone.
     std::fs::write(store.scratch_path("a"), b"left by a crash").expect("scratch");
-    assert_eq!(store.list().await.expect("list"), ["s1"]);
+    assert_eq!(store.list().await.expect("list"), ["s1.zip"]);
     assert_eq!(store.sweep_scratch().await.expect("sweep"), 1);
     assert_eq!(store.sweep_scratch().await.expect("sweep"), 0);
+
+    // An encrypted backup's file is listed by its name too; a file of another kind is not.
+    for name in ["e1.zip.age", "notes.txt"] {
+        let one = vec![Ok(Bytes::from_static(b"bytes"))];
+        store
+            .put_stream(name, stream_of(one))
+            .await
+            .expect("stored");
+    }
+    assert_eq!(store.list().await.expect("list"), ["e1.zip.age", "s1.zip"]);
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Administration → Backup and Restore: the backups, their jobs, restores (administrators
-//! only). Downloads and uploads are plain HTTP routes of the server (they stream).
+//! only). Downloads and uploads stream through `/api/v1` (the server's plain routes).
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -14,8 +14,9 @@ use crate::domain::backup::{self, jobs};
 #[server(input = Json, endpoint = "list_backups")]
 pub async fn list_backups() -> Result<Vec<BackupInfo>, AppError> {
     super::admin()?;
-    let db = super::services()?.db;
-    super::respond(backup::list(&db).await)
+    let engine = super::services()?.backups;
+    let listed = backup::list(&engine.db).await;
+    super::respond(listed.map(|backups| backup::mark_locked(&engine, backups)))
 }
 
 /// A page of the backups whose name or namespace contains `search` (blank: all), newest
@@ -23,13 +24,17 @@ pub async fn list_backups() -> Result<Vec<BackupInfo>, AppError> {
 #[server(input = Json, endpoint = "list_backup_page")]
 pub async fn list_backup_page(search: String, offset: usize) -> Result<BackupListPage, AppError> {
     super::admin()?;
-    let db = super::services()?.db;
+    let engine = super::services()?.backups;
     let query = backup::ListQuery {
         search,
         offset,
         limit: crate::types::BACKUP_PAGE_SIZE,
     };
-    super::respond(backup::list_page(&db, &query).await)
+    let page = backup::list_page(&engine.db, &query).await;
+    super::respond(page.map(|page| BackupListPage {
+        items: backup::mark_locked(&engine, page.items),
+        ..page
+    }))
 }
 
 /// Starts a backup of `namespace` named `name`; returns the listed backup and its job.

@@ -82,6 +82,23 @@ pub struct BackupInfo {
     /// Where an uploaded (or found) backup was made, from its manifest.
     #[serde(default)]
     pub made_from: Option<MadeFrom>,
+    /// How its file is encrypted; `None`: it is a plain zip.
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+    /// Why this server cannot open it (an encrypted backup whose key it lacks); worked out
+    /// when it is listed, never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked: Option<String>,
+}
+
+/// How a backup's file is encrypted (an age file holding the zip).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Encryption {
+    /// To these age recipients (public keys, `age1…`): a server holding one of their
+    /// secret keys (`--backup-identity`) opens it.
+    Keys { recipients: Vec<String> },
 }
 
 /// How many backups the list shows at once.
@@ -139,6 +156,17 @@ impl Verdict {
 }
 
 impl BackupInfo {
+    /// Why this server cannot restore it, in words to finish "This backup …": made by a
+    /// newer nsbackup, or encrypted to a key it lacks; `None` when it can.
+    pub fn refusal(&self) -> Option<String> {
+        if let Some(Verdict::Newer { .. }) = self.verdict() {
+            return Some(format!("was {}", Verdict::Newer { found: 0 }.words()));
+        }
+        self.locked
+            .as_ref()
+            .map(|_| "is encrypted to a key this server does not hold: it cannot be restored here (start the server with the secret key as --backup-identity)".to_string())
+    }
+
     /// Whether this server can restore it; `None` when its version was never recorded.
     pub fn verdict(&self) -> Option<Verdict> {
         self.schema_version

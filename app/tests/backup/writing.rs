@@ -46,8 +46,13 @@ async fn a_backup_is_written_without_a_job_and_its_progress_is_watched_without_a
     assert!(backup::list(&s.engine.db).await.expect("list").is_empty());
     let path = s.files.path("0190f00d");
     assert_eq!(archive::file_digest(&path).expect("digest"), (sha, size));
-    let checked =
-        archive::read(&path, Limits::default(), &mut archive::CheckOnly).expect("a sound archive");
+    let checked = archive::read(
+        &path,
+        &archive::Keys::default(),
+        Limits::default(),
+        &mut archive::CheckOnly,
+    )
+    .expect("a sound archive");
     assert_eq!(checked.manifest.counts.items, 4);
     assert_eq!(checked.manifest.namespace, "plain");
 }

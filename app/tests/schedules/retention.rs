@@ -77,6 +77,8 @@ fn made(id: &str, at: &str, origin: BackupOrigin) -> BackupInfo {
         pinned: false,
         schema_version: Some(app::types::SCHEMA_VERSION),
         made_from: None,
+        encryption: None,
+        locked: None,
     }
 }
 

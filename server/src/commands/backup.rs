@@ -306,6 +306,7 @@ async fn download(client: &Client, id: &str, output: Option<PathBuf>) -> Result<
         None => PathBuf::from(app::domain::backup::download_file_name(
             &info.name,
             info.created_at,
+            info.encryption.is_some(),
         )),
     };
     // Written under another name first: a download cut off never looks complete.

@@ -29,6 +29,8 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Schedule(command) => schedules::run(&cli.config, command).await,
         Command::Token(command) => tokens::run(&cli.config, command).await,
         Command::Backup(command) => backup::run(&cli.config.server, command).await,
-        Command::Verify { file, json } => verify::verify(&file, json).await,
+        Command::Verify { file, json } => {
+            verify::verify(&file, &crate::startup::backup_keys(&cli.config)?, json).await
+        }
     }
 }

@@ -13,7 +13,9 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::routes;
-use crate::startup::{StartupError, open_store, prepare_data_dir, redact, replica_name, services};
+use crate::startup::{
+    StartupError, backup_keys, open_store, prepare_data_dir, redact, replica_name, services,
+};
 
 /// Opens the database, migrates it, recovers, and serves until asked to stop.
 ///
@@ -23,11 +25,12 @@ use crate::startup::{StartupError, open_store, prepare_data_dir, redact, replica
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     prepare_data_dir(&config.data_dir)?;
     // The store first: a bucket that cannot be used stops nsbackup before it changes anything.
+    let keys = backup_keys(&config)?;
     let store = open_store(&config).await?;
     let db_options = config.db_options();
     tracing::info!(url = %redact(&db_options.url), "opening the database");
     let db = domain::db::connect(&db_options).await?;
-    let result = serve_with(&config, db.clone(), store).await;
+    let result = serve_with(&config, db.clone(), store, keys).await;
     // Every other handle went with the router; closing waits for the engine to let go of
     // its files, also when start-up failed half-way.
     domain::db::close(db, &db_options).await;
@@ -39,6 +42,7 @@ async fn serve_with(
     config: &Config,
     db: Db,
     store: std::sync::Arc<dyn domain::backup::store::BackupStore>,
+    keys: domain::backup::archive::Keys,
 ) -> Result<(), StartupError> {
     let report = schema::migrate(&db).await?;
     if report.migrated() {
@@ -73,7 +77,7 @@ async fn serve_with(
     }
     retry_conflicts(|| domain::sessions::sweep(&db)).await?;
     create_first_admin(config, &db).await?;
-    let mut services = services(config, db, store);
+    let mut services = services(config, db, store, keys);
     services.backups.replica =
         domain::backup::Replica::new(&replica_name(config)?, config.job_lease);
     tracing::info!(replica = %services.backups.replica.id, "this server's name among replicas");

@@ -8,20 +8,26 @@ use super::client::print_json;
 use crate::startup::StartupError;
 
 /// `nsbackup verify FILE`: checks a backup file as an upload would (structure, checksums,
-/// records, versions), offline.
+/// records, versions), offline; an encrypted one (`.zip.age`) with the secret keys of
+/// `--backup-identity`.
 ///
 /// # Errors
 ///
 /// [`StartupError::Refused`] naming what is wrong with the file (exit code 2; with `json`,
 /// the refusal is printed as JSON too); [`StartupError::TooNew`] for a sound file that
 /// only a newer version restores (exit code 4, after its report).
-pub async fn verify(file: &Path, json: bool) -> Result<(), StartupError> {
+pub async fn verify(
+    file: &Path,
+    keys: &app::domain::backup::archive::Keys,
+    json: bool,
+) -> Result<(), StartupError> {
     use app::domain::backup::archive;
     let path = file.to_path_buf();
+    let keys = keys.clone();
     let checked = tokio::task::spawn_blocking(move || {
         let limits = archive::Limits::default();
         let (schema, namespace, created_at, app_version, counts) =
-            match archive::read(&path, limits, &mut archive::CheckOnly) {
+            match archive::read(&path, &keys, limits, &mut archive::CheckOnly) {
                 Ok(checked) => (
                     checked.manifest.schema_version,
                     checked.manifest.namespace,
@@ -33,7 +39,7 @@ pub async fn verify(file: &Path, json: bool) -> Result<(), StartupError> {
                     )),
                 ),
                 Err(archive::ArchiveError::TooNew { .. }) => {
-                    let newer = archive::check_newer(&path, limits)?;
+                    let newer = archive::check_newer(&path, &keys, limits)?;
                     (
                         newer.schema_version,
                         newer.namespace,

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod encrypted;
 mod store;
 mod uploads;
 

@@ -49,7 +49,8 @@ fn with_the_files_in_s3_every_operation_works_and_no_file_stays_on_the_local_dis
             scratch.path(),
         ))
         .expect("the bucket");
-    assert_eq!(runtime.block_on(bucket.list()).expect("objects"), ids);
+    let files: Vec<String> = ids.iter().map(|id| format!("{id}.zip")).collect();
+    assert_eq!(runtime.block_on(bucket.list()).expect("objects"), files);
     let zips: Vec<_> = walk(dir.path())
         .into_iter()
         .filter(|path| path.extension().is_some_and(|ext| ext == "zip"))

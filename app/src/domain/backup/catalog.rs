@@ -7,7 +7,7 @@ use crate::types::AuditAction;
 use crate::types::{BackupInfo, BackupListPage};
 
 /// The fields of a backup as the list shows it.
-pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by, pinned ?? false AS pinned, schema_version, made_from";
+pub(super) const SELECT: &str = "record::id(id) AS id, name, namespace, created_at, status, origin, size, sha256, error, created_by, pinned ?? false AS pinned, schema_version, made_from, encryption";
 
 fn not_found() -> DomainError {
     DomainError::NotFound(
@@ -52,18 +52,49 @@ pub fn upload_name(name: Option<&str>, file_name: Option<&str>) -> Result<String
 }
 
 /// The name a download is saved under: `<name>_<YYYY-MM-DD_HH-mm-ss>.zip` (creation time,
-/// UTC; the name made safe for file systems).
+/// UTC; the name made safe for file systems), `….zip.age` when it is encrypted.
 pub fn download_name(backup: &BackupInfo) -> String {
-    download_file_name(&backup.name, backup.created_at)
+    download_file_name(&backup.name, backup.created_at, backup.encryption.is_some())
 }
 
-/// [`download_name`] from a backup's name and creation time (what a client knows of it).
-pub fn download_file_name(name: &str, created_at: chrono::DateTime<chrono::Utc>) -> String {
+/// [`download_name`] from a backup's name, creation time and whether it is encrypted (what
+/// a client knows of it).
+pub fn download_file_name(
+    name: &str,
+    created_at: chrono::DateTime<chrono::Utc>,
+    sealed: bool,
+) -> String {
     format!(
-        "{}_{}.zip",
+        "{}_{}.zip{}",
         crate::domain::content::transfer::file_name_safe(name),
-        created_at.format("%Y-%m-%d_%H-%M-%S")
+        created_at.format("%Y-%m-%d_%H-%M-%S"),
+        if sealed {
+            super::archive::sealed::EXTENSION
+        } else {
+            ""
+        }
     )
+}
+
+/// `backups` with the reason each one the engine's keys do not open is locked
+/// ([`BackupInfo::locked`]).
+pub fn mark_locked(engine: &super::Engine, mut backups: Vec<BackupInfo>) -> Vec<BackupInfo> {
+    for backup in &mut backups {
+        backup.locked = match &backup.encryption {
+            Some(crate::types::Encryption::Keys { recipients })
+                if !engine.keys.open(recipients) =>
+            {
+                Some("This backup is encrypted to a key this server does not hold.".into())
+            }
+            _ => None,
+        };
+    }
+    backups
+}
+
+/// The name of backup `backup`'s file in the store: `<id>.zip`, or `<id>.zip.age`.
+pub fn stored_file(backup: &BackupInfo) -> String {
+    super::store::file_name(&backup.id, backup.encryption.is_some())
 }
 
 /// Every backup, newest first.
@@ -269,7 +300,7 @@ async fn delete_as(
 /// the store), then the entry of a deleted one. When the store refuses, the entry stays
 /// with the reason and one more attempt counted; returns the reason then.
 async fn remove_file(engine: &Engine, id: &str) -> Result<(), String> {
-    let removed = match engine.store.delete(id).await {
+    let removed = match super::store::delete_backup(engine.store.as_ref(), id).await {
         Ok(()) => engine
             .db
             .query(
@@ -309,7 +340,7 @@ async fn remove_file(engine: &Engine, id: &str) -> Result<(), String> {
 /// (listed as failed, or about to be) is marked as having its file left, and the file joins the
 /// deletions that are retried ([`retry_deletions`]) instead of staying for good.
 pub(super) async fn remove_failed_file(engine: &Engine, id: &str) {
-    if let Err(error) = engine.store.delete(id).await {
+    if let Err(error) = super::store::delete_backup(engine.store.as_ref(), id).await {
         tracing::warn!(%error, backup = id, "could not remove the file of a failed backup; it is tried again");
         let marked = engine
             .db

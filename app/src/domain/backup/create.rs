@@ -86,9 +86,13 @@ pub(super) async fn start_backup(
                      name: $name, namespace: $ns, status: 'in_progress',
                      created_at: IF $at = NONE { time::now() } ELSE { <datetime>$at },
                      origin: $origin, size: NONE, sha256: NONE, error: NONE, created_by: $actor,
-                     schema_version: $schema
+                     schema_version: $schema, encryption: $encryption
                  }",
             )
+            .bind((
+                "encryption",
+                serde_json::to_value(engine.keys.encryption()).unwrap_or(serde_json::Value::Null),
+            ))
             .bind(("origin", origin.as_str()))
             .bind(("schema", crate::types::SCHEMA_VERSION))
             .bind(("at", at.map(|at| at.to_rfc3339())))
@@ -243,8 +247,9 @@ pub async fn write_backup(
     progress.report("verifying", written, written).await?;
     let check = scratch.clone();
     let limits = engine.limits;
+    let keys = engine.keys.clone();
     let digest = tokio::task::spawn_blocking(move || {
-        archive::read(&check, limits, &mut archive::CheckOnly)?;
+        archive::read(&check, &keys, limits, &mut archive::CheckOnly)?;
         archive::file_digest(&check)
     })
     .await
@@ -256,7 +261,29 @@ pub async fn write_backup(
             return Err(error.into());
         }
     };
-    if let Err(error) = engine.store.put_file(id, &scratch).await {
+    // Encrypted when the server has recipients: the zip checked above, sealed as a whole.
+    let (scratch, sha, size) = if engine.keys.seals() {
+        let sealed = engine.store.scratch_path(&format!("{id}-sealed"));
+        let (plain, out, keys) = (scratch.clone(), sealed.clone(), engine.keys.clone());
+        let digest = tokio::task::spawn_blocking(move || {
+            archive::sealed::seal(&plain, &out, &keys)?;
+            archive::file_digest(&out)
+        })
+        .await
+        .map_err(DomainError::stopped("the backup's encryption"))?;
+        let _ = std::fs::remove_file(&scratch);
+        match digest {
+            Ok((sha, size)) => (sealed, sha, size),
+            Err(error) => {
+                let _ = std::fs::remove_file(&sealed);
+                return Err(error.into());
+            }
+        }
+    } else {
+        (scratch, sha, size)
+    };
+    let file = super::store::file_name(id, engine.keys.seals());
+    if let Err(error) = engine.store.put_file(&file, &scratch).await {
         let _ = std::fs::remove_file(&scratch);
         return Err(error.into());
     }

@@ -202,7 +202,8 @@ async fn open(
             found.name
         )));
     }
-    let Some(size) = engine.store.size(&found.id).await? else {
+    let file = super::stored_file(&found);
+    let Some(size) = engine.store.size(&file).await? else {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!("the file of listed backup {} is missing", found.id),
@@ -225,9 +226,9 @@ async fn open(
     }
     let wanted = wanted.filter(|_| conditions.range_allowed(etag.as_deref()));
     let body = match wanted.map(|wanted| wanted.within(size)) {
-        None => Body::Whole(engine.store.get(&found.id, None).await?),
+        None => Body::Whole(engine.store.get(&file, None).await?),
         Some(Some(range)) => {
-            let bytes = engine.store.get(&found.id, Some(range.clone())).await?;
+            let bytes = engine.store.get(&file, Some(range.clone())).await?;
             Body::Part(range, bytes)
         }
         Some(None) => Body::Outside,

@@ -22,6 +22,9 @@ pub struct Engine {
     pub snapshot_retention: std::time::Duration,
     /// The restore previews of this process: running ones, and backups' sides kept.
     pub previews: Arc<super::preview::Previews>,
+    /// The keys new backups are sealed to and sealed backups are opened with (none: backups
+    /// are not encrypted).
+    pub keys: Arc<super::archive::Keys>,
 }
 
 impl Engine {
@@ -42,6 +45,7 @@ impl Engine {
             replica: Replica::default(),
             snapshot_retention: Self::DEFAULT_SNAPSHOT_RETENTION,
             previews: Arc::default(),
+            keys: Arc::default(),
         }
     }
 }
@@ -56,6 +60,7 @@ impl From<ArchiveError> for DomainError {
         match error {
             ArchiveError::Invalid(message) => DomainError::Invalid(message),
             too_new @ ArchiveError::TooNew { .. } => DomainError::Invalid(too_new.to_string()),
+            ArchiveError::Locked(message) => DomainError::Invalid(message),
             ArchiveError::Io(error) => DomainError::Io(error),
         }
     }

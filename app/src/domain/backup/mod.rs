@@ -37,7 +37,8 @@ mod writers;
 
 pub use self::catalog::{
     ListQuery, PendingDeletion, check_name, delete, delete_by_policy, download_file_name,
-    download_name, get, list, list_page, pending_deletions, pin, retry_deletions, upload_name,
+    download_name, get, list, list_page, mark_locked, pending_deletions, pin, retry_deletions,
+    stored_file, upload_name,
 };
 pub use self::create::{create, create_scheduled, write_backup};
 pub use self::download::{Body, Conditions, Download, Wanted, download, etag};

@@ -163,7 +163,10 @@ pub async fn preview(
         let content = target_content(engine, target, &running.tracker).await?;
         return finish(engine, &backup, target, &side, content).await;
     }
-    let local = engine.store.local_file(id).await?;
+    let local = engine
+        .store
+        .local_file(&super::stored_file(&backup))
+        .await?;
     let (_, preview) = compare(engine, &backup, target, local.path()).await?;
     drop(local);
     Ok(preview)
@@ -186,6 +189,7 @@ pub(super) async fn compare(
     let reading = {
         let path = path.to_path_buf();
         let limits = engine.limits;
+        let keys = engine.keys.clone();
         let tracker = Arc::clone(&running.tracker);
         tokio::task::spawn_blocking(move || {
             let mut reader = SideReader {
@@ -197,7 +201,7 @@ pub(super) async fn compare(
                 },
                 tracker,
             };
-            let checked = archive::read(&path, limits, &mut reader)?;
+            let checked = archive::read(&path, &keys, limits, &mut reader)?;
             reader.side.schema_version = checked.manifest.schema_version;
             Ok::<_, ArchiveError>((checked, reader.side))
         })

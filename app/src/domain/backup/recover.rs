@@ -5,9 +5,11 @@
 use super::Engine;
 use super::archive::{self};
 use super::jobs::{self, FINISH};
+use super::store;
 use crate::domain::DomainError;
 use crate::domain::db::{check_transaction, take_json};
 use crate::domain::generation as generations;
+use crate::types::Encryption;
 
 /// Backups of this replica that its crash interrupted after their file was moved into place
 /// but before they were listed as completed: each file is checked as an upload is; a sound
@@ -25,25 +27,37 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
         .await?;
     let interrupted: Vec<String> = take_json(&mut response, 0)?;
     for id in interrupted {
-        if engine.store.size(&id).await?.is_none() {
+        let Some(file) = store::find_backup(engine.store.as_ref(), &id).await? else {
             continue;
-        }
-        let local = engine.store.local_file(&id).await?;
+        };
+        let local = engine.store.local_file(&file).await?;
         let path = local.path().to_path_buf();
         let limits = engine.limits;
+        let keys = engine.keys.clone();
         let checked = tokio::task::spawn_blocking(move || {
-            archive::read(&path, limits, &mut archive::CheckOnly)?;
-            archive::file_digest(&path)
+            archive::read(&path, &keys, limits, &mut archive::CheckOnly)?;
+            let encryption = match archive::sealed::is_sealed(&path)? {
+                true => Some(Encryption::Keys {
+                    recipients: archive::sealed::opened_with(&path, &keys)?,
+                }),
+                false => None,
+            };
+            archive::file_digest(&path).map(|(sha, size)| (sha, size, encryption))
         })
         .await;
         drop(local);
         match checked {
-            Ok(Ok((sha, size))) => {
+            Ok(Ok((sha, size, encryption))) => {
                 db.query(format!(
                     "BEGIN TRANSACTION;
-                     UPDATE type::record('backup', $id) SET status = 'completed', size = $size, sha256 = $sha, error = NONE;
+                     UPDATE type::record('backup', $id) SET status = 'completed', size = $size,
+                         sha256 = $sha, error = NONE, encryption = $encryption;
                      {FINISH}
                      COMMIT TRANSACTION;"
+                ))
+                .bind((
+                    "encryption",
+                    serde_json::to_value(&encryption).unwrap_or(serde_json::Value::Null),
                 ))
                 .bind(("id", id.clone()))
                 .bind(("size", i64::try_from(size).unwrap_or(i64::MAX)))
@@ -60,7 +74,7 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
             outcome => {
                 // Listed as failed below, where a file the store keeps for now joins the
                 // retried deletions.
-                match engine.store.delete(&id).await {
+                match super::store::delete_backup(engine.store.as_ref(), &id).await {
                     Ok(()) => tracing::warn!(
                         backup = id,
                         ?outcome,

@@ -120,11 +120,14 @@ pub(super) async fn apply_restore(
     // The file must still be the one that was written and listed.
     verify::ensure_intact(engine, backup_id).await?;
     // Read with seeks, twice (checked, then written): a local file for as long as it takes.
-    let local = engine.store.local_file(backup_id).await?;
+    let backup = get(db, backup_id).await?;
+    let local = engine
+        .store
+        .local_file(&super::stored_file(&backup))
+        .await?;
     let path = local.path().to_path_buf();
     // The first pass checks everything, and compares with the namespace for the report.
     let started_at = chrono::Utc::now();
-    let backup = get(db, backup_id).await?;
     let (checked, compared) = preview::compare(engine, &backup, target, &path).await?;
     let total = checked.manifest.counts.items;
     pause_point("restore:checked", target).await;

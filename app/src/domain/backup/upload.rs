@@ -172,33 +172,42 @@ pub(super) async fn upload_checked(
     pause_point("upload:checking", ns).await;
     let check = scratch.to_path_buf();
     let limits = engine.limits;
+    let keys = engine.keys.clone();
     // A backup of a newer schema version is kept too (checked as far as can be without
     // understanding its records): it can be downloaded, and restored after an upgrade.
-    let (schema, made_from, sha, size) = tokio::task::spawn_blocking(move || {
-        let (schema, made_from) = match archive::read(&check, limits, &mut archive::CheckOnly) {
-            Ok(checked) => (
-                checked.manifest.schema_version,
-                MadeFrom {
-                    namespace: checked.manifest.namespace,
-                    created_at: Some(checked.manifest.created_at),
-                    app_version: Some(checked.manifest.app_version),
-                },
-            ),
-            Err(archive::ArchiveError::TooNew { .. }) => {
-                let newer = archive::check_newer(&check, limits)?;
-                (
-                    newer.schema_version,
+    let (schema, made_from, sha, size, encryption) = tokio::task::spawn_blocking(move || {
+        let (schema, made_from) =
+            match archive::read(&check, &keys, limits, &mut archive::CheckOnly) {
+                Ok(checked) => (
+                    checked.manifest.schema_version,
                     MadeFrom {
-                        namespace: newer.namespace,
-                        created_at: newer.created_at,
-                        app_version: newer.app_version,
+                        namespace: checked.manifest.namespace,
+                        created_at: Some(checked.manifest.created_at),
+                        app_version: Some(checked.manifest.app_version),
                     },
-                )
-            }
-            Err(error) => return Err(error),
-        };
+                ),
+                Err(archive::ArchiveError::TooNew { .. }) => {
+                    let newer = archive::check_newer(&check, &keys, limits)?;
+                    (
+                        newer.schema_version,
+                        MadeFrom {
+                            namespace: newer.namespace,
+                            created_at: newer.created_at,
+                            app_version: newer.app_version,
+                        },
+                    )
+                }
+                Err(error) => return Err(error),
+            };
         let (sha, size) = archive::file_digest(&check)?;
-        Ok((schema, made_from, sha, size))
+        // An encrypted file was opened above: with these of the server's keys.
+        let encryption = match archive::sealed::is_sealed(&check)? {
+            true => Some(crate::types::Encryption::Keys {
+                recipients: archive::sealed::opened_with(&check, &keys)?,
+            }),
+            false => None,
+        };
+        Ok((schema, made_from, sha, size, encryption))
     })
     .await
     .map_err(DomainError::stopped("the upload check"))??;
@@ -218,16 +227,23 @@ pub(super) async fn upload_checked(
         .map(str::to_string)
         .collect();
     let id = new_id();
-    engine.store.put_file(&id, scratch).await?;
+    engine
+        .store
+        .put_file(&super::store::file_name(&id, encryption.is_some()), scratch)
+        .await?;
     let created = engine
         .db
         .query(
             "CREATE type::record('backup', $id) CONTENT {
                  name: $name, namespace: $ns, created_at: time::now(), status: 'completed',
                  origin: 'uploaded', size: $size, sha256: $sha, error: NONE, created_by: $actor,
-                 schema_version: $schema, made_from: $made_from
+                 schema_version: $schema, made_from: $made_from, encryption: $encryption
              }",
         )
+        .bind((
+            "encryption",
+            serde_json::to_value(&encryption).unwrap_or(serde_json::Value::Null),
+        ))
         .bind(("schema", schema))
         .bind((
             "made_from",
@@ -242,7 +258,7 @@ pub(super) async fn upload_checked(
         .await
         .and_then(|r| r.check());
     if let Err(error) = created {
-        let _ = engine.store.delete(&id).await;
+        let _ = super::store::delete_backup(engine.store.as_ref(), &id).await;
         return Err(error.into());
     }
     let mut notes: Vec<String> = same.into_iter().take(1).map(|other| {

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::archive;
+use super::store;
 use super::{Engine, get};
 use crate::domain::{DomainError, audit};
 use crate::types::{BackupInfo, BackupStatus, Outcome};
@@ -39,13 +40,14 @@ pub async fn check_file(
     backup: &BackupInfo,
 ) -> Result<Option<String>, DomainError> {
     let missing = || Some("The file of this backup is missing on the server.".to_string());
-    let Some(size) = engine.store.size(&backup.id).await? else {
+    let file = super::stored_file(backup);
+    let Some(size) = engine.store.size(&file).await? else {
         return Ok(missing());
     };
     if let Some(reason) = mismatch_reason(backup.size, size, true) {
         return Ok(Some(reason));
     }
-    let mut bytes = match engine.store.get(&backup.id, None).await {
+    let mut bytes = match engine.store.get(&file, None).await {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(missing()),
         Err(error) => return Err(error.into()),
@@ -192,7 +194,7 @@ pub async fn unlisted_files(engine: &Engine) -> Result<Vec<String>, DomainError>
             .into_iter()
             .collect();
     let mut unlisted = engine.store.list().await?;
-    unlisted.retain(|id| !named.contains(id));
+    unlisted.retain(|file| store::id_of(file).is_some_and(|(id, _)| !named.contains(&id)));
     Ok(unlisted)
 }
 
@@ -227,8 +229,11 @@ pub async fn settle_unnamed(
     grace: std::time::Duration,
 ) -> Result<Vec<Unnamed>, DomainError> {
     let mut settled = Vec::new();
-    for id in unlisted_files(engine).await? {
-        let Some(stored) = engine.store.modified(&id).await? else {
+    for file in unlisted_files(engine).await? {
+        let Some((id, sealed)) = store::id_of(&file) else {
+            continue;
+        };
+        let Some(stored) = engine.store.modified(&file).await? else {
             continue;
         };
         let age = std::time::SystemTime::now()
@@ -238,13 +243,21 @@ pub async fn settle_unnamed(
             settled.push(Unnamed::Waiting { id, age });
             continue;
         }
-        let local = engine.store.local_file(&id).await?;
+        let local = engine.store.local_file(&file).await?;
         let path = local.path().to_path_buf();
         let limits = engine.limits;
+        let keys = engine.keys.clone();
         let checked = tokio::task::spawn_blocking(move || {
-            let checked = archive::read(&path, limits, &mut archive::CheckOnly)?;
+            let checked = archive::read(&path, &keys, limits, &mut archive::CheckOnly)?;
             let (sha, size) = archive::file_digest(&path)?;
-            Ok::<_, archive::ArchiveError>((checked, sha, size))
+            let encryption = if sealed {
+                Some(crate::types::Encryption::Keys {
+                    recipients: archive::sealed::opened_with(&path, &keys)?,
+                })
+            } else {
+                None
+            };
+            Ok::<_, archive::ArchiveError>((checked, sha, size, encryption))
         })
         .await
         .map_err(DomainError::stopped(
@@ -252,23 +265,37 @@ pub async fn settle_unnamed(
         ))?;
         drop(local);
         match checked {
-            Ok((checked, sha, size)) => {
-                if let Some(outcome) = list_found(engine, &id, &checked, &sha, size).await? {
+            Ok((checked, sha, size, encryption)) => {
+                let file = Found {
+                    id: &id,
+                    sha: &sha,
+                    size,
+                    encryption,
+                };
+                if let Some(outcome) = list_found(engine, &file, &checked).await? {
                     settled.push(outcome);
                 }
             }
             Err(archive::ArchiveError::Io(error)) => {
                 tracing::warn!(%error, file = id, "could not read a file that no backup names; it is looked at again next time");
             }
+            // Encrypted to a key this server lacks: it may be sound, so it is never removed.
+            Err(archive::ArchiveError::Locked(reason)) => {
+                tracing::warn!(
+                    reason,
+                    file = id,
+                    "a file that no backup names is encrypted to a key this server does not hold; it is left alone"
+                );
+            }
             Err(refused) => {
                 let reason = refused.to_string();
-                engine.store.delete(&id).await?;
+                engine.store.delete(&file).await?;
                 tracing::warn!(
-                    file = id,
+                    file,
                     reason,
                     "removed a file that no backup names and that is not a sound backup"
                 );
-                let detail = format!("{id}.zip: not a sound backup ({reason}); removed");
+                let detail = format!("{file}: not a sound backup ({reason}); removed");
                 let event = audit::Event {
                     actor: "(server)",
                     action: AuditAction::BackupFound,
@@ -284,15 +311,28 @@ pub async fn settle_unnamed(
     Ok(settled)
 }
 
-/// Lists the sound file `id` found in the store as a backup; `None` when another replica
+/// A sound backup file found in the store.
+struct Found<'a> {
+    id: &'a str,
+    sha: &'a str,
+    size: u64,
+    /// How it is encrypted (to the keys of this server that open it), if it is.
+    encryption: Option<crate::types::Encryption>,
+}
+
+/// Lists the sound file `found` in the store as a backup; `None` when another replica
 /// listed it first.
 async fn list_found(
     engine: &Engine,
-    id: &str,
+    found: &Found<'_>,
     checked: &archive::Checked,
-    sha: &str,
-    size: u64,
 ) -> Result<Option<Unnamed>, DomainError> {
+    let Found {
+        id,
+        sha,
+        size,
+        ref encryption,
+    } = *found;
     let namespace = checked.namespace.name.clone();
     let created = engine
         .db
@@ -302,9 +342,13 @@ async fn list_found(
                  status: 'completed', origin: 'found', size: $size, sha256: $sha, error: NONE,
                  created_by: '(server)', schema_version: $schema, made_from: {
                      namespace: $ns, created_at: <datetime>$created, app_version: $app_version
-                 }
+                 }, encryption: $encryption
              }",
         )
+        .bind((
+            "encryption",
+            serde_json::to_value(encryption).unwrap_or(serde_json::Value::Null),
+        ))
         .bind(("app_version", checked.manifest.app_version.clone()))
         .bind(("id", id.to_string()))
         .bind(("ns", namespace.clone()))
@@ -325,7 +369,8 @@ async fn list_found(
         "listed a backup file that no entry named"
     );
     let detail = format!(
-        "{id}.zip, a backup of {namespace} made {}: listed again",
+        "{}, a backup of {namespace} made {}: listed again",
+        store::file_name(id, encryption.is_some()),
         checked.manifest.created_at.format("%Y-%m-%d %H:%M:%S UTC")
     );
     let event = audit::Event {

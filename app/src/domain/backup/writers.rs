@@ -140,6 +140,7 @@ pub(super) async fn write_generation(
 ) -> Result<(), DomainError> {
     let (sender, receiver) = mpsc::channel::<Batch>(2 * WRITERS);
     let limits = engine.limits;
+    let keys = engine.keys.clone();
     let source = path.to_path_buf();
     let batcher = Batcher {
         sender,
@@ -149,7 +150,7 @@ pub(super) async fn write_generation(
     };
     let reader = tokio::task::spawn_blocking(move || -> Result<(), ArchiveError> {
         let mut batcher = batcher;
-        archive::read(&source, limits, &mut batcher)?;
+        archive::read(&source, &keys, limits, &mut batcher)?;
         batcher.flush()
     });
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));

@@ -72,15 +72,9 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
     let restore = Action::new_unsync(move |(backup, target): &(BackupInfo, String)| {
         run_restore(console, backup.clone(), target.clone())
     });
-    // A backup made by a newer nsbackup cannot be restored here: the reason stands by the button.
-    let too_new = move || {
-        console
-            .selected
-            .get()
-            .and_then(|backup| backup.verdict())
-            .filter(|verdict| matches!(verdict, crate::types::Verdict::Newer { .. }))
-            .map(|verdict| verdict.words())
-    };
+    // A backup made by a newer nsbackup, or encrypted to a key this server lacks, cannot be
+    // restored here: the reason stands by the button.
+    let refused = move || console.selected.get().and_then(|backup| backup.refusal());
     let start = move || {
         if let (Some(backup), Some(target)) =
             (console.selected.get_untracked(), chosen.get_untracked())
@@ -113,12 +107,12 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
             <RestorePreviewPanel chosen new_problem=Signal::derive(new_problem)/>
             <button type="button" class="primary danger-solid"
                 disabled=move || !hydrated.get() || chosen.get().is_none() || new_problem().is_some()
-                    || console.selected.get().is_none() || restore.pending().get() || too_new().is_some()
+                    || console.selected.get().is_none() || restore.pending().get() || refused().is_some()
                 aria-describedby="restore-refusal"
                 on:click=move |_| confirm.set(true)>
                 "Restore"
             </button>
-            <span id="restore-refusal" class="hint error">{move || too_new().map(|why| format!("This backup was {why}."))}</span>
+            <span id="restore-refusal" class="hint error">{move || refused().map(|why| format!("This backup {why}."))}</span>
         </section>
         <ConfirmDialog
             open=confirm

@@ -51,8 +51,8 @@ pub(super) async fn list_backups(
             format!("`limit` is 1 to {PAGE_MAX}; it was {limit}."),
         ));
     }
-    let all: Vec<BackupInfo> = backup::list(&services.db)
-        .await?
+    let listed = backup::list(&services.db).await?;
+    let all: Vec<BackupInfo> = backup::mark_locked(&services.backups, listed)
         .into_iter()
         .filter(|b| query.namespace.as_ref().is_none_or(|ns| &b.namespace == ns))
         .collect();
@@ -122,7 +122,13 @@ pub(super) async fn get_backup(
     _: Admin,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Backup>, Problem> {
-    Ok(axum::Json(backup::get(&services.db, &id).await?.into()))
+    let found = backup::get(&services.db, &id).await?;
+    let found = backup::mark_locked(&services.backups, vec![found]);
+    found
+        .into_iter()
+        .next()
+        .map(|backup| axum::Json(backup.into()))
+        .ok_or_else(|| Problem::new(Code::NotFound, format!("There is no backup `{id}`.")))
 }
 
 /// Deletes a backup: its file and its entry.

@@ -1,7 +1,7 @@
 //! What `/api/v1` sends: a backup and a job as scripts see them. Their kinds and states are
 //! the application's own types (`app::types`), never copies.
 
-use app::types::{BackupInfo, BackupOrigin, BackupStatus, JobInfo, JobKind, JobStatus};
+use app::types::{BackupInfo, BackupOrigin, BackupStatus, Encryption, JobInfo, JobKind, JobStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,12 +29,14 @@ pub struct Backup {
     pub schema_version: Option<u32>,
     /// Whether this server can restore it (a backup of a newer nsbackup cannot be).
     pub restorable: bool,
+    /// How its file is encrypted; absent for a plain zip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
 }
 
 impl From<BackupInfo> for Backup {
     fn from(backup: BackupInfo) -> Self {
-        let restorable = backup.status == BackupStatus::Completed
-            && !matches!(backup.verdict(), Some(app::types::Verdict::Newer { .. }));
+        let restorable = backup.status == BackupStatus::Completed && backup.refusal().is_none();
         Backup {
             status: backup.status,
             origin: backup.origin,
@@ -49,6 +51,7 @@ impl From<BackupInfo> for Backup {
             pinned: backup.pinned,
             schema_version: backup.schema_version,
             restorable,
+            encryption: backup.encryption,
         }
     }
 }
@@ -139,6 +142,7 @@ mod tests {
                 pinned: false,
                 schema_version: Some(3),
                 restorable: true,
+                encryption: None,
             },
             note: Some("identical".into()),
         };

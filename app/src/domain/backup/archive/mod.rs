@@ -7,13 +7,15 @@
 //!   items);
 //! - [`structure`]: the zip's own structure, from its central directory;
 //! - [`records`]: what each record must be (the rules of the API);
-//! - [`guard`]: reading an entry within the caps (size, total, ratio) while hashing it.
+//! - [`guard`]: reading an entry within the caps (size, total, ratio) while hashing it;
+//! - [`sealed`]: encrypted backups, the zip inside an age file, and the server's keys.
 //!
 //! Everything here is synchronous I/O on files; callers run it on a blocking thread.
 
 mod guard;
 mod reader;
 mod records;
+pub mod sealed;
 mod structure;
 mod writer;
 
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::types::ItemKind;
 
 pub use self::reader::{CheckOnly, Checked, Newer, Visitor, check_newer, read};
+pub use self::sealed::Keys;
 pub use self::writer::{ArchiveWriter, file_digest};
 
 /// The `format` of every backup's manifest.
@@ -143,6 +146,10 @@ pub enum ArchiveError {
         "This backup was made with schema version {found}; this server supports up to {supported}. Upgrade the server to restore it."
     )]
     TooNew { found: u32, supported: u32 },
+    /// An encrypted backup that the keys at hand do not open (the message says which are
+    /// needed). Nothing is known of what is inside: it may be perfectly sound.
+    #[error("{0}")]
+    Locked(String),
     /// Reading or writing a file failed; the source error is kept for the log.
     #[error("{0}")]
     Io(#[from] std::io::Error),

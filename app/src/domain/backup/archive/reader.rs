@@ -11,7 +11,6 @@
 //! manifest ([`guard`](super::guard)).
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
@@ -21,6 +20,7 @@ use super::guard::{IN_MEMORY_MAX, read_entry, read_lines, verify_entry};
 use super::records::{
     check_folder, check_folder_tree, check_item, check_namespace, parse_manifest,
 };
+use super::sealed::{self, Keys};
 use super::structure::{self, Archive};
 use super::{
     ArchiveError, CONTENTS_DIR, EntryInfo, FOLDERS, FolderRecord, ITEMS, ItemRecord, Limits,
@@ -85,10 +85,11 @@ impl Visitor for CheckOnly {
 /// backup of a newer schema version (found before any record is read).
 pub fn read(
     path: &Path,
+    keys: &Keys,
     limits: Limits,
     visitor: &mut dyn Visitor,
 ) -> Result<Checked, ArchiveError> {
-    let mut archive = structure::open(path, limits)?;
+    let mut archive = structure::open(path, keys, limits)?;
     let manifest = read_manifest(&mut archive)?;
     visitor.manifest(&manifest);
     let listing = Listing::check(&manifest.entries, &archive.names)?;
@@ -121,8 +122,8 @@ pub struct Newer {
 ///
 /// [`ArchiveError::Invalid`] naming the first problem found, also for a backup that is not
 /// newer than this server.
-pub fn check_newer(path: &Path, limits: Limits) -> Result<Newer, ArchiveError> {
-    let mut archive = structure::open(path, limits)?;
+pub fn check_newer(path: &Path, keys: &Keys, limits: Limits) -> Result<Newer, ArchiveError> {
+    let mut archive = structure::open(path, keys, limits)?;
     let bytes = manifest_bytes(&mut archive)?;
     let Err(ArchiveError::TooNew { found, .. }) = parse_manifest(&bytes) else {
         return Err(invalid(
@@ -361,7 +362,8 @@ fn read_items(
     folders: &HashSet<String>,
     visitor: &mut dyn Visitor,
 ) -> Result<HashSet<String>, ArchiveError> {
-    let mut contents_zip = ZipArchive::new(BufReader::new(File::open(&archive.path)?))
+    let (contents_file, _) = sealed::open(&archive.path, &archive.keys)?;
+    let mut contents_zip = ZipArchive::new(BufReader::new(contents_file))
         .map_err(|e| invalid(format!("The file is damaged ({e}).")))?;
     let check_contents = visitor.check_contents();
     let mut item_ids: HashSet<String> = HashSet::new();

@@ -4,33 +4,38 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufReader, Seek};
 use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
 
+use super::sealed::{self, Keys, ReadSeek};
 use super::{ArchiveError, Limits, invalid};
 
 /// An archive whose structure holds, being read: the zip, each entry's index by name, the
 /// caps, and the bytes unpacked so far (against [`Limits::max_total_bytes`]).
 pub(super) struct Archive {
     pub path: PathBuf,
-    pub zip: ZipArchive<BufReader<File>>,
+    pub keys: Keys,
+    pub zip: ZipArchive<BufReader<Box<dyn ReadSeek>>>,
     pub names: HashMap<String, usize>,
     pub limits: Limits,
     pub total: Cell<u64>,
 }
 
-/// Opens the zip at `path` and checks its structure; nothing is unpacked yet.
-pub(super) fn open(path: &Path, limits: Limits) -> Result<Archive, ArchiveError> {
-    let file = File::open(path).map_err(ArchiveError::from)?;
-    let length = file.metadata().map_err(ArchiveError::from)?.len();
+/// Opens the zip at `path` (or inside it, when it is sealed: with `keys`) and checks its
+/// structure; nothing is unpacked yet.
+pub(super) fn open(path: &Path, keys: &Keys, limits: Limits) -> Result<Archive, ArchiveError> {
+    let (mut file, length) = sealed::open(path, keys)?;
     if length == 0 {
         return Err(invalid(
             "The file is empty: not a zip file. Choose a backup file (.zip) made by nsbackup.",
         ));
     }
+    // The central directory as written, not as the zip reader keeps it (which folds entries
+    // of the same name into one).
+    let raw_names = central_directory_names(&mut file, length)?;
+    file.rewind().map_err(ArchiveError::from)?;
     let mut zip = ZipArchive::new(BufReader::new(file)).map_err(|error| {
         invalid(format!(
             "The file is not a zip file, or it is damaged or incomplete ({error}). Choose a backup file (.zip) made by nsbackup."
@@ -44,9 +49,6 @@ pub(super) fn open(path: &Path, limits: Limits) -> Result<Archive, ArchiveError>
         )));
     }
 
-    // The central directory as written, not as the zip reader keeps it (which folds entries
-    // of the same name into one).
-    let raw_names = central_directory_names(path)?;
     if raw_names.len() != zip.len() {
         let mut seen = HashSet::new();
         let twice = raw_names
@@ -114,6 +116,7 @@ pub(super) fn open(path: &Path, limits: Limits) -> Result<Archive, ArchiveError>
     }
     Ok(Archive {
         path: path.to_path_buf(),
+        keys: keys.clone(),
         zip,
         names,
         limits,
@@ -121,22 +124,26 @@ pub(super) fn open(path: &Path, limits: Limits) -> Result<Archive, ArchiveError>
     })
 }
 
-/// The raw names of every record of the central directory, read from the end-of-central-
-/// directory record (zip64 too).
-fn central_directory_names(path: &Path) -> Result<Vec<Vec<u8>>, ArchiveError> {
+/// The raw names of every record of the central directory of the zip `file` (`length`
+/// bytes), read from the end-of-central-directory record (zip64 too).
+fn central_directory_names(
+    file: &mut dyn ReadSeek,
+    length: u64,
+) -> Result<Vec<Vec<u8>>, ArchiveError> {
     let damaged = || {
         invalid(
             "The file is not a zip file, or it is damaged or incomplete (its central directory cannot be read).",
         )
     };
-    let bytes_at = |file: &mut File, offset: u64, length: usize| -> Result<Vec<u8>, ArchiveError> {
-        use std::io::SeekFrom;
-        let mut buffer = vec![0u8; length];
-        file.seek(SeekFrom::Start(offset))
-            .map_err(ArchiveError::from)?;
-        file.read_exact(&mut buffer).map_err(|_| damaged())?;
-        Ok(buffer)
-    };
+    let bytes_at =
+        |file: &mut dyn ReadSeek, offset: u64, length: usize| -> Result<Vec<u8>, ArchiveError> {
+            use std::io::SeekFrom;
+            let mut buffer = vec![0u8; length];
+            file.seek(SeekFrom::Start(offset))
+                .map_err(ArchiveError::from)?;
+            file.read_exact(&mut buffer).map_err(|_| damaged())?;
+            Ok(buffer)
+        };
     let u16_at = |b: &[u8], i: usize| u64::from(u16::from_le_bytes([b[i], b[i + 1]]));
     let u32_at =
         |b: &[u8], i: usize| u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]));
@@ -145,10 +152,8 @@ fn central_directory_names(path: &Path) -> Result<Vec<Vec<u8>>, ArchiveError> {
         word.copy_from_slice(&b[i..i + 8]);
         u64::from_le_bytes(word)
     };
-    let mut file = File::open(path).map_err(ArchiveError::from)?;
-    let length = file.metadata().map_err(ArchiveError::from)?.len();
     let tail_length = length.min(65_557);
-    let tail = bytes_at(&mut file, length - tail_length, tail_length as usize)?;
+    let tail = bytes_at(file, length - tail_length, tail_length as usize)?;
     let eocd = tail
         .windows(4)
         .rposition(|w| w == b"PK\x05\x06")
@@ -163,7 +168,7 @@ fn central_directory_names(path: &Path) -> Result<Vec<Vec<u8>>, ArchiveError> {
         if &tail[locator..locator + 4] != b"PK\x06\x07" {
             return Err(damaged());
         }
-        let record = bytes_at(&mut file, u64_at(&tail, locator + 8), 56)?;
+        let record = bytes_at(file, u64_at(&tail, locator + 8), 56)?;
         if &record[..4] != b"PK\x06\x06" {
             return Err(damaged());
         }
@@ -174,7 +179,7 @@ fn central_directory_names(path: &Path) -> Result<Vec<Vec<u8>>, ArchiveError> {
     if offset.saturating_add(size) > length || size > 1 << 30 {
         return Err(damaged());
     }
-    let directory = bytes_at(&mut file, offset, size as usize)?;
+    let directory = bytes_at(file, offset, size as usize)?;
     let mut names = Vec::new();
     let mut at = 0usize;
     while at + 46 <= directory.len() && &directory[at..at + 4] == b"PK\x01\x02" {

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{BackupStore, ByteStream, LocalFile, StoreFuture, blocking, id_of, sweep_dir};
 
-/// Backup files in a directory: `<dir>/<id>.zip`, scratch files in `<dir>/.scratch/`. Its
+/// Backup files in a directory: `<dir>/<id>.zip` (or `.zip.age`), scratch files in `<dir>/.scratch/`. Its
 /// blocking file work runs off the async threads.
 #[derive(Clone, Debug)]
 pub struct LocalStore {
@@ -29,9 +29,15 @@ impl LocalStore {
         })
     }
 
-    /// Where backup `id`'s file is (for tests that damage it as a disk would).
+    /// Where the file `name` is.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Where backup `id`'s file is when it is not encrypted (for tests that damage it as a
+    /// disk would).
     pub fn path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.zip"))
+        self.file(&super::file_name(id, false))
     }
 
     fn scratch_dir(&self) -> PathBuf {
@@ -50,7 +56,7 @@ impl BackupStore for LocalStore {
     }
 
     fn put_file<'a>(&'a self, id: &'a str, scratch: &'a Path) -> StoreFuture<'a, ()> {
-        let (scratch, target, dir) = (scratch.to_path_buf(), self.path(id), self.dir.clone());
+        let (scratch, target, dir) = (scratch.to_path_buf(), self.file(id), self.dir.clone());
         Box::pin(blocking(move || {
             File::open(&scratch)?.sync_all()?;
             fs::rename(&scratch, &target)?;
@@ -88,7 +94,7 @@ impl BackupStore for LocalStore {
     }
 
     fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>> {
-        let path = self.path(id);
+        let path = self.file(id);
         Box::pin(async move {
             match tokio::fs::metadata(&path).await {
                 Ok(metadata) => Ok(Some(metadata.len())),
@@ -99,7 +105,7 @@ impl BackupStore for LocalStore {
     }
 
     fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>> {
-        let path = self.path(id);
+        let path = self.file(id);
         Box::pin(async move {
             match tokio::fs::metadata(&path).await {
                 Ok(metadata) => metadata.modified().map(Some),
@@ -110,7 +116,7 @@ impl BackupStore for LocalStore {
     }
 
     fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream> {
-        let path = self.path(id);
+        let path = self.file(id);
         Box::pin(async move {
             let mut file = tokio::fs::File::open(&path).await?;
             let stream: ByteStream = match range {
@@ -132,7 +138,7 @@ impl BackupStore for LocalStore {
     }
 
     fn local_file<'a>(&'a self, id: &'a str) -> StoreFuture<'a, LocalFile> {
-        let path = self.path(id);
+        let path = self.file(id);
         Box::pin(async move {
             // A missing file fails here, as a fetch from an object store would.
             tokio::fs::metadata(&path).await?;
@@ -144,7 +150,7 @@ impl BackupStore for LocalStore {
     }
 
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        let (path, dir) = (self.path(id), self.dir.clone());
+        let (path, dir) = (self.file(id), self.dir.clone());
         Box::pin(blocking(move || match fs::remove_file(&path) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
             _ => sync_dir(&dir),
@@ -158,9 +164,10 @@ impl BackupStore for LocalStore {
             for entry in fs::read_dir(&dir)? {
                 let entry = entry?;
                 if entry.file_type()?.is_file()
-                    && let Some(id) = entry.file_name().to_str().and_then(id_of)
+                    && let Some(name) = entry.file_name().to_str()
+                    && id_of(name).is_some()
                 {
-                    ids.push(id);
+                    ids.push(name.to_string());
                 }
             }
             ids.sort();

@@ -1,5 +1,6 @@
 //! Where backup files live, behind [`BackupStore`]. The trait is shaped for an object store,
-//! so that one can follow: files are named by backup id (never by anything a user typed),
+//! so that one can follow: files are named by backup id (never by anything a user typed):
+//! `<id>.zip`, or `<id>.zip.age` when the backup is encrypted ([`file_name`]);
 //! a file is put whole and is invisible until it is complete, nothing is renamed in place,
 //! and a file is read as a stream, from an optional byte range. [`LocalStore`], a directory,
 //! is the default.
@@ -37,30 +38,31 @@ pub trait BackupStore: Send + Sync + std::fmt::Debug {
     /// that survive a crash are removed by [`sweep_scratch`](BackupStore::sweep_scratch).
     fn scratch_path(&self, name: &str) -> PathBuf;
 
-    /// Stores the finished local file `scratch` as backup `id`, durably; it is invisible
-    /// under `id` until it is complete. The scratch file is used up.
-    fn put_file<'a>(&'a self, id: &'a str, scratch: &'a Path) -> StoreFuture<'a, ()>;
+    /// Stores the finished local file `scratch` as the file `name` ([`file_name`]),
+    /// durably; it is invisible under `name` until it is complete. The scratch file is used
+    /// up.
+    fn put_file<'a>(&'a self, name: &'a str, scratch: &'a Path) -> StoreFuture<'a, ()>;
 
-    /// Stores the bytes of `bytes` as backup `id`, durably; it is invisible under `id` until
-    /// it is complete, and a stream that fails stores nothing. Returns how many bytes.
-    fn put_stream<'a>(&'a self, id: &'a str, bytes: ByteStream) -> StoreFuture<'a, u64>;
+    /// Stores the bytes of `bytes` as the file `name`, durably; it is invisible under `name`
+    /// until it is complete, and a stream that fails stores nothing. Returns how many bytes.
+    fn put_stream<'a>(&'a self, name: &'a str, bytes: ByteStream) -> StoreFuture<'a, u64>;
 
-    /// The size of backup `id`'s file, `None` when there is none.
-    fn size<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<u64>>;
+    /// The size of the file `name`, `None` when there is none.
+    fn size<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<u64>>;
 
-    /// When backup `id`'s file was stored, `None` when there is none.
-    fn modified<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>>;
+    /// When the file `name` was stored, `None` when there is none.
+    fn modified<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<std::time::SystemTime>>;
 
-    /// Backup `id`'s bytes, all of them or those in `range`. A missing file is an error of
-    /// kind [`io::ErrorKind::NotFound`].
-    fn get<'a>(&'a self, id: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream>;
+    /// The bytes of the file `name`, all of them or those in `range`. A missing file is an
+    /// error of kind [`io::ErrorKind::NotFound`].
+    fn get<'a>(&'a self, name: &'a str, range: Option<Range<u64>>) -> StoreFuture<'a, ByteStream>;
 
-    /// Backup `id`'s file as a local file, for a reader that seeks.
-    fn local_file<'a>(&'a self, id: &'a str) -> StoreFuture<'a, LocalFile>;
+    /// The file `name` as a local file, for a reader that seeks.
+    fn local_file<'a>(&'a self, name: &'a str) -> StoreFuture<'a, LocalFile>;
 
-    /// Removes backup `id`'s file, and whatever an unfinished upload of it left; a missing
-    /// file is fine.
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
+    /// Removes the file `name`, and whatever an unfinished upload of it left; a missing file
+    /// is fine.
+    fn delete<'a>(&'a self, name: &'a str) -> StoreFuture<'a, ()>;
 
     /// Aborts the uploads that were begun more than `older_than` ago and never finished (their
     /// process died). Returns how many. A store whose writes cannot be left unfinished
@@ -70,7 +72,7 @@ pub trait BackupStore: Send + Sync + std::fmt::Debug {
         Box::pin(std::future::ready(Ok(0)))
     }
 
-    /// The ids of every stored file, sorted.
+    /// The names of every stored backup file ([`file_name`]), sorted.
     fn list(&self) -> StoreFuture<'_, Vec<String>>;
 
     /// Removes every scratch file (at start-up, when no job runs). Returns how many.
@@ -127,10 +129,49 @@ fn sweep_dir(dir: PathBuf) -> StoreFuture<'static, usize> {
     }))
 }
 
-/// The id a stored file's name stands for (`<id>.zip`).
-fn id_of(name: &str) -> Option<String> {
-    let id = name.strip_suffix(".zip")?;
-    (!id.is_empty() && !id.starts_with('.') && !id.contains('/')).then(|| id.to_string())
+/// The name of backup `id`'s file: `<id>.zip`, or `<id>.zip.age` when it is encrypted.
+pub fn file_name(id: &str, sealed: bool) -> String {
+    if sealed {
+        format!("{id}.zip.age")
+    } else {
+        format!("{id}.zip")
+    }
+}
+
+/// Removes backup `id`'s file, whichever it is (plain or encrypted; a missing one is fine).
+///
+/// # Errors
+///
+/// The first error of the store.
+pub async fn delete_backup(store: &dyn BackupStore, id: &str) -> io::Result<()> {
+    store.delete(&file_name(id, false)).await?;
+    store.delete(&file_name(id, true)).await
+}
+
+/// The name of backup `id`'s file in `store`, plain or encrypted; `None` when there is none.
+///
+/// # Errors
+///
+/// An error of the store.
+pub async fn find_backup(store: &dyn BackupStore, id: &str) -> io::Result<Option<String>> {
+    for sealed in [false, true] {
+        let name = file_name(id, sealed);
+        if store.size(&name).await?.is_some() {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+/// The backup id a stored file's name stands for, and whether it is encrypted; `None` for a
+/// name that is no backup's file.
+pub fn id_of(name: &str) -> Option<(String, bool)> {
+    let (id, sealed) = match name.strip_suffix(".zip.age") {
+        Some(id) => (id, true),
+        None => (name.strip_suffix(".zip")?, false),
+    };
+    (!id.is_empty() && !id.starts_with('.') && !id.contains('/') && !id.contains('.'))
+        .then(|| (id.to_string(), sealed))
 }
 
 /// What [`move_into`] did.
@@ -156,7 +197,7 @@ pub async fn move_into(from: &LocalStore, to: &dyn BackupStore) -> io::Result<Mo
         let Some(size) = from.size(&id).await? else {
             continue;
         };
-        let failed = |error: io::Error| io::Error::new(error.kind(), format!("{id}.zip: {error}"));
+        let failed = |error: io::Error| io::Error::new(error.kind(), format!("{id}: {error}"));
         if to.size(&id).await.map_err(failed)? == Some(size) {
             from.delete(&id).await.map_err(failed)?;
             done.already_there += 1;
@@ -164,7 +205,7 @@ pub async fn move_into(from: &LocalStore, to: &dyn BackupStore) -> io::Result<Mo
         }
         // Put a copy: the directory's own file stays until the target holds it whole.
         let copy = to.scratch_path(&format!("move-{id}"));
-        tokio::fs::copy(from.path(&id), &copy)
+        tokio::fs::copy(from.file(&id), &copy)
             .await
             .map_err(failed)?;
         let put = to.put_file(&id, &copy).await;

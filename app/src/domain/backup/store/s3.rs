@@ -1,4 +1,5 @@
-//! Backup files in an S3 bucket (any S3-compatible server), under a prefix: `<prefix>/<id>.zip`.
+//! Backup files in an S3 bucket (any S3-compatible server), under a prefix: `<prefix>/<id>.zip`
+//! (or `.zip.age`).
 //! Files go up as multipart uploads in parts of [`PART_SIZE`], a few at a time, so that memory
 //! stays bounded whatever their size; a failed upload is aborted, and S3 shows an object only
 //! once its upload is complete. Reads stream straight from the bucket.
@@ -146,14 +147,15 @@ impl S3Store {
         Ok(store)
     }
 
-    fn key(&self, id: &str) -> Key {
-        self.prefix.clone().join(format!("{id}.zip"))
+    fn key(&self, name: &str) -> Key {
+        self.prefix.clone().join(name)
     }
 
-    /// Where the id of backup `id`'s unfinished multipart upload is written down while it
-    /// runs: `<prefix>/unfinished/<id>`.
-    fn marker(&self, id: &str) -> Key {
-        self.prefix.clone().join("unfinished").join(id)
+    /// Where the id of the file `name`'s unfinished multipart upload is written down while
+    /// it runs: `<prefix>/unfinished/<name>` (before encrypted backups: `…/<id>`, for
+    /// `<id>.zip`).
+    fn marker(&self, name: &str) -> Key {
+        self.prefix.clone().join("unfinished").join(name)
     }
 
     /// Sends `bytes` as one multipart upload to `id`. The upload's id is written down first,
@@ -240,22 +242,27 @@ impl S3Store {
         Ok((parts, sent))
     }
 
-    /// Aborts backup `id`'s unfinished upload, if one was written down.
-    async fn abort_unfinished(&self, id: &str) -> std::io::Result<()> {
-        let marker = self.marker(id);
+    /// Aborts the file `name`'s unfinished upload, if one was written down.
+    async fn abort_unfinished(&self, name: &str) -> std::io::Result<()> {
+        let marker = self.marker(name);
+        // A marker written before files had their extension in their name is a backup id.
+        let file = match id_of(name) {
+            Some(_) => name.to_string(),
+            None => super::file_name(name, false),
+        };
         let upload = match self.bucket.get(&marker).await {
             Ok(found) => found.bytes().await.map_err(io)?,
             Err(object_store::Error::NotFound { .. }) => return Ok(()),
             Err(error) => return Err(io(error)),
         };
         let upload = String::from_utf8_lossy(&upload).into_owned();
-        match self.bucket.abort_multipart(&self.key(id), &upload).await {
+        match self.bucket.abort_multipart(&self.key(&file), &upload).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
             Err(error) => return Err(io(error)),
         }
         tracing::info!(
             store = self.url,
-            backup = id,
+            file = name,
             "aborted an upload that was not finished"
         );
         match self.bucket.delete(&marker).await {
@@ -404,7 +411,9 @@ impl BackupStore for S3Store {
             let mut ids: Vec<String> = listed
                 .objects
                 .iter()
-                .filter_map(|object| object.location.filename().and_then(id_of))
+                .filter_map(|object| object.location.filename())
+                .filter(|name| id_of(name).is_some())
+                .map(str::to_string)
                 .collect();
             ids.sort();
             Ok(ids)
