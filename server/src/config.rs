@@ -159,7 +159,7 @@ pub struct Config {
     /// `age-keygen`); repeat it for several. Without one, backups are plain zip files.
     #[arg(
         long = "backup-recipient",
-        env = "NSBACKUP_BACKUP_RECIPIENTS",
+        env = "NSBACKUP_BACKUP_RECIPIENT",
         value_delimiter = ',',
         value_name = "AGE1…",
         global = true
