@@ -52,7 +52,7 @@ fn prepare(server: &Server, older: bool) -> String {
             &[],
             Some(("application/zip", &bytes)),
         );
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
         let body: Value = serde_json::from_slice(&body).expect("json");
         body["backup"]["id"].as_str().expect("id").to_string()
     } else {
