@@ -301,7 +301,7 @@ fn a_replica_killed_while_uploading_a_backup_leaves_no_parts_in_the_bucket() {
         .with_secret_access_key(SECRET)
         .build()
         .expect("a client");
-    let marker = object_store::path::Path::from(format!("parts/unfinished/{id}"));
+    let marker = object_store::path::Path::from(format!("parts/unfinished/{id}.zip"));
     let key = object_store::path::Path::from(format!("parts/{id}.zip"));
     let upload = cluster.runtime.block_on(async {
         let found = bucket
