@@ -42,9 +42,39 @@ pub fn percent_encode(text: &str, keep: &[u8]) -> String {
         .collect()
 }
 
+/// The text `encoded` stands for, as [`percent_encode`] writes it (any byte may be
+/// encoded); `None` when an escape is broken or the bytes are not UTF-8.
+pub fn percent_decode(encoded: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut rest = encoded.bytes();
+    while let Some(b) = rest.next() {
+        if b == b'%' {
+            let high = (rest.next()? as char).to_digit(16)?;
+            let low = (rest.next()? as char).to_digit(16)?;
+            bytes.push(u8::try_from(high * 16 + low).ok()?);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding_undoes_encoding_and_refuses_broken_escapes() {
+        for text in ["plain", "two words & 100% sure", "gr\u{fc}n \u{1f512}", ""] {
+            assert_eq!(
+                percent_decode(&percent_encode(text, b"")).as_deref(),
+                Some(text)
+            );
+        }
+        assert_eq!(percent_decode("a%2"), None);
+        assert_eq!(percent_decode("a%zz"), None);
+        assert_eq!(percent_decode("%FF"), None, "not UTF-8");
+    }
 
     #[test]
     fn counts_have_thousands_separated() {

@@ -51,6 +51,10 @@ pub enum Command {
     Verify {
         /// The backup file (a zip).
         file: PathBuf,
+        /// The file is encrypted with a passphrase: read it from `NSBACKUP_PASSPHRASE`, a
+        /// terminal, or one line of standard input.
+        #[arg(long)]
+        passphrase: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -75,6 +79,11 @@ pub enum BackupCommand {
         namespace: String,
         /// The backup's name.
         name: String,
+        /// Encrypt it with a passphrase (at least 10 characters; restoring it asks for it):
+        /// read from `NSBACKUP_PASSPHRASE`, asked twice on a terminal, or one line of
+        /// standard input.
+        #[arg(long)]
+        passphrase: bool,
         /// Do not wait: print the job and end.
         #[arg(long)]
         no_wait: bool,
@@ -100,6 +109,10 @@ pub enum BackupCommand {
         /// Its name (the file's name when not given).
         #[arg(long)]
         name: Option<String>,
+        /// The backup is encrypted with a passphrase: read it from `NSBACKUP_PASSPHRASE`, a
+        /// terminal, or one line of standard input.
+        #[arg(long)]
+        passphrase: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -111,6 +124,10 @@ pub enum BackupCommand {
         /// The namespace it would replace.
         #[arg(long)]
         namespace: String,
+        /// The backup is encrypted with a passphrase: read it from `NSBACKUP_PASSPHRASE`, a
+        /// terminal, or one line of standard input.
+        #[arg(long)]
+        passphrase: bool,
         /// Print the API's answer as JSON.
         #[arg(long)]
         json: bool,
@@ -122,6 +139,10 @@ pub enum BackupCommand {
         /// The namespace to replace (or create).
         #[arg(long)]
         namespace: String,
+        /// The backup is encrypted with a passphrase: read it from `NSBACKUP_PASSPHRASE`, a
+        /// terminal, or one line of standard input.
+        #[arg(long)]
+        passphrase: bool,
         /// Do not wait: print the job and end.
         #[arg(long)]
         no_wait: bool,

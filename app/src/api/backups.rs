@@ -37,15 +37,24 @@ pub async fn list_backup_page(search: String, offset: usize) -> Result<BackupLis
     }))
 }
 
-/// Starts a backup of `namespace` named `name`; returns the listed backup and its job.
+/// Starts a backup of `namespace` named `name`, encrypted with `passphrase` when one is
+/// given; returns the listed backup and its job.
 #[server(input = Json, endpoint = "create_backup")]
 pub async fn create_backup(
     namespace: String,
     name: String,
+    passphrase: Option<String>,
 ) -> Result<(BackupInfo, JobInfo), AppError> {
     let actor = super::admin()?;
     let engine = super::services()?.backups;
-    super::respond(backup::create(&engine, &namespace, &name, &actor.name).await)
+    let created = match backup::passphrase_to_seal(passphrase) {
+        Ok(passphrase) => {
+            backup::create_with_passphrase(&engine, &namespace, &name, &actor.name, passphrase)
+                .await
+        }
+        Err(refused) => Err(refused),
+    };
+    super::respond(created)
 }
 
 /// Deletes a backup (its file and its entry).
@@ -64,12 +73,23 @@ pub async fn pin_backup(id: String, pinned: bool) -> Result<BackupInfo, AppError
     super::respond(backup::pin(&engine, &id, pinned, &actor.name).await)
 }
 
-/// Starts restoring backup `id` into `namespace` (replacing its content, or creating it).
+/// Starts restoring backup `id` into `namespace` (replacing its content, or creating it),
+/// with the passphrase of a backup encrypted with one.
 #[server(input = Json, endpoint = "restore_backup")]
-pub async fn restore_backup(id: String, namespace: String) -> Result<JobInfo, AppError> {
+pub async fn restore_backup(
+    id: String,
+    namespace: String,
+    passphrase: Option<String>,
+) -> Result<JobInfo, AppError> {
     let actor = super::admin()?;
     let engine = super::services()?.backups;
-    super::respond(backup::restore(&engine, &id, &namespace, &actor.name).await)
+    let started = match backup::passphrase_to_open(passphrase) {
+        Ok(passphrase) => {
+            backup::restore_with_passphrase(&engine, &id, &namespace, &actor.name, passphrase).await
+        }
+        Err(refused) => Err(refused),
+    };
+    super::respond(started)
 }
 
 /// The jobs that run, and those that ended in the last hour, newest first.
@@ -114,10 +134,20 @@ pub async fn undo_restore(namespace: String, generation: String) -> Result<Resto
 
 /// What restoring backup `id` into `namespace` will do, before it runs.
 #[server(input = Json, endpoint = "preview_restore")]
-pub async fn preview_restore(id: String, namespace: String) -> Result<RestorePreview, AppError> {
+pub async fn preview_restore(
+    id: String,
+    namespace: String,
+    passphrase: Option<String>,
+) -> Result<RestorePreview, AppError> {
     super::admin()?;
     let engine = super::services()?.backups;
-    super::respond(backup::preview::preview(&engine, &id, &namespace).await)
+    let previewed = match backup::passphrase_to_open(passphrase) {
+        Ok(passphrase) => {
+            backup::preview::preview_with_passphrase(&engine, &id, &namespace, passphrase).await
+        }
+        Err(refused) => Err(refused),
+    };
+    super::respond(previewed)
 }
 
 /// The last restores and undos, with their reports.

@@ -37,6 +37,20 @@ pub fn read_chosen_text(
     });
 }
 
+/// Whether `file` is a backup encrypted with a passphrase: an age file whose first
+/// recipient stanza is `scrypt` (read from its first bytes only).
+#[cfg(feature = "hydrate")]
+pub async fn needs_passphrase(file: &web_sys::File) -> bool {
+    let Ok(start) = file.slice_with_i32_and_i32(0, 64) else {
+        return false;
+    };
+    let Ok(text) = wasm_bindgen_futures::JsFuture::from(start.text()).await else {
+        return false;
+    };
+    text.as_string()
+        .is_some_and(|text| text.starts_with(crate::types::PASSPHRASE_FILE_START))
+}
+
 /// What a finished upload answered: its HTTP status and body.
 #[derive(Clone, Debug)]
 pub struct Answer {
@@ -44,12 +58,14 @@ pub struct Answer {
     pub body: String,
 }
 
-/// Sends `file` as the body of a POST to `url`, calling `progress(sent, total)` as it goes.
-/// `None` when the request could not be made or the connection broke.
+/// Sends `file` as the body of a POST to `url`, with `headers` besides its type, calling
+/// `progress(sent, total)` as it goes. `None` when the request could not be made or the
+/// connection broke.
 #[cfg(feature = "hydrate")]
 pub async fn upload(
     url: &str,
     file: web_sys::File,
+    headers: &[(&str, String)],
     progress: impl Fn(f64, f64) + 'static,
 ) -> Option<Answer> {
     use wasm_bindgen::JsCast;
@@ -60,6 +76,9 @@ pub async fn upload(
     request
         .set_request_header("Content-Type", "application/zip")
         .ok()?;
+    for (name, value) in headers {
+        request.set_request_header(name, value).ok()?;
+    }
     let on_progress =
         Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |event: web_sys::ProgressEvent| {
             progress(event.loaded(), event.total());

@@ -99,7 +99,14 @@ pub enum Encryption {
     /// To these age recipients (public keys, `age1…`): a server holding one of their
     /// secret keys (`--backup-identity`) opens it.
     Keys { recipients: Vec<String> },
+    /// With a passphrase given when it was made, asked for again to restore it. It is kept
+    /// nowhere: without it, the backup cannot be opened.
+    Passphrase,
 }
+
+/// How a backup file encrypted with a passphrase begins: the age header's first line and its
+/// `scrypt` recipient.
+pub const PASSPHRASE_FILE_START: &str = "age-encryption.org/v1\n-> scrypt ";
 
 /// How many backups the list shows at once.
 pub const BACKUP_PAGE_SIZE: usize = 100;
@@ -165,6 +172,11 @@ impl BackupInfo {
         self.locked
             .as_ref()
             .map(|_| "is encrypted to a key this server does not hold: it cannot be restored here (start the server with the secret key as --backup-identity)".to_string())
+    }
+
+    /// Whether restoring it asks for the passphrase it was encrypted with.
+    pub fn needs_passphrase(&self) -> bool {
+        self.encryption == Some(Encryption::Passphrase)
     }
 
     /// Whether this server can restore it; `None` when its version was never recorded.

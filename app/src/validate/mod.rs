@@ -191,6 +191,69 @@ pub fn permission_v1(text: &str) -> Option<crate::types::Permission> {
     })
 }
 
+/// The fewest characters of a passphrase new backups are encrypted with.
+pub const PASSPHRASE_MIN: usize = 10;
+
+/// The most characters of a backup's passphrase.
+pub const PASSPHRASE_MAX: usize = 1024;
+
+/// How hard a passphrase is to guess, as the hint beside its field says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    /// Shorter than [`PASSPHRASE_MIN`]: refused.
+    TooShort,
+    Weak,
+    Fair,
+    Strong,
+}
+
+impl Strength {
+    /// The hint, in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Strength::TooShort => "Too short: at least 10 characters.",
+            Strength::Weak => {
+                "Weak: whoever finds the file could guess it. Add a few unrelated words."
+            }
+            Strength::Fair => "Fair: a little longer would make it much harder to guess.",
+            Strength::Strong => "Strong.",
+        }
+    }
+}
+
+/// A passphrase's [`Strength`]: an estimate of the bits an attacker must guess, from its
+/// length and the kinds of characters it uses, a character that repeats the one before
+/// counting for nothing. (An estimate for a hint: the work factor of the encryption makes
+/// every guess slow, and the refusal is only for one shorter than [`PASSPHRASE_MIN`].)
+pub fn passphrase_strength(text: &str) -> Strength {
+    if text.chars().count() < PASSPHRASE_MIN {
+        return Strength::TooShort;
+    }
+    let has = |f: fn(&char) -> bool| text.chars().any(|c| f(&c));
+    let pool = [
+        (has(char::is_ascii_lowercase), 26.0),
+        (has(char::is_ascii_uppercase), 26.0),
+        (has(char::is_ascii_digit), 10.0),
+        (has(|c| c.is_ascii_punctuation() || *c == ' '), 33.0),
+        (has(|c| !c.is_ascii()), 100.0),
+    ]
+    .iter()
+    .filter(|(present, _)| *present)
+    .map(|(_, size)| size)
+    .sum::<f64>();
+    let mut previous = None;
+    let counted = text
+        .chars()
+        .filter(|c| previous.replace(*c) != Some(*c))
+        .count();
+    let bits = counted as f64 * pool.max(2.0).log2();
+    match bits {
+        bits if bits < 60.0 => Strength::Weak,
+        bits if bits < 90.0 => Strength::Fair,
+        _ => Strength::Strong,
+    }
+}
+
 /// Shortest password accepted.
 pub const PASSWORD_MIN: usize = 10;
 
@@ -286,6 +349,19 @@ fn stem_of_file(file_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passphrase_strength_grows_with_length_and_variety_and_not_with_repetition() {
+        assert_eq!(passphrase_strength("short"), Strength::TooShort);
+        assert_eq!(passphrase_strength("aaaaaaaaaaaaaaaaaaaa"), Strength::Weak);
+        assert_eq!(passphrase_strength("abcdefghij"), Strength::Weak);
+        assert_eq!(passphrase_strength("Abcdefgh12345"), Strength::Fair);
+        assert_eq!(
+            passphrase_strength("correct horse battery staple"),
+            Strength::Strong
+        );
+        assert!(passphrase_strength("abcdefghijklmnop") > passphrase_strength("abcdefghij"));
+    }
 
     #[test]
     fn a_file_name_suggests_the_name_without_the_download_timestamps() {

@@ -69,15 +69,20 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
         BackupCommand::Create {
             namespace,
             name,
+            passphrase,
             no_wait,
             json,
         } => {
+            let passphrase = passphrase
+                .then(|| super::read_passphrase(true))
+                .transpose()?;
+            let wanted = json!({ "namespace": namespace, "name": name, "passphrase": passphrase });
             let started: Answer<Started> = client
                 .answer(
                     client
                         .request(reqwest::Method::POST, "/api/v1/backups")
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(json!({ "namespace": namespace, "name": name }).to_string()),
+                        .body(wanted.to_string()),
                 )
                 .await?;
             let id = started.value.backup.id;
@@ -105,8 +110,12 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
             file,
             namespace,
             name,
+            passphrase,
             json,
         } => {
+            let passphrase = passphrase
+                .then(|| super::read_passphrase(false))
+                .transpose()?;
             let opened = tokio::fs::File::open(&file)
                 .await
                 .map_err(|e| StartupError::Input(format!("cannot read {}: {e}", file.display())))?;
@@ -134,6 +143,7 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
                 .answer(
                     client
                         .request(reqwest::Method::POST, &path)
+                        .headers(passphrase_header(passphrase.as_deref())?)
                         .header(reqwest::header::CONTENT_TYPE, "application/zip")
                         .header(reqwest::header::CONTENT_LENGTH, length)
                         .body(reqwest::Body::wrap_stream(stream)),
@@ -156,13 +166,18 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
         BackupCommand::Preview {
             id,
             namespace,
+            passphrase,
             json,
         } => {
+            let passphrase = passphrase
+                .then(|| super::read_passphrase(false))
+                .transpose()?;
+            let path = format!(
+                "/api/v1/backups/{id}/preview?namespace={}",
+                app::text::percent_encode(&namespace, b"")
+            );
             let answer: Answer<RestorePreview> = client
-                .answer(get(&format!(
-                    "/api/v1/backups/{id}/preview?namespace={}",
-                    app::text::percent_encode(&namespace, b"")
-                )))
+                .answer(get(&path).headers(passphrase_header(passphrase.as_deref())?))
                 .await?;
             if json {
                 print_json(&answer.json);
@@ -186,9 +201,13 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
         BackupCommand::Restore {
             id,
             namespace,
+            passphrase,
             no_wait,
             json,
         } => {
+            let passphrase = passphrase
+                .then(|| super::read_passphrase(false))
+                .transpose()?;
             let job: Answer<Job> = client
                 .answer(
                     client
@@ -197,7 +216,9 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
                             &format!("/api/v1/backups/{id}/restore"),
                         )
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(json!({ "namespace": namespace }).to_string()),
+                        .body(
+                            json!({ "namespace": namespace, "passphrase": passphrase }).to_string(),
+                        ),
                 )
                 .await?;
             let job_id = job.value.id;
@@ -290,6 +311,19 @@ pub async fn run(server: &str, command: BackupCommand) -> Result<(), StartupErro
 /// off is continued from where it stopped (a `Range`, under `If-Range` with the file's
 /// `ETag`, so that a part of other bytes is never continued); should the finished file
 /// still not match, it is downloaded once more from the start.
+/// The header that carries a passphrase where the request has no JSON body; none without one.
+fn passphrase_header(passphrase: Option<&str>) -> Result<reqwest::header::HeaderMap, StartupError> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(passphrase) = passphrase {
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&app::text::percent_encode(passphrase, b""))
+                .map_err(|e| StartupError::Input(format!("could not send the passphrase: {e}")))?;
+        value.set_sensitive(true);
+        headers.insert(crate::routes::extract::PASSPHRASE_HEADER, value);
+    }
+    Ok(headers)
+}
+
 async fn download(client: &Client, id: &str, output: Option<PathBuf>) -> Result<(), StartupError> {
     let path = format!("/api/v1/backups/{}", app::text::percent_encode(id, b""));
     let info: Backup = client

@@ -1,7 +1,6 @@
 //! `nsbackup user …`: user accounts from the command line.
 
 use app::types::AuditAction;
-use std::io::{BufRead, IsTerminal, Write};
 
 use app::domain::audit::{self, COMMAND_LINE};
 use app::domain::{Db, DomainError, accounts, users};
@@ -76,28 +75,10 @@ async fn audited<T>(
 /// The new password: from `NSBACKUP_PASSWORD`, asked twice on a terminal (without echo), or
 /// one line of standard input.
 fn read_password(name: &str) -> Result<String, StartupError> {
-    let failed =
-        |reason: String| StartupError::Input(format!("could not read the password: {reason}"));
-    if let Ok(password) = std::env::var("NSBACKUP_PASSWORD") {
-        return Ok(password);
-    }
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("Password for {name}: "))
-            .map_err(|e| failed(e.to_string()))?;
-        let second =
-            rpassword::prompt_password("Repeat it: ").map_err(|e| failed(e.to_string()))?;
-        if first != second {
-            return Err(StartupError::Input(
-                "the two passwords differ; nothing was changed".into(),
-            ));
-        }
-        return Ok(first);
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| failed(e.to_string()))?;
-    let _ = std::io::stdout().flush();
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    super::read_secret(
+        "password",
+        "NSBACKUP_PASSWORD",
+        &format!("Password for {name}: "),
+        true,
+    )
 }

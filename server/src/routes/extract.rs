@@ -96,3 +96,31 @@ where
         }
     }
 }
+
+/// The header that carries a backup's passphrase where a request has no JSON body (a preview,
+/// an upload): the passphrase's UTF-8 bytes, percent-encoded. Never logged.
+pub const PASSPHRASE_HEADER: &str = "backup-passphrase";
+
+/// The passphrase of header [`PASSPHRASE_HEADER`], when the request has one (blank: none).
+pub struct PassphraseHeader(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PassphraseHeader {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(PASSPHRASE_HEADER) else {
+            return Ok(PassphraseHeader(None));
+        };
+        let decoded = value
+            .to_str()
+            .ok()
+            .and_then(app::text::percent_decode)
+            .ok_or_else(|| {
+                Problem::new(
+                    Code::BadRequest,
+                    "The Backup-Passphrase header is not right: send the passphrase's UTF-8 bytes percent-encoded.".into(),
+                )
+            })?;
+        Ok(PassphraseHeader((!decoded.is_empty()).then_some(decoded)))
+    }
+}

@@ -5,6 +5,7 @@
 mod support;
 
 mod encrypted;
+mod passphrase;
 mod store;
 mod uploads;
 

@@ -1,5 +1,6 @@
 //! The list of backups: names, one backup, the whole list, deletion.
 
+use super::archive::Passphrase;
 use super::{Engine, jobs};
 use crate::domain::db::take_json;
 use crate::domain::{Db, DomainError, audit};
@@ -23,6 +24,30 @@ fn not_found() -> DomainError {
 /// [`DomainError::Invalid`] with what to change.
 pub fn check_name(name: &str) -> Result<String, DomainError> {
     crate::validate::backup_name(name).map_err(DomainError::Invalid)
+}
+
+/// The passphrase a new backup is to be sealed with; none for a missing or empty one.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for one too short or too long.
+pub fn passphrase_to_seal(text: Option<String>) -> Result<Option<Passphrase>, DomainError> {
+    text.filter(|text| !text.is_empty())
+        .map(Passphrase::chosen)
+        .transpose()
+        .map_err(DomainError::Invalid)
+}
+
+/// The passphrase given to open a backup; none for a missing or empty one.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] for one too long.
+pub fn passphrase_to_open(text: Option<String>) -> Result<Option<Passphrase>, DomainError> {
+    text.filter(|text| !text.is_empty())
+        .map(Passphrase::given)
+        .transpose()
+        .map_err(DomainError::Invalid)
 }
 
 /// The name an upload is listed under: the chosen `name`, or when that is missing or blank,

@@ -3,13 +3,14 @@
 
 use crate::types::AuditAction;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::Engine;
 use super::archive::{
-    self, ArchiveError, ArchiveWriter, FolderRecord, ItemRecord, NamespaceRecord,
+    self, ArchiveError, ArchiveWriter, FolderRecord, ItemRecord, Keys, NamespaceRecord, Passphrase,
 };
 use super::catalog::{check_name, get};
 use super::engine::new_id;
@@ -34,7 +35,27 @@ pub async fn create(
     name: &str,
     actor: &str,
 ) -> Result<(BackupInfo, JobInfo), DomainError> {
-    let started = start_backup(engine, ns, name, actor, (BackupOrigin::Created, None)).await;
+    create_with_passphrase(engine, ns, name, actor, None).await
+}
+
+/// As [`create`]; with a passphrase, the backup is sealed with it (instead of to the
+/// server's recipients) and it is asked for again to restore it. The passphrase stays in the
+/// job's memory while it runs; it is not stored anywhere. (A job interrupted by a crash
+/// cannot be finished without it: it fails, and is made again.)
+///
+/// # Errors
+///
+/// As [`create`].
+pub async fn create_with_passphrase(
+    engine: &Engine,
+    ns: &str,
+    name: &str,
+    actor: &str,
+    passphrase: Option<Passphrase>,
+) -> Result<(BackupInfo, JobInfo), DomainError> {
+    let keys = Arc::new(engine.keys.with_passphrase(passphrase));
+    let origin = (BackupOrigin::Created, None);
+    let started = start_backup(engine, &keys, ns, name, actor, origin).await;
     if started.is_err() {
         // How a started job ends is recorded when it ends; a refusal to start, here.
         return audit::audited(
@@ -63,11 +84,13 @@ pub async fn create_scheduled(
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<(BackupInfo, JobInfo), DomainError> {
-    start_backup(engine, ns, name, actor, (BackupOrigin::Scheduled, Some(at))).await
+    let origin = (BackupOrigin::Scheduled, Some(at));
+    start_backup(engine, &engine.keys, ns, name, actor, origin).await
 }
 
 pub(super) async fn start_backup(
     engine: &Engine,
+    keys: &Arc<Keys>,
     ns: &str,
     name: &str,
     actor: &str,
@@ -91,7 +114,7 @@ pub(super) async fn start_backup(
             )
             .bind((
                 "encryption",
-                serde_json::to_value(engine.keys.encryption()).unwrap_or(serde_json::Value::Null),
+                serde_json::to_value(keys.encryption()).unwrap_or(serde_json::Value::Null),
             ))
             .bind(("origin", origin.as_str()))
             .bind(("schema", crate::types::SCHEMA_VERSION))
@@ -109,12 +132,12 @@ pub(super) async fn start_backup(
         return Err(error.into());
     }
     let backup = get(&engine.db, &id).await?;
-    let task_engine = engine.clone();
+    let (task_engine, task_keys) = (engine.clone(), Arc::clone(keys));
     let (task_id, task_ns, task_actor) = (id.clone(), ns.to_string(), actor.to_string());
     tokio::spawn(async move {
         let progress = JobProgress::new(&task_engine.db, &task_id);
         let result = match jobs::run(&task_engine.db, &task_id).await {
-            Ok(()) => write_backup(&task_engine, &task_id, &task_ns, &progress).await,
+            Ok(()) => write_sealed(&task_engine, &task_keys, &task_id, &task_ns, &progress).await,
             Err(error) => Err(error),
         };
         conclude_backup(&task_engine, &task_id, &task_ns, &name, &task_actor, result).await;
@@ -230,6 +253,17 @@ pub async fn write_backup(
     ns: &str,
     progress: &dyn Progress,
 ) -> Result<(u64, String), DomainError> {
+    write_sealed(engine, &engine.keys, id, ns, progress).await
+}
+
+/// As [`write_backup`], sealed (or not) as `keys` say.
+async fn write_sealed(
+    engine: &Engine,
+    keys: &Arc<Keys>,
+    id: &str,
+    ns: &str,
+    progress: &dyn Progress,
+) -> Result<(u64, String), DomainError> {
     let scratch = engine.store.scratch_path(id);
     let tx = engine.db.session().begin().await?;
     let result = snapshot_into(&tx, ns, &scratch, progress).await;
@@ -247,9 +281,9 @@ pub async fn write_backup(
     progress.report("verifying", written, written).await?;
     let check = scratch.clone();
     let limits = engine.limits;
-    let keys = engine.keys.clone();
+    let plain = Arc::new(Keys::default());
     let digest = tokio::task::spawn_blocking(move || {
-        archive::read(&check, &keys, limits, &mut archive::CheckOnly)?;
+        archive::read(&check, &plain, limits, &mut archive::CheckOnly)?;
         archive::file_digest(&check)
     })
     .await
@@ -261,10 +295,11 @@ pub async fn write_backup(
             return Err(error.into());
         }
     };
-    // Encrypted when the server has recipients: the zip checked above, sealed as a whole.
-    let (scratch, sha, size) = if engine.keys.seals() {
+    // Encrypted when the server has recipients or a passphrase was given: the zip checked
+    // above, sealed as a whole.
+    let (scratch, sha, size) = if keys.seals() {
         let sealed = engine.store.scratch_path(&format!("{id}-sealed"));
-        let (plain, out, keys) = (scratch.clone(), sealed.clone(), engine.keys.clone());
+        let (plain, out, keys) = (scratch.clone(), sealed.clone(), Arc::clone(keys));
         let digest = tokio::task::spawn_blocking(move || {
             archive::sealed::seal(&plain, &out, &keys)?;
             archive::file_digest(&out)
@@ -282,7 +317,7 @@ pub async fn write_backup(
     } else {
         (scratch, sha, size)
     };
-    let file = super::store::file_name(id, engine.keys.seals());
+    let file = super::store::file_name(id, keys.seals());
     if let Err(error) = engine.store.put_file(&file, &scratch).await {
         let _ = std::fs::remove_file(&scratch);
         return Err(error.into());

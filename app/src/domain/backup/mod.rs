@@ -35,15 +35,18 @@ mod upload;
 pub mod verify;
 mod writers;
 
+pub use self::archive::Passphrase;
 pub use self::catalog::{
     ListQuery, PendingDeletion, check_name, delete, delete_by_policy, download_file_name,
-    download_name, get, list, list_page, mark_locked, pending_deletions, pin, retry_deletions,
-    stored_file, upload_name,
+    download_name, get, list, list_page, mark_locked, passphrase_to_open, passphrase_to_seal,
+    pending_deletions, pin, retry_deletions, stored_file, upload_name,
 };
-pub use self::create::{create, create_scheduled, write_backup};
+pub use self::create::{create, create_scheduled, create_with_passphrase, write_backup};
 pub use self::download::{Body, Conditions, Download, Wanted, download, etag};
 pub use self::engine::Engine;
 pub use self::jobs::Replica;
 pub use self::recover::{keep_leases, recover};
-pub use self::restore::restore;
-pub use self::upload::{Incoming, Received, receive, receive_upload, upload};
+pub use self::restore::{restore, restore_with_passphrase};
+pub use self::upload::{
+    Incoming, Received, receive, receive_upload, upload, upload_with_passphrase,
+};

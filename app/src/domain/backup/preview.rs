@@ -19,7 +19,9 @@ use super::faults::pause_point;
 use crate::domain::content::active_generation;
 use crate::domain::db::take_json;
 use crate::domain::{DomainError, schema, users};
-use crate::types::{BackupInfo, BackupStatus, Changes, PreviewProgress, RestorePreview, Verdict};
+use crate::types::{
+    BackupInfo, BackupStatus, Changes, Encryption, PreviewProgress, RestorePreview, Verdict,
+};
 use sides::{FolderSig, ItemSig, SideReader, generation_content, match_sides};
 
 /// The backup's side of a comparison: its folders and items as compared, in the archive's
@@ -144,6 +146,21 @@ pub async fn preview(
     id: &str,
     target: &str,
 ) -> Result<RestorePreview, DomainError> {
+    preview_with_passphrase(engine, id, target, None).await
+}
+
+/// As [`preview`], with the passphrase of a backup encrypted with one. What such a backup
+/// holds is never kept for the next preview: each one needs the passphrase.
+///
+/// # Errors
+///
+/// As [`preview`]; [`DomainError::Invalid`] for a passphrase missing or wrong.
+pub async fn preview_with_passphrase(
+    engine: &Engine,
+    id: &str,
+    target: &str,
+    passphrase: Option<archive::Passphrase>,
+) -> Result<RestorePreview, DomainError> {
     crate::validate::namespace_name(target).map_err(DomainError::Invalid)?;
     let backup = get(&engine.db, id).await?;
     if let Some(Verdict::Newer { .. }) = backup.verdict() {
@@ -158,6 +175,7 @@ pub async fn preview(
             backup.name
         )));
     }
+    let keys = Arc::new(engine.keys.with_passphrase(passphrase));
     if let Some(side) = engine.previews.kept(id) {
         let running = engine.previews.track(id, target);
         let content = target_content(engine, target, &running.tracker).await?;
@@ -167,7 +185,7 @@ pub async fn preview(
         .store
         .local_file(&super::stored_file(&backup))
         .await?;
-    let (_, preview) = compare(engine, &backup, target, local.path()).await?;
+    let (_, preview) = compare(engine, &keys, &backup, target, local.path()).await?;
     drop(local);
     Ok(preview)
 }
@@ -181,6 +199,7 @@ pub async fn preview(
 /// [`DomainError::Invalid`] for a file that is refused; a database error.
 pub(super) async fn compare(
     engine: &Engine,
+    keys: &Arc<archive::Keys>,
     backup: &BackupInfo,
     target: &str,
     path: &std::path::Path,
@@ -189,7 +208,7 @@ pub(super) async fn compare(
     let reading = {
         let path = path.to_path_buf();
         let limits = engine.limits;
-        let keys = engine.keys.clone();
+        let keys = Arc::clone(keys);
         let tracker = Arc::clone(&running.tracker);
         tokio::task::spawn_blocking(move || {
             let mut reader = SideReader {
@@ -209,7 +228,9 @@ pub(super) async fn compare(
     let (read, content) = tokio::join!(reading, target_content(engine, target, &running.tracker));
     let (checked, side) = read.map_err(DomainError::stopped("the restore preview"))??;
     let side = Arc::new(side);
-    engine.previews.keep(&backup.id, Arc::clone(&side));
+    if backup.encryption != Some(Encryption::Passphrase) {
+        engine.previews.keep(&backup.id, Arc::clone(&side));
+    }
     let preview = finish(engine, backup, target, &side, content?).await?;
     Ok((checked, preview))
 }

@@ -9,7 +9,6 @@ use super::store;
 use crate::domain::DomainError;
 use crate::domain::db::{check_transaction, take_json};
 use crate::domain::generation as generations;
-use crate::types::Encryption;
 
 /// Backups of this replica that its crash interrupted after their file was moved into place
 /// but before they were listed as completed: each file is checked as an upload is; a sound
@@ -36,12 +35,7 @@ pub(super) async fn recover_finished_files(engine: &Engine) -> Result<(), Domain
         let keys = engine.keys.clone();
         let checked = tokio::task::spawn_blocking(move || {
             archive::read(&path, &keys, limits, &mut archive::CheckOnly)?;
-            let encryption = match archive::sealed::is_sealed(&path)? {
-                true => Some(Encryption::Keys {
-                    recipients: archive::sealed::opened_with(&path, &keys)?,
-                }),
-                false => None,
-            };
+            let encryption = archive::sealed::encryption_of(&path, &keys)?;
             archive::file_digest(&path).map(|(sha, size)| (sha, size, encryption))
         })
         .await;

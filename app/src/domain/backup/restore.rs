@@ -1,10 +1,11 @@
 //! Restoring a backup: validate everything, write a new generation nobody sees, migrate it,
 //! then switch the namespace to it in one small transaction.
 
+use super::archive::{Keys, Passphrase};
 use super::catalog::get;
 use super::faults::pause_point;
 use super::preview;
-use super::writers::write_generation;
+use super::writers;
 use crate::types::AuditAction;
 use std::sync::Arc;
 
@@ -30,7 +31,25 @@ pub async fn restore(
     target: &str,
     actor: &str,
 ) -> Result<JobInfo, DomainError> {
-    let started = start_restore(engine, id, target, actor).await;
+    restore_with_passphrase(engine, id, target, actor, None).await
+}
+
+/// As [`restore`], with the passphrase of a backup encrypted with one (kept in the job's
+/// memory while it runs, nowhere else). A backup that needs a passphrase is refused without
+/// one, and with a wrong one, before anything is written.
+///
+/// # Errors
+///
+/// As [`restore`]; [`DomainError::Invalid`] for a passphrase missing or wrong.
+pub async fn restore_with_passphrase(
+    engine: &Engine,
+    id: &str,
+    target: &str,
+    actor: &str,
+    passphrase: Option<Passphrase>,
+) -> Result<JobInfo, DomainError> {
+    let keys = Arc::new(engine.keys.with_passphrase(passphrase));
+    let started = start_restore(engine, &keys, id, target, actor).await;
     if started.is_err() {
         return audit::audited(
             &engine.db,
@@ -47,6 +66,7 @@ pub async fn restore(
 
 pub(super) async fn start_restore(
     engine: &Engine,
+    keys: &Arc<Keys>,
     id: &str,
     target: &str,
     actor: &str,
@@ -72,14 +92,24 @@ pub(super) async fn start_restore(
             backup.name
         )));
     }
+    if backup.encryption == Some(crate::types::Encryption::Passphrase) && !keys.has_passphrase() {
+        return Err(DomainError::Invalid(
+            super::archive::sealed::PASSPHRASE_NEEDED.into(),
+        ));
+    }
     let job_id = new_id();
     let job = jobs::start(engine, &job_id, JobKind::Restore, target, id, actor).await?;
-    let task_engine = engine.clone();
+    let (task_engine, task_keys) = (engine.clone(), Arc::clone(keys));
     let (task_job, task_target, task_actor) =
         (job_id.clone(), target.to_string(), actor.to_string());
     let backup_id = id.to_string();
     tokio::spawn(async move {
-        let result = apply_restore(&task_engine, &task_job, &backup_id, &task_target).await;
+        let restoring = Restoring {
+            job: &task_job,
+            backup: &backup_id,
+            target: &task_target,
+        };
+        let result = apply_restore(&task_engine, &task_keys, restoring).await;
         let error = result.as_ref().err().map(job_error);
         if let Err(e) = jobs::finish(&task_engine, &task_job, error.as_deref()).await {
             tracing::error!(error = %e, job = task_job, "could not end a job");
@@ -107,12 +137,23 @@ pub(super) async fn start_restore(
     Ok(job)
 }
 
-pub(super) async fn apply_restore(
+/// A restore job: which job, which backup, into which namespace.
+struct Restoring<'a> {
+    job: &'a str,
+    backup: &'a str,
+    target: &'a str,
+}
+
+async fn apply_restore(
     engine: &Engine,
-    job: &str,
-    backup_id: &str,
-    target: &str,
+    keys: &Arc<Keys>,
+    restoring: Restoring<'_>,
 ) -> Result<(), DomainError> {
+    let Restoring {
+        job,
+        backup: backup_id,
+        target,
+    } = restoring;
     let db = &engine.db;
     jobs::run(db, job).await?;
     let progress: Arc<dyn Progress> = Arc::new(JobProgress::new(db, job));
@@ -128,14 +169,20 @@ pub(super) async fn apply_restore(
     let path = local.path().to_path_buf();
     // The first pass checks everything, and compares with the namespace for the report.
     let started_at = chrono::Utc::now();
-    let (checked, compared) = preview::compare(engine, &backup, target, &path).await?;
+    let (checked, compared) = preview::compare(engine, keys, &backup, target, &path).await?;
     let total = checked.manifest.counts.items;
     pause_point("restore:checked", target).await;
 
     // Nothing was written until here. Now the content goes into a generation nobody sees.
     let generation = generations::new_id();
     generations::create_restoring(db, &generation, backup_id, job).await?;
-    let written = write_generation(engine, &progress, target, &path, &generation, total).await;
+    let writing = writers::Writing {
+        target,
+        path: &path,
+        generation: &generation,
+        total,
+    };
+    let written = writers::write_generation(engine, keys, &progress, writing).await;
     let switched = match written {
         Ok(()) => {
             let from = checked.manifest.schema_version;

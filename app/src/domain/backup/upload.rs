@@ -8,7 +8,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
 use super::Engine;
-use super::archive::{self};
+use super::archive::{self, Keys, Passphrase};
 use super::catalog::{check_name, get};
 use super::engine::new_id;
 use super::faults::pause_point;
@@ -91,7 +91,7 @@ pub async fn receive<E>(
 
 /// An upload as it arrives: where and under which name it is to be listed, and how long its
 /// sender says it is.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Incoming<'a> {
     /// The namespace it is listed under.
     pub namespace: &'a str,
@@ -101,6 +101,8 @@ pub struct Incoming<'a> {
     pub file_name: Option<&'a str>,
     /// The length the sender declared, if it did.
     pub declared: Option<u64>,
+    /// The passphrase of a file encrypted with one.
+    pub passphrase: Option<Passphrase>,
 }
 
 /// An upload from its first byte to its entry in the list: the name is checked before a
@@ -119,14 +121,9 @@ pub async fn receive_upload<E>(
 ) -> Result<(BackupInfo, Option<String>), DomainError> {
     let name = super::upload_name(incoming.name, incoming.file_name)?;
     let received = receive(engine, incoming.declared, body).await?;
-    upload(
-        engine,
-        received.path().to_path_buf(),
-        &name,
-        incoming.namespace,
-        actor,
-    )
-    .await
+    let file = received.path().to_path_buf();
+    let (ns, passphrase) = (incoming.namespace, incoming.passphrase);
+    upload_with_passphrase(engine, file, &name, ns, actor, passphrase).await
 }
 
 /// Takes an uploaded file (already in the store's scratch area) as a new backup: checks it
@@ -143,7 +140,26 @@ pub async fn upload(
     ns: &str,
     actor: &str,
 ) -> Result<(BackupInfo, Option<String>), DomainError> {
-    let result = upload_checked(engine, &scratch, name, ns, actor).await;
+    upload_with_passphrase(engine, scratch, name, ns, actor, None).await
+}
+
+/// As [`upload`], with the passphrase of a file encrypted with one: it is opened and checked
+/// completely with it (a file sealed with a passphrase is refused without it, or with a wrong
+/// one). The passphrase is not kept; restoring the backup asks for it again.
+///
+/// # Errors
+///
+/// As [`upload`].
+pub async fn upload_with_passphrase(
+    engine: &Engine,
+    scratch: PathBuf,
+    name: &str,
+    ns: &str,
+    actor: &str,
+    passphrase: Option<Passphrase>,
+) -> Result<(BackupInfo, Option<String>), DomainError> {
+    let keys = engine.keys.with_passphrase(passphrase);
+    let result = upload_checked(engine, keys, &scratch, (name, ns), actor).await;
     let _ = std::fs::remove_file(&scratch);
     let detail = match &result {
         Ok((backup, _)) => format!("{} ({} bytes)", backup.name, backup.size.unwrap_or(0)),
@@ -160,11 +176,11 @@ pub async fn upload(
     .await
 }
 
-pub(super) async fn upload_checked(
+async fn upload_checked(
     engine: &Engine,
+    keys: Keys,
     scratch: &Path,
-    name: &str,
-    ns: &str,
+    (name, ns): (&str, &str),
     actor: &str,
 ) -> Result<(BackupInfo, Option<String>), DomainError> {
     let name = check_name(name)?;
@@ -172,7 +188,6 @@ pub(super) async fn upload_checked(
     pause_point("upload:checking", ns).await;
     let check = scratch.to_path_buf();
     let limits = engine.limits;
-    let keys = engine.keys.clone();
     // A backup of a newer schema version is kept too (checked as far as can be without
     // understanding its records): it can be downloaded, and restored after an upgrade.
     let (schema, made_from, sha, size, encryption) = tokio::task::spawn_blocking(move || {
@@ -201,12 +216,7 @@ pub(super) async fn upload_checked(
             };
         let (sha, size) = archive::file_digest(&check)?;
         // An encrypted file was opened above: with these of the server's keys.
-        let encryption = match archive::sealed::is_sealed(&check)? {
-            true => Some(crate::types::Encryption::Keys {
-                recipients: archive::sealed::opened_with(&check, &keys)?,
-            }),
-            false => None,
-        };
+        let encryption = archive::sealed::encryption_of(&check, &keys)?;
         Ok((schema, made_from, sha, size, encryption))
     })
     .await

@@ -230,7 +230,7 @@ pub async fn settle_unnamed(
 ) -> Result<Vec<Unnamed>, DomainError> {
     let mut settled = Vec::new();
     for file in unlisted_files(engine).await? {
-        let Some((id, sealed)) = store::id_of(&file) else {
+        let Some((id, _)) = store::id_of(&file) else {
             continue;
         };
         let Some(stored) = engine.store.modified(&file).await? else {
@@ -250,13 +250,7 @@ pub async fn settle_unnamed(
         let checked = tokio::task::spawn_blocking(move || {
             let checked = archive::read(&path, &keys, limits, &mut archive::CheckOnly)?;
             let (sha, size) = archive::file_digest(&path)?;
-            let encryption = if sealed {
-                Some(crate::types::Encryption::Keys {
-                    recipients: archive::sealed::opened_with(&path, &keys)?,
-                })
-            } else {
-                None
-            };
+            let encryption = archive::sealed::encryption_of(&path, &keys)?;
             Ok::<_, archive::ArchiveError>((checked, sha, size, encryption))
         })
         .await

@@ -130,17 +130,30 @@ impl archive::Visitor for Batcher {
     }
 }
 
+/// What a restore writes: the backup's file at `path`, holding `total` items, into
+/// generation `generation` of namespace `target`.
+pub(super) struct Writing<'a> {
+    pub target: &'a str,
+    pub path: &'a Path,
+    pub generation: &'a str,
+    pub total: u64,
+}
+
 pub(super) async fn write_generation(
     engine: &Engine,
+    keys: &Arc<super::archive::Keys>,
     progress: &Arc<dyn Progress>,
-    target: &str,
-    path: &Path,
-    generation: &str,
-    total: u64,
+    writing: Writing<'_>,
 ) -> Result<(), DomainError> {
+    let Writing {
+        target,
+        path,
+        generation,
+        total,
+    } = writing;
     let (sender, receiver) = mpsc::channel::<Batch>(2 * WRITERS);
     let limits = engine.limits;
-    let keys = engine.keys.clone();
+    let keys = Arc::clone(keys);
     let source = path.to_path_buf();
     let batcher = Batcher {
         sender,

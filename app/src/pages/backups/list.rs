@@ -195,7 +195,13 @@ fn BackupRow(backup: BackupInfo) -> impl IntoView {
                 <span class=format!("status status-{}", status.to_lowercase().replace(' ', "-"))>{status}</span>
                 {backup.verdict().map(|verdict| view! { <br/><span class="hint verdict">{verdict.words()}</span> })}
                 {backup.encryption.is_some().then(|| view! {
-                    <br/><span class="hint encrypted">{if backup.locked.is_some() { "encrypted: this server lacks its key" } else { "encrypted" }}</span>
+                    <br/><span class="hint encrypted">{if backup.locked.is_some() {
+                        "encrypted: this server lacks its key"
+                    } else if backup.needs_passphrase() {
+                        "encrypted with a passphrase"
+                    } else {
+                        "encrypted"
+                    }}</span>
                 })}
             </td>
             <td class="col-minor">{backup.size.map(crate::text::size).unwrap_or_default()}</td>

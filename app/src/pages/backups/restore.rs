@@ -5,10 +5,15 @@ use super::*;
 
 /// Restores `backup` into namespace `target` and follows the job to its end, with the
 /// product page's notifications.
-async fn run_restore(console: Console, backup: BackupInfo, target: String) {
+async fn run_restore(
+    console: Console,
+    backup: BackupInfo,
+    target: String,
+    passphrase: Option<String>,
+) {
     console.restored.set(None);
     console.report.set(None);
-    match restore_backup(backup.id.clone(), target.clone()).await {
+    match restore_backup(backup.id.clone(), target.clone(), passphrase).await {
         Ok(job) => {
             let message = format!(
                 "Restoring backup {} into namespace {target}...",
@@ -69,9 +74,36 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
             .and_then(|name| validate::namespace_name(&name).err())
     };
     let confirm = RwSignal::new(false);
-    let restore = Action::new_unsync(move |(backup, target): &(BackupInfo, String)| {
-        run_restore(console, backup.clone(), target.clone())
+    // A backup encrypted with a passphrase: what is typed, and the passphrase unlocked with
+    // (the preview and the restore use it). Both go when another backup is selected.
+    let typed_passphrase = RwSignal::new(String::new());
+    let passphrase = RwSignal::new(None::<String>);
+    let selected_id = Memo::new(move |_| {
+        console
+            .selected
+            .with(|backup| backup.as_ref().map(|backup| backup.id.clone()))
     });
+    Effect::new(move |_| {
+        selected_id.track();
+        typed_passphrase.set(String::new());
+        passphrase.set(None);
+    });
+    let needs_passphrase = move || {
+        console
+            .selected
+            .with(|backup| backup.as_ref().is_some_and(BackupInfo::needs_passphrase))
+    };
+    let unlock = move || {
+        let typed = typed_passphrase.get_untracked();
+        if !typed.is_empty() {
+            passphrase.set(Some(typed));
+        }
+    };
+    let restore = Action::new_unsync(
+        move |(backup, target, passphrase): &(BackupInfo, String, Option<String>)| {
+            run_restore(console, backup.clone(), target.clone(), passphrase.clone())
+        },
+    );
     // A backup made by a newer nsbackup, or encrypted to a key this server lacks, cannot be
     // restored here: the reason stands by the button.
     let refused = move || console.selected.get().and_then(|backup| backup.refusal());
@@ -79,7 +111,7 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
         if let (Some(backup), Some(target)) =
             (console.selected.get_untracked(), chosen.get_untracked())
         {
-            restore.dispatch((backup, target));
+            restore.dispatch((backup, target, passphrase.get_untracked()));
         }
     };
     view! {
@@ -104,9 +136,28 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
                     }}
                 </p>
             </div>
-            <RestorePreviewPanel chosen new_problem=Signal::derive(new_problem)/>
+            <Show when=needs_passphrase>
+                <div class="field">
+                    <label for="restore-passphrase">"Passphrase"</label>
+                    <div class="inline-field">
+                        <input id="restore-passphrase" type="password" autocomplete="off"
+                            maxlength=validate::PASSPHRASE_MAX aria-describedby="restore-passphrase-hint"
+                            prop:value=typed_passphrase
+                            on:input=move |ev| typed_passphrase.set(event_target_value(&ev))
+                            on:keydown=move |ev| if ev.key() == "Enter" { unlock() }/>
+                        <button type="button" disabled=move || typed_passphrase.get().is_empty()
+                            on:click=move |_| unlock()>"Unlock"</button>
+                    </div>
+                    <p id="restore-passphrase-hint" class="hint">
+                        "This backup is encrypted with a passphrase: enter it to see what the restore does, and to restore it."
+                    </p>
+                </div>
+            </Show>
+            <RestorePreviewPanel chosen new_problem=Signal::derive(new_problem)
+                passphrase=Signal::derive(move || if needs_passphrase() { passphrase.get().map(Some) } else { Some(None) })/>
             <button type="button" class="primary danger-solid"
                 disabled=move || !hydrated.get() || chosen.get().is_none() || new_problem().is_some()
+                    || (needs_passphrase() && passphrase.get().is_none())
                     || console.selected.get().is_none() || restore.pending().get() || refused().is_some()
                 aria-describedby="restore-refusal"
                 on:click=move |_| confirm.set(true)>
@@ -143,12 +194,16 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
 fn RestorePreviewPanel(
     chosen: RwSignal<Option<String>>,
     new_problem: Signal<Option<String>>,
+    /// The passphrase to preview with: `Some(None)` for a backup that needs none, `None`
+    /// while one is needed and not given yet.
+    passphrase: Signal<Option<Option<String>>>,
 ) -> impl IntoView {
     let console = expect_context::<Console>();
     let asked = move || {
         let backup = console.selected.get()?;
         let target = chosen.get().filter(|_| new_problem.get().is_none())?;
-        Some((backup.id, target))
+        let passphrase = passphrase.get()?;
+        Some((backup.id, target, passphrase))
     };
     // The same, read without tracking (from a task).
     let asked_now = move || {
@@ -156,14 +211,13 @@ fn RestorePreviewPanel(
         let target = chosen
             .get_untracked()
             .filter(|_| new_problem.get_untracked().is_none())?;
-        Some((backup.id, target))
+        let passphrase = passphrase.get_untracked()?;
+        Some((backup.id, target, passphrase))
     };
     // The answer for the latest choice only: a preview still running for an earlier one
     // (a large namespace) never holds up the answer for the one chosen now.
-    type Answer = (
-        (String, String),
-        Result<crate::types::RestorePreview, AppError>,
-    );
+    type Asked = (String, String, Option<String>);
+    type Answer = (Asked, Result<crate::types::RestorePreview, AppError>);
     let answer = RwSignal::new(None::<Answer>);
     // While the server works it out, how far it is, asked for every half second.
     let progress = RwSignal::new(None::<crate::types::PreviewProgress>);
@@ -172,11 +226,11 @@ fn RestorePreviewPanel(
             return;
         };
         progress.set(None);
-        let (id, target) = key.clone();
-        let still = move |key: &(String, String)| asked_now().as_ref() == Some(key);
+        let (id, target, passphrase) = key.clone();
+        let still = move |key: &Asked| asked_now().as_ref() == Some(key);
         let asking = key.clone();
         leptos::task::spawn_local(async move {
-            let result = crate::api::backups::preview_restore(id, target).await;
+            let result = crate::api::backups::preview_restore(id, target, passphrase).await;
             if still(&asking) {
                 answer.set(Some((asking, result)));
             }

@@ -1,5 +1,6 @@
-//! Upload Backup: a file, a name (the file's by default) and a namespace; sent with its
-//! progress, then listed (the server checks it completely first).
+//! Upload Backup: a file, a name (the file's by default), a namespace and, for a file
+//! encrypted with a passphrase, the passphrase; sent with its progress, then listed (the
+//! server checks it completely first).
 
 use super::*;
 
@@ -18,8 +19,7 @@ fn name_of_file(file: &str) -> String {
 async fn send(
     console: Console,
     file: web_sys::File,
-    namespace: String,
-    label: String,
+    (namespace, label, passphrase): (String, String, Option<String>),
     sent: RwSignal<Option<u32>>,
 ) -> bool {
     use crate::text::percent_encode;
@@ -32,7 +32,11 @@ async fn send(
         percent_encode(&file.name(), b""),
     );
     sent.set(Some(0));
-    let answer = crate::components::files::upload(&url, file, move |done, total| {
+    let headers: Vec<(&str, String)> = passphrase
+        .iter()
+        .map(|secret| ("Backup-Passphrase", percent_encode(secret, b"")))
+        .collect();
+    let answer = crate::components::files::upload(&url, file, &headers, move |done, total| {
         if total > 0.0 {
             sent.set(Some((done * 100.0 / total) as u32));
         }
@@ -80,11 +84,18 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
     let chosen = RwSignal::new(None::<String>);
     let file_name = RwSignal::new(None::<String>);
     let name = RwSignal::new(String::new());
+    // The chosen file is encrypted with a passphrase, which is asked for.
+    let locked = RwSignal::new(false);
+    let passphrase = RwSignal::new(String::new());
     // How much of the file has been sent, in percent, while it is being sent.
     let sent = RwSignal::new(None::<u32>);
     let input = NodeRef::<leptos::html::Input>::new();
     // A blank name is no obstacle: the server lists the backup under the file's name then.
-    let ready = move || file_name.get().is_some() && chosen.get().is_some();
+    let ready = move || {
+        file_name.get().is_some()
+            && chosen.get().is_some()
+            && (!locked.get() || !passphrase.get().is_empty())
+    };
     let browse = move || {
         if let Some(input) = input.get() {
             input.click();
@@ -98,6 +109,15 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
         {
             name.set(name_of_file(&picked.name()));
             file_name.set(Some(picked.name()));
+            locked.set(false);
+            passphrase.set(String::new());
+            leptos::task::spawn_local(async move {
+                let needs = crate::components::files::needs_passphrase(&picked).await;
+                // Only for the file still chosen.
+                if file_name.get_untracked().as_deref() == Some(picked.name().as_str()) {
+                    locked.set(needs);
+                }
+            });
         }
     };
     let upload = Action::new_unsync_local(move |(namespace, label): &(String, String)| {
@@ -111,9 +131,13 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
                 else {
                     return;
                 };
-                if send(console, file, namespace, label, sent).await {
+                let secret = passphrase.get_untracked();
+                let secret = (locked.get_untracked() && !secret.is_empty()).then_some(secret);
+                if send(console, file, (namespace, label, secret), sent).await {
                     file_name.set(None);
                     name.set(String::new());
+                    locked.set(false);
+                    passphrase.set(String::new());
                     // The same file may be chosen again: the input must notice it.
                     if let Some(input) = input.get_untracked() {
                         input.set_value("");
@@ -122,7 +146,7 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
                 }
             }
             #[cfg(not(feature = "hydrate"))]
-            let _ = (namespace, label, console, sent);
+            let _ = (namespace, label, console, sent, locked, passphrase);
         }
     });
     let confirm = move |_| {
@@ -135,7 +159,7 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
             <h2 id="upload-heading">"Upload Backup"</h2>
             // The file input itself stays out of sight and out of the accessibility tree:
             // Browse (or Change File) opens it.
-            <input node_ref=input type="file" accept=".zip,application/zip" class="visually-hidden" tabindex="-1"
+            <input node_ref=input type="file" accept=".zip,.age,application/zip" class="visually-hidden" tabindex="-1"
                 aria-hidden="true" on:change=on_file/>
             <div class="file-field">
                 <span class="label" id="upload-file-label">"Backup file"</span>
@@ -158,6 +182,17 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
                     placeholder=move || file_name.get().map(|file| name_of_file(&file)).unwrap_or_default()
                     on:input=move |ev| name.set(event_target_value(&ev))/>
             </div>
+            <Show when=move || locked.get()>
+                <div class="field">
+                    <label for="upload-passphrase">"Passphrase"</label>
+                    <input id="upload-passphrase" type="password" autocomplete="off"
+                        maxlength=validate::PASSPHRASE_MAX aria-describedby="upload-passphrase-hint"
+                        prop:value=passphrase on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                    <p id="upload-passphrase-hint" class="hint">
+                        "This file is encrypted with a passphrase: the server opens it with the passphrase to check it before it is listed. Restoring it asks for the passphrase again."
+                    </p>
+                </div>
+            </Show>
             <NamespaceChoice namespaces chosen group="upload-namespace"/>
             <Show when=move || sent.get().is_some()>
                 <p role="status">{move || format!("Uploading… {}%", sent.get().unwrap_or(0))}</p>

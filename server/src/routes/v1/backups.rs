@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::wire::{Backup, BackupPage, Started, UploadedBackup};
 use crate::routes::content_disposition;
-use crate::routes::extract::{Admin, Body, Query};
+use crate::routes::extract::{Admin, Body, PassphraseHeader, Query};
 use crate::routes::problem::{Code, Problem};
 
 /// Which backups: of one namespace, and which page.
@@ -73,6 +73,10 @@ pub struct NewBackup {
     pub namespace: String,
     /// The backup's name.
     pub name: String,
+    /// Encrypt it with this passphrase (at least 10 characters), instead of to the server's
+    /// recipients; restoring it asks for it. Not stored anywhere: lost, it cannot be found.
+    #[serde(default)]
+    pub passphrase: Option<String>,
 }
 
 /// Starts a backup of a namespace; follow its job (GET /api/v1/jobs/{id}).
@@ -84,7 +88,7 @@ pub struct NewBackup {
         (status = 400, description = "The body does not parse", body = Problem),
         (status = 404, description = "No such namespace", body = Problem),
         (status = 409, description = "A backup or restore of the namespace is running", body = Problem),
-        (status = 422, description = "A name that cannot be", body = Problem),
+        (status = 422, description = "A name that cannot be, or a passphrase too short", body = Problem),
     )
 )]
 pub(super) async fn create_backup(
@@ -92,11 +96,13 @@ pub(super) async fn create_backup(
     Admin(actor): Admin,
     Body(wanted): Body<NewBackup>,
 ) -> Result<(StatusCode, axum::Json<Started>), Problem> {
-    let (made, job) = backup::create(
+    let passphrase = backup::passphrase_to_seal(wanted.passphrase)?;
+    let (made, job) = backup::create_with_passphrase(
         &services.backups,
         &wanted.namespace,
         &wanted.name,
         &actor.name,
+        passphrase,
     )
     .await?;
     Ok((
@@ -270,18 +276,22 @@ pub struct UploadQuery {
 /// checked completely before it is listed; nothing refused stays behind.
 #[utoipa::path(
     post, path = "/api/v1/uploads", tag = "backups",
-    params(UploadQuery),
+    params(
+        UploadQuery,
+        ("Backup-Passphrase" = Option<String>, Header, description = "The passphrase of a file encrypted with one, percent-encoded"),
+    ),
     request_body(content = Vec<u8>, content_type = "application/zip"),
     responses(
         (status = 201, description = "Listed", body = UploadedBackup),
         (status = 413, description = "Larger than the server accepts", body = Problem),
-        (status = 422, description = "Not a backup this server accepts (the message says why)", body = Problem),
+        (status = 422, description = "Not a backup this server accepts, or a passphrase missing or wrong (the message says why)", body = Problem),
     )
 )]
 pub(super) async fn upload_backup(
     State(services): State<Services>,
     Admin(actor): Admin,
     Query(query): Query<UploadQuery>,
+    PassphraseHeader(passphrase): PassphraseHeader,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<(StatusCode, axum::Json<UploadedBackup>), Problem> {
@@ -293,6 +303,7 @@ pub(super) async fn upload_backup(
             .get(header::CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok()),
+        passphrase: backup::passphrase_to_open(passphrase)?,
     };
     let (backup, note) = backup::receive_upload(
         &services.backups,

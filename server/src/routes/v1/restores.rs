@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::wire::Job;
-use crate::routes::extract::{Admin, Body, Query};
+use crate::routes::extract::{Admin, Body, PassphraseHeader, Query};
 use crate::routes::problem::Problem;
 
 /// Where to restore a backup.
@@ -16,6 +16,9 @@ use crate::routes::problem::Problem;
 pub struct RestoreInto {
     /// The namespace to replace (or to create, when there is none of that name).
     pub namespace: String,
+    /// The passphrase of a backup encrypted with one.
+    #[serde(default)]
+    pub passphrase: Option<String>,
 }
 
 /// Restores a backup into a namespace, all or nothing; follow its job. The namespace's
@@ -29,7 +32,7 @@ pub struct RestoreInto {
         (status = 400, description = "The body does not parse", body = Problem),
         (status = 404, description = "No such backup", body = Problem),
         (status = 409, description = "A backup or restore of the namespace is running", body = Problem),
-        (status = 422, description = "A backup that cannot be restored here, or a namespace name that cannot be", body = Problem),
+        (status = 422, description = "A backup that cannot be restored here, a namespace name that cannot be, or a passphrase missing or wrong", body = Problem),
     )
 )]
 pub(super) async fn restore_backup(
@@ -38,7 +41,11 @@ pub(super) async fn restore_backup(
     Path(id): Path<String>,
     Body(into): Body<RestoreInto>,
 ) -> Result<(StatusCode, axum::Json<Job>), Problem> {
-    let job = backup::restore(&services.backups, &id, &into.namespace, &actor.name).await?;
+    let passphrase = backup::passphrase_to_open(into.passphrase)?;
+    let engine = &services.backups;
+    let job =
+        backup::restore_with_passphrase(engine, &id, &into.namespace, &actor.name, passphrase)
+            .await?;
     Ok((StatusCode::ACCEPTED, axum::Json(job.into())))
 }
 
@@ -53,11 +60,15 @@ pub struct PreviewQuery {
 /// What restoring a backup into a namespace would do, changing nothing.
 #[utoipa::path(
     get, path = "/api/v1/backups/{id}/preview", tag = "restores",
-    params(("id" = String, Path, description = "The backup's id"), PreviewQuery),
+    params(
+        ("id" = String, Path, description = "The backup's id"),
+        PreviewQuery,
+        ("Backup-Passphrase" = Option<String>, Header, description = "The passphrase of a backup encrypted with one, percent-encoded"),
+    ),
     responses(
         (status = 200, description = "What the restore would do", body = app::types::RestorePreview),
         (status = 404, description = "No such backup", body = Problem),
-        (status = 422, description = "A backup that cannot be restored here", body = Problem),
+        (status = 422, description = "A backup that cannot be restored here, or a passphrase missing or wrong", body = Problem),
     )
 )]
 pub(super) async fn preview_restore(
@@ -65,9 +76,12 @@ pub(super) async fn preview_restore(
     _: Admin,
     Path(id): Path<String>,
     Query(query): Query<PreviewQuery>,
+    PassphraseHeader(passphrase): PassphraseHeader,
 ) -> Result<axum::Json<app::types::RestorePreview>, Problem> {
+    let passphrase = backup::passphrase_to_open(passphrase)?;
+    let engine = &services.backups;
     Ok(axum::Json(
-        backup::preview::preview(&services.backups, &id, &query.namespace).await?,
+        backup::preview::preview_with_passphrase(engine, &id, &query.namespace, passphrase).await?,
     ))
 }
 

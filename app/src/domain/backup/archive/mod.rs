@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::types::ItemKind;
 
 pub use self::reader::{CheckOnly, Checked, Newer, Visitor, check_newer, read};
-pub use self::sealed::Keys;
+pub use self::sealed::{Keys, Passphrase};
 pub use self::writer::{ArchiveWriter, file_digest};
 
 /// The `format` of every backup's manifest.

@@ -7,13 +7,23 @@
 //! The server's keys ([`Keys`]) are age X25519 keys: recipients (`age1…`), to which every new
 //! backup is sealed, and identities (`AGE-SECRET-KEY-1…`, from the identity file), which
 //! open them. Secret keys are never shown: [`Keys`] prints only the public ones.
+//!
+//! A backup may instead be sealed with a [`Passphrase`] given when it is made; it is asked
+//! for again to open it. age allows a passphrase only alone, so such a backup is sealed to
+//! it and to nothing else. A passphrase lives in the memory of the request or job that
+//! uses it, nowhere else.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
+use age::secrecy::{ExposeSecret, SecretString};
 use age::x25519;
+use age_core::format::{FileKey, Stanza};
+
+use crate::validate::{PASSPHRASE_MAX, PASSPHRASE_MIN};
 
 use super::{ArchiveError, invalid};
 
@@ -23,11 +33,103 @@ pub const MAGIC: &[u8] = b"age-encryption.org/v1\n";
 /// The file name extension of a sealed backup, after `.zip`.
 pub const EXTENSION: &str = ".age";
 
-/// The keys of this server: those new backups are sealed to, and those that open them.
+/// A passphrase given for one backup. It is never printed: its `Debug` says only that
+/// there is one.
+#[derive(Clone)]
+pub struct Passphrase(SecretString);
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(…)")
+    }
+}
+
+impl Passphrase {
+    /// A passphrase to open a backup with.
+    ///
+    /// # Errors
+    ///
+    /// A message for an empty passphrase or one longer than [`PASSPHRASE_MAX`].
+    pub fn given(text: String) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("Enter the backup's passphrase.".into());
+        }
+        if text.chars().count() > PASSPHRASE_MAX {
+            return Err(format!(
+                "A passphrase has at most {PASSPHRASE_MAX} characters."
+            ));
+        }
+        Ok(Passphrase(SecretString::from(text)))
+    }
+
+    /// A passphrase to seal a new backup with: as [`Passphrase::given`], and at least
+    /// [`PASSPHRASE_MIN`] characters.
+    ///
+    /// # Errors
+    ///
+    /// As [`Passphrase::given`], and a message for one that is too short.
+    pub fn chosen(text: String) -> Result<Self, String> {
+        if text.chars().count() < PASSPHRASE_MIN {
+            return Err(format!(
+                "A backup's passphrase needs at least {PASSPHRASE_MIN} characters; a few words are easier to remember than symbols."
+            ));
+        }
+        Passphrase::given(text)
+    }
+}
+
+/// A passphrase as an age identity that remembers the file key it opened: the zip reader
+/// opens a file more than once, and each opening would otherwise cost the passphrase's
+/// whole work factor (about a second) again. The key is kept only for the same stanza
+/// (salt, work factor and wrapped key), so it opens nothing the passphrase would not.
+struct Unlocking {
+    identity: age::scrypt::Identity,
+    passphrase: Passphrase,
+    opened: Mutex<Option<(Stanza, FileKey)>>,
+}
+
+impl Unlocking {
+    fn new(passphrase: Passphrase) -> Self {
+        Unlocking {
+            identity: age::scrypt::Identity::new(passphrase.0.clone()),
+            passphrase,
+            opened: Mutex::new(None),
+        }
+    }
+}
+
+impl age::Identity for Unlocking {
+    fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+        let copy = |key: &FileKey| FileKey::new(Box::new(*key.expose_secret()));
+        let same = |kept: &Stanza| {
+            kept.tag == stanza.tag && kept.args == stanza.args && kept.body == stanza.body
+        };
+        if let Ok(opened) = self.opened.lock()
+            && let Some((kept, key)) = opened.as_ref()
+            && same(kept)
+        {
+            return Some(Ok(copy(key)));
+        }
+        let unwrapped = self.identity.unwrap_stanza(stanza)?;
+        if let (Ok(key), Ok(mut opened)) = (&unwrapped, self.opened.lock()) {
+            let kept = Stanza {
+                tag: stanza.tag.clone(),
+                args: stanza.args.clone(),
+                body: stanza.body.clone(),
+            };
+            *opened = Some((kept, copy(key)));
+        }
+        Some(unwrapped)
+    }
+}
+
+/// The keys of this server: those new backups are sealed to, and those that open them;
+/// for one backup, the passphrase given for it too.
 #[derive(Clone, Default)]
 pub struct Keys {
     recipients: Vec<x25519::Recipient>,
     identities: Vec<x25519::Identity>,
+    passphrase: Option<Arc<Unlocking>>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -35,6 +137,7 @@ impl std::fmt::Debug for Keys {
         f.debug_struct("Keys")
             .field("recipients", &self.recipients())
             .field("identities", &self.opened_by())
+            .field("passphrase", &self.passphrase.is_some())
             .finish()
     }
 }
@@ -78,7 +181,20 @@ impl Keys {
         Ok(Keys {
             recipients,
             identities: keys,
+            passphrase: None,
         })
+    }
+
+    /// These keys, and `passphrase` when there is one: a new backup is then sealed with it
+    /// (and to nothing else), and a backup sealed with it is opened.
+    pub fn with_passphrase(&self, passphrase: Option<Passphrase>) -> Keys {
+        match passphrase {
+            Some(passphrase) => Keys {
+                passphrase: Some(Arc::new(Unlocking::new(passphrase))),
+                ..self.clone()
+            },
+            None => self.clone(),
+        }
     }
 
     /// As [`Keys::new`], the identities read from the file at `identity_file`.
@@ -100,13 +216,22 @@ impl Keys {
         Keys::new(recipients, text.as_deref())
     }
 
-    /// Whether new backups are sealed.
-    pub fn seals(&self) -> bool {
-        !self.recipients.is_empty()
+    /// Whether a passphrase was given.
+    pub fn has_passphrase(&self) -> bool {
+        self.passphrase.is_some()
     }
 
-    /// How new backups are encrypted: to the recipients; `None` when they are not.
+    /// Whether new backups are sealed.
+    pub fn seals(&self) -> bool {
+        self.passphrase.is_some() || !self.recipients.is_empty()
+    }
+
+    /// How new backups are encrypted: with the passphrase, or to the recipients; `None`
+    /// when they are not.
     pub fn encryption(&self) -> Option<crate::types::Encryption> {
+        if self.passphrase.is_some() {
+            return Some(crate::types::Encryption::Passphrase);
+        }
         self.seals().then(|| crate::types::Encryption::Keys {
             recipients: self.recipients(),
         })
@@ -150,19 +275,26 @@ pub fn is_sealed(path: &Path) -> io::Result<bool> {
     Ok(read == start.len() && start == MAGIC)
 }
 
-/// Seals the zip at `plain` into a new file at `sealed`, to every recipient of `keys`,
-/// streaming; the new file is synced to disk before this returns.
+/// Seals the zip at `plain` into a new file at `sealed`, with the passphrase of `keys` when
+/// there is one, else to every recipient of `keys`, streaming; the new file is synced to disk
+/// before this returns.
 ///
 /// # Errors
 ///
-/// When a file cannot be read or written, or `keys` has no recipient.
+/// When a file cannot be read or written, or `keys` has neither.
 pub fn seal(plain: &Path, sealed: &Path, keys: &Keys) -> io::Result<()> {
-    let recipients = keys
-        .recipients
-        .iter()
-        .map(|recipient| recipient as &dyn age::Recipient);
-    let encryptor = age::Encryptor::with_recipients(recipients)
-        .map_err(|error| io::Error::other(format!("no key to seal the backup to: {error}")))?;
+    let encryptor = match &keys.passphrase {
+        Some(unlocking) => age::Encryptor::with_user_passphrase(unlocking.passphrase.0.clone()),
+        None => {
+            let recipients = keys
+                .recipients
+                .iter()
+                .map(|recipient| recipient as &dyn age::Recipient);
+            age::Encryptor::with_recipients(recipients).map_err(|error| {
+                io::Error::other(format!("no key to seal the backup to: {error}"))
+            })?
+        }
+    };
     let out = File::create(sealed)?;
     let mut writer = encryptor.wrap_output(BufWriter::new(out))?;
     io::copy(&mut BufReader::new(File::open(plain)?), &mut writer)?;
@@ -170,16 +302,25 @@ pub fn seal(plain: &Path, sealed: &Path, keys: &Keys) -> io::Result<()> {
     out.sync_all()
 }
 
-/// The recipients (`age1…`) of those of `keys` that open the sealed file at `path`.
+/// How the file at `path` is encrypted, once [`open`] has opened it with `keys`: not at
+/// all, with a passphrase, or to the recipients (`age1…`) of those of `keys` that open it.
 ///
 /// # Errors
 ///
-/// [`ArchiveError::Locked`] when none does, as [`open`] says it.
-pub fn opened_with(path: &Path, keys: &Keys) -> Result<Vec<String>, ArchiveError> {
+/// [`ArchiveError::Locked`] when none of `keys` opens it, as [`open`] says it.
+pub fn encryption_of(
+    path: &Path,
+    keys: &Keys,
+) -> Result<Option<crate::types::Encryption>, ArchiveError> {
+    if !is_sealed(path)? {
+        return Ok(None);
+    }
+    if read_header(path)?.is_scrypt() {
+        return Ok(Some(crate::types::Encryption::Passphrase));
+    }
     let mut opening = Vec::new();
     for identity in &keys.identities {
-        let decryptor = age::Decryptor::new(BufReader::new(File::open(path)?))
-            .map_err(|error| invalid(format!("The encrypted backup is damaged ({error}).")))?;
+        let decryptor = read_header(path)?;
         if decryptor
             .decrypt(std::iter::once(identity as &dyn age::Identity))
             .is_ok()
@@ -190,11 +331,30 @@ pub fn opened_with(path: &Path, keys: &Keys) -> Result<Vec<String>, ArchiveError
     if opening.is_empty() {
         return Err(ArchiveError::Locked(NOT_MINE.into()));
     }
-    Ok(opening)
+    Ok(Some(crate::types::Encryption::Keys {
+        recipients: opening,
+    }))
+}
+
+/// The age reader of the sealed file at `path`, its header read.
+fn read_header(path: &Path) -> Result<age::Decryptor<BufReader<File>>, ArchiveError> {
+    age::Decryptor::new(BufReader::new(File::open(path)?)).map_err(|error| {
+        invalid(format!(
+            "The encrypted backup is damaged: its age header cannot be read ({error})."
+        ))
+    })
 }
 
 /// Why a sealed file that the server's keys do not open is refused.
 const NOT_MINE: &str = "This backup is encrypted to a key this server does not hold: start the server with `--backup-identity FILE` naming a file with the secret key it was encrypted to.";
+
+/// Why a file sealed with a passphrase is refused when none was given.
+pub const PASSPHRASE_NEEDED: &str =
+    "This backup is encrypted with a passphrase: enter its passphrase to use it.";
+
+/// Why a file sealed with a passphrase is refused when the one given does not open it.
+pub const PASSPHRASE_WRONG: &str =
+    "The passphrase does not open this backup: check it (it is case-sensitive) and try again.";
 
 /// Something the zip reader can read and seek in.
 pub(super) trait ReadSeek: Read + Seek + Send {}
@@ -214,26 +374,36 @@ pub(super) fn open(path: &Path, keys: &Keys) -> Result<(Box<dyn ReadSeek>, u64),
         let length = file.metadata()?.len();
         return Ok((Box::new(file), length));
     }
-    let decryptor = age::Decryptor::new(BufReader::new(File::open(path)?)).map_err(|error| {
-        invalid(format!(
-            "The encrypted backup is damaged: its age header cannot be read ({error})."
-        ))
-    })?;
-    if decryptor.is_scrypt() {
-        return Err(ArchiveError::Locked(
-            "This backup is encrypted with a passphrase, which this server cannot take yet.".into(),
-        ));
-    }
-    let identities = keys
-        .identities
-        .iter()
-        .map(|identity| identity as &dyn age::Identity);
-    let reader = decryptor.decrypt(identities).map_err(|error| match error {
-        age::DecryptError::NoMatchingKeys => ArchiveError::Locked(NOT_MINE.into()),
-        other => invalid(format!(
-            "The encrypted backup cannot be opened: its header is damaged or was changed ({other})."
-        )),
-    })?;
+    let decryptor = read_header(path)?;
+    let reader = if decryptor.is_scrypt() {
+        let Some(unlocking) = &keys.passphrase else {
+            return Err(ArchiveError::Locked(PASSPHRASE_NEEDED.into()));
+        };
+        decryptor
+            .decrypt(std::iter::once(unlocking.as_ref() as &dyn age::Identity))
+            .map_err(|error| match error {
+                age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                    ArchiveError::Locked(PASSPHRASE_WRONG.into())
+                }
+                age::DecryptError::ExcessiveWork { .. } => invalid(
+                    "This backup's passphrase was sealed with far more work than this server allows (a damaged or hostile file); it is refused.",
+                ),
+                other => invalid(format!(
+                    "The encrypted backup cannot be opened: its header is damaged or was changed ({other})."
+                )),
+            })?
+    } else {
+        let identities = keys
+            .identities
+            .iter()
+            .map(|identity| identity as &dyn age::Identity);
+        decryptor.decrypt(identities).map_err(|error| match error {
+            age::DecryptError::NoMatchingKeys => ArchiveError::Locked(NOT_MINE.into()),
+            other => invalid(format!(
+                "The encrypted backup cannot be opened: its header is damaged or was changed ({other})."
+            )),
+        })?
+    };
     let mut reader = Authenticated(reader);
     let length = reader.seek(SeekFrom::End(0))?;
     reader.seek(SeekFrom::Start(0))?;
