@@ -337,13 +337,16 @@ fn is_download_stamp(text: &str) -> bool {
 fn stem_of_file(file_name: &str) -> String {
     let file_name = file_name.trim();
     let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-    let stem = file_name.len().checked_sub(4).and_then(|cut| {
-        file_name
-            .get(cut..)
-            .filter(|suffix| suffix.eq_ignore_ascii_case(".zip"))
-            .and_then(|_| file_name.get(..cut))
-    });
-    stem.unwrap_or(file_name).to_string()
+    // An encrypted backup's `.zip.age`, or a plain one's `.zip`.
+    fn without<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
+        name.len().checked_sub(suffix.len()).and_then(|cut| {
+            name.get(cut..)
+                .filter(|end| end.eq_ignore_ascii_case(suffix))
+                .and_then(|_| name.get(..cut))
+        })
+    }
+    let plain = without(file_name, ".age").unwrap_or(file_name);
+    without(plain, ".zip").unwrap_or(file_name).to_string()
 }
 
 #[cfg(test)]
@@ -369,6 +372,8 @@ mod tests {
             ("nightly.zip", "nightly"),
             ("C:\\Downloads\\nightly.ZIP", "nightly"),
             ("nightly_2026-11-29_18-13-35.zip", "nightly"),
+            ("nightly_2026-11-29_18-13-35.zip.age", "nightly"),
+            ("notes.age", "notes.age"),
             (
                 "nightly_2026-11-29_18-13-35_2026-11-29_18-14-05.zip",
                 "nightly",
