@@ -186,6 +186,25 @@ async fn an_upload_sealed_with_a_passphrase_is_checked_with_it_and_refused_witho
         refused.to_string().contains("damaged or was changed"),
         "{refused}"
     );
+
+    // A header that asks for an absurd work factor (hours of key derivation for each guess
+    // or each opening) is refused at once.
+    let text = String::from_utf8_lossy(&std::fs::read(&stored).expect("file")).into_owned();
+    let line = text.lines().nth(1).expect("the scrypt stanza").to_string();
+    let (head, _) = line.rsplit_once(' ').expect("its work factor");
+    let mut bytes = std::fs::read(&stored).expect("file");
+    let at = bytes
+        .windows(line.len())
+        .position(|w| w == line.as_bytes())
+        .expect("found");
+    let heavier = format!("{head} 40");
+    bytes.splice(at..at + line.len(), heavier.bytes());
+    let heavy = setup.dir.path().join("heavy.zip.age");
+    std::fs::write(&heavy, &bytes).expect("written");
+    let refused = upload(&setup.engine, &heavy, "Heavy", passphrase(SECRET))
+        .await
+        .expect_err("refused");
+    assert!(refused.to_string().contains("far more work"), "{refused}");
 }
 
 #[test]

@@ -80,6 +80,22 @@ fn a_passphrase_backup_goes_through_the_command_line_the_api_and_verify() {
     };
     let checked = verify(Some(SECRET));
     assert!(checked.status.success(), "{}", text(&checked.stderr));
+    // One line of standard input, as a script pipes it.
+    let mut piped = support::nsbackup()
+        .args(["verify", "--passphrase"])
+        .arg(&saved)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    {
+        use std::io::Write;
+        let mut stdin = piped.stdin.take().expect("stdin");
+        writeln!(stdin, "{SECRET}").expect("written");
+    }
+    let piped = piped.wait_with_output().expect("ends");
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
     let refused = verify(None);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
     assert!(text(&refused.stderr).contains("enter its passphrase"));
