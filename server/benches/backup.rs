@@ -7,7 +7,9 @@
 //! - the memory each step adds (peak RSS during it less RSS at its start), also for the
 //!   plain insert;
 //! - p99 latency of explorer writes (item saves) while a backup runs, against the same writes
-//!   with nothing else running.
+//!   with nothing else running;
+//! - an encrypted backup and restore (to and with an age key of the server) against the plain
+//!   ones, and the memory the encrypted restore adds.
 //!
 //! Prints a Markdown table (docs/benchmarks.md keeps the last one).
 
@@ -15,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::domain::backup::archive::Keys;
 use app::domain::backup::store::LocalStore;
 use app::domain::backup::{self, Engine, jobs};
 use app::domain::content::item;
@@ -204,6 +207,17 @@ struct Row {
     insert_rss: f64,
     p99_idle: Duration,
     p99_during: Duration,
+    sealed_backup: Duration,
+    sealed_restore: Duration,
+    sealed_restore_rss: f64,
+}
+
+/// The keys of a server that encrypts every backup to its own age key, and opens them.
+fn sealing_keys() -> Keys {
+    use age::secrecy::ExposeSecret;
+    let identity = age::x25519::Identity::generate();
+    let secret = identity.to_string().expose_secret().to_string();
+    Keys::new(&[identity.to_public().to_string()], Some(&secret)).expect("keys")
 }
 
 /// A new database (SurrealKV, in a temporary directory) with namespace `bench` of `items`
@@ -281,6 +295,27 @@ async fn run(items: usize) -> Row {
     let restore_time = started.elapsed();
     let restore_rss = memory.added();
 
+    eprintln!("bench: encrypted backup and restore");
+    let sealing = Engine {
+        keys: Arc::new(sealing_keys()),
+        ..engine.clone()
+    };
+    let started = Instant::now();
+    let (sealed, job) = backup::create(&sealing, "bench", "sealed", "bench")
+        .await
+        .expect("backup");
+    wait(&db, &job.id).await;
+    let sealed_backup = started.elapsed();
+    let memory = Memory::start();
+    let started = Instant::now();
+    let job = backup::restore(&sealing, &sealed.id, "restored-sealed", "bench")
+        .await
+        .expect("restore");
+    wait(&db, &job.id).await;
+    let sealed_restore = started.elapsed();
+    let sealed_restore_rss = memory.added();
+    drop(sealing);
+
     eprintln!("bench: baseline inserts");
     let (like_item, _) = baseline_insert(&db, "bench", items as u64, Baseline::LikeItem).await;
     let (insert_time, _) = baseline_insert(&db, "bench", items as u64, Baseline::Plain).await;
@@ -329,6 +364,9 @@ async fn run(items: usize) -> Row {
         insert_rss,
         p99_idle: p99(idle),
         p99_during: p99(during),
+        sealed_backup,
+        sealed_restore,
+        sealed_restore_rss,
     }
 }
 
@@ -375,6 +413,25 @@ fn main() {
             secs(row.preview),
             secs(row.restore),
             ratio(row.preview, row.restore),
+        );
+    }
+    println!();
+    println!(
+        "| items | backup | encrypted | ÷ plain (target ≤ 1.3) | restore | encrypted | ÷ plain (target ≤ 1.3) | memory added: restore | encrypted |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &rows {
+        println!(
+            "| {} | {} | {} | {:.2} | {} | {} | {:.2} | {:.0} MiB | {:.0} MiB |",
+            row.items,
+            secs(row.backup),
+            secs(row.sealed_backup),
+            ratio(row.sealed_backup, row.backup),
+            secs(row.restore),
+            secs(row.sealed_restore),
+            ratio(row.sealed_restore, row.restore),
+            row.restore_rss,
+            row.sealed_restore_rss,
         );
     }
     println!();

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod large;
 pub mod memory;
 pub mod s3;
 pub mod surreal;

@@ -25,10 +25,17 @@ pub(super) struct Batcher {
     generation: String,
     folders: Vec<serde_json::Value>,
     items: Vec<surrealdb::types::Value>,
+    /// The bytes of content in `items`.
+    content_bytes: usize,
 }
 
 /// Records per batch.
 pub(super) const BATCH: usize = 500;
+
+/// Bytes of content per batch, at most (and one item more): a batch is one transaction, and
+/// the storage engine refuses a commit larger than its memory table (a gibibyte of large
+/// contents in one batch failed with "Memtable arena is full").
+pub(super) const BATCH_BYTES: usize = 8 << 20;
 
 /// Batches written at the same time. Two writers keep the storage engine's grouped commits
 /// busy (one waits for its commit while the other inserts): a restore writes about twice as
@@ -48,6 +55,7 @@ impl Batcher {
             self.send(Batch::Folders(folders))?;
         }
         if !self.items.is_empty() {
+            self.content_bytes = 0;
             let items = std::mem::take(&mut self.items);
             let count = items.len() as u64;
             self.send(Batch::Items(
@@ -115,9 +123,10 @@ impl archive::Visitor for Batcher {
         if !self.folders.is_empty() {
             self.flush()?;
         }
+        self.content_bytes += content.len();
         let value = self.item_value(item, content);
         self.items.push(value);
-        if self.items.len() >= BATCH {
+        if self.items.len() >= BATCH || self.content_bytes >= BATCH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -160,6 +169,7 @@ pub(super) async fn write_generation(
         generation: generation.to_string(),
         folders: Vec::new(),
         items: Vec::new(),
+        content_bytes: 0,
     };
     let reader = tokio::task::spawn_blocking(move || -> Result<(), ArchiveError> {
         let mut batcher = batcher;
