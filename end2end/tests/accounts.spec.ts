@@ -89,6 +89,25 @@ test('a modeler cannot reach Backup and Restore, and changes their own password'
   await context.close();
 });
 
+test('the last administrator cannot be made a modeler, and the button says why', async ({ page }) => {
+  const users = new UsersPage(page);
+  await users.open();
+  const makeModeler = users.row('admin').getByRole('button', { name: 'Make modeler' });
+  const administrators = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'Administrator', exact: true }) });
+
+  await users.create('second-admin', 'Administrator', 'second-admin-password');
+  await expect(makeModeler).toBeEnabled();
+  await expect(makeModeler).not.toHaveAttribute('title', /.+/);
+
+  await users.row('second-admin').getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete user' }).click();
+  await expect(users.row('second-admin')).toHaveCount(0);
+  // Alone again: the suite's own administrator is the only one so far.
+  await expect(administrators).toHaveCount(1);
+  await expect(makeModeler).toBeDisabled();
+  await expect(makeModeler).toHaveAttribute('title', 'The last administrator stays one: make another user an administrator first');
+});
+
 test('the audit log lists sign-ins and user changes, newest first', async ({ page }) => {
   const shell = new Shell(page);
   await shell.open('/admin/audit');

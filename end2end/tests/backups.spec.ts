@@ -42,8 +42,13 @@ test('a backup is created after confirmation, with its notifications, and listed
   page.on('request', (request) => asked.push(new URL(request.url()).pathname));
   await backups.dialog.getByRole('button', { name: 'Start Backup' }).click();
   await expect(page.getByText('Backup process started')).toBeVisible();
-  await expect(page.getByText('Creating backup...')).toBeVisible();
+  // The product page's words, each as written, the progress beside them; meanwhile the
+  // form cannot start the same backup again.
+  await expect(page.locator('.toast-detail').filter({ hasText: /^Creating backup\.\.\.$/ })).toBeVisible();
   await expect(page.getByText('Backup process finished successfully')).toBeVisible({ timeout: 30_000 });
+  // The form did its work: it closes, so that one more click makes no duplicate.
+  await expect(backups.createButton).toHaveAttribute('aria-expanded', 'false');
+  await expect(section).toBeHidden();
   await expect(backups.row('First').getByText('Completed')).toBeVisible();
   expect(asked.filter((p) => /^\/api\/v1\/jobs\/[0-9a-f]+\/events$/.test(p))).toHaveLength(1);
   expect(asked.filter((p) => p === '/api/get_job').length, 'asked for the job once, at its end').toBeLessThanOrEqual(1);
@@ -285,7 +290,10 @@ test('a running backup shows its progress, cannot be deleted, and holds its name
   // The test server holds every backup of bk-busy running for a minute (scripts/e2e.sh).
   await backups.start('bk-busy', 'Held');
   const progress = page.getByRole('status').filter({ hasText: 'Creating backup...' });
-  await expect(progress).toContainText(/writing items — \d+%/);
+  await expect(progress.locator('.toast-step')).toHaveText('writing items');
+  await expect(progress.locator('.toast-percent')).toHaveText(/^\d+%$/);
+  // One progress for the job, in its notification: none besides it on the page.
+  await expect(page.locator('progress')).toHaveCount(1);
   await expect(backups.row('Held').getByText('In progress')).toBeVisible();
   await backups.shell.screenshot('backups-running');
 

@@ -22,6 +22,9 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
+            // Who is signed in is read inside a transition, as everywhere on the page: the
+            // server renders it once it knows, and hydration finds the same.
+            <Transition fallback=|| ()>
             <Show when=signed_in>
                 <button type="button" class="menu-toggle" aria-controls="app-nav"
                     aria-expanded=move || menu.get().to_string()
@@ -31,6 +34,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     " Menu"
                 </button>
             </Show>
+            </Transition>
             <A href="/" attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"ns"</span>
                 <span class="brand-name">"nsbackup"</span>

@@ -30,8 +30,18 @@ struct Toast {
     id: u64,
     kind: ToastKind,
     message: String,
-    /// A line below the message that changes while the toast is shown (progress).
-    detail: Option<Signal<String>>,
+    /// What is under way, below the message, and how far it is.
+    detail: Option<Progress>,
+}
+
+/// What a notification of something under way shows below its message: its own words
+/// ("Creating backup..."), and beside them how far it is — a bar of the percent, and the
+/// step it is at — both changing while it is shown.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub words: &'static str,
+    pub percent: Signal<Option<u64>>,
+    pub step: Signal<String>,
 }
 
 /// The notifications of the page; take it with [`use_toasts`].
@@ -57,11 +67,10 @@ impl Toasts {
         self.push(ToastKind::Error, message.into());
     }
 
-    /// Shows a notification that something is under way with a live `detail` (what it does,
-    /// how far it is) below it; it stays until [`Toasts::dismiss`] is called with the id
-    /// returned.
-    pub fn progress(&self, message: impl Into<String>, detail: Signal<String>) -> u64 {
-        self.add(ToastKind::Info, message.into(), Some(detail))
+    /// Shows a notification that something is under way with its `progress` below it; it
+    /// stays until [`Toasts::dismiss`] is called with the id returned.
+    pub fn progress(&self, message: impl Into<String>, progress: Progress) -> u64 {
+        self.add(ToastKind::Info, message.into(), Some(progress))
     }
 
     fn push(&self, kind: ToastKind, message: String) {
@@ -76,7 +85,7 @@ impl Toasts {
         }
     }
 
-    fn add(&self, kind: ToastKind, message: String, detail: Option<Signal<String>>) -> u64 {
+    fn add(&self, kind: ToastKind, message: String, detail: Option<Progress>) -> u64 {
         let id = self.next.get_untracked();
         self.next.set(id + 1);
         self.list.update(|list| {
@@ -138,7 +147,18 @@ pub fn ToastRegion() -> impl IntoView {
             <For each=move || toasts.list.get() key=|toast| toast.id let:toast>
                 <div class=toast.kind.class() role=if toast.kind == ToastKind::Error { "alert" } else { "status" }>
                     <span class="toast-message">{toast.message.clone()}</span>
-                    {toast.detail.map(|detail| view! { <span class="toast-detail">{detail}</span> })}
+                    {toast.detail.map(|Progress { words, percent, step }| view! {
+                        <span class="toast-work">
+                        {(!words.is_empty()).then(|| view! { <span class="toast-detail">{words}</span> })}
+                        <span class="toast-progress">
+                            {move || percent.get().map(|percent| view! {
+                                <progress max="100" value=percent.to_string() aria-label=if words.is_empty() { "Progress" } else { words }></progress>
+                                <span class="toast-percent">{format!("{percent}%")}</span>
+                            })}
+                            <span class="toast-step">{step}</span>
+                        </span>
+                        </span>
+                    })}
                     <button type="button" class="toast-close" aria-label="Dismiss" on:click=move |_| toasts.dismiss(toast.id)>
                         "×"
                     </button>

@@ -46,7 +46,13 @@ pub fn UsersPage() -> impl IntoView {
                             <table class="listing users">
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Created"</th><th scope="col">"Actions"</th></tr></thead>
                                 <tbody>
-                                    {users.into_iter().map(|user| view! { <UserRow user version/> }).collect_view()}
+                                    {
+                                        let admins = users.iter().filter(|user| user.role == Role::Admin).count();
+                                        users.into_iter().map(|user| {
+                                            let last_admin = user.role == Role::Admin && admins == 1;
+                                            view! { <UserRow user version last_admin/> }
+                                        }).collect_view()
+                                    }
                                 </tbody>
                             </table>
                         }))}
@@ -122,7 +128,12 @@ fn NewUserForm(version: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(user: UserInfo, version: RwSignal<u32>) -> impl IntoView {
+fn UserRow(
+    user: UserInfo,
+    version: RwSignal<u32>,
+    /// The only administrator: making them a modeler would leave nobody to administer.
+    last_admin: bool,
+) -> impl IntoView {
     let hydrated = use_hydrated();
     let toasts = use_toasts();
     let actor = use_actor();
@@ -202,7 +213,8 @@ fn UserRow(user: UserInfo, version: RwSignal<u32>) -> impl IntoView {
                     </label>
                     <button type="submit" disabled=move || !hydrated.get() || set_password.pending().get() || new_password.get().is_empty() || password_problem().is_some()>"Set password"</button>
                 </form>
-                <button type="button" disabled=move || !hydrated.get() || change_role.pending().get()
+                <button type="button" disabled=move || !hydrated.get() || change_role.pending().get() || last_admin
+                    title=if last_admin { "The last administrator stays one: make another user an administrator first" } else { "" }
                     on:click=move |_| { change_role.dispatch((n3.clone(), other_role)); }>
                     {format!("Make {}", role_label(other_role).to_lowercase())}
                 </button>

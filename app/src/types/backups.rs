@@ -243,6 +243,34 @@ pub struct JobInfo {
     pub backup_name: Option<String>,
 }
 
+impl JobInfo {
+    /// How far the whole job is, in percent: each phase has its share of the way (for a
+    /// backup, writing its items most of it; for a restore, writing the new generation), and
+    /// the work done within a phase its part of that share. A phase this build does not know
+    /// counts within the whole way; a finished job is at 100.
+    pub fn percent(&self) -> u64 {
+        if self.status == JobStatus::Succeeded {
+            return 100;
+        }
+        let within = |from: u64, to: u64| {
+            from + (self.done.min(self.total) * (to - from))
+                .checked_div(self.total)
+                .unwrap_or(0)
+        };
+        match (self.kind, self.phase.as_str()) {
+            (_, "queued" | "starting") => 0,
+            (JobKind::Backup, "writing items") => within(0, 90),
+            (JobKind::Backup, "verifying") => 90,
+            (JobKind::Restore, "checking the backup") => within(0, 10),
+            (JobKind::Restore, "writing items") => within(10, 85),
+            (JobKind::Restore, "migrating") => within(85, 95),
+            (JobKind::Restore, "switching") => 95,
+            (_, "finished") => 100,
+            _ => within(0, 99),
+        }
+    }
+}
+
 /// Content a namespace had before a restore (or an undo) replaced it, kept for a while so
 /// that the namespace can be switched back to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,5 +402,56 @@ impl RestoreReport {
             self.folders.changed,
             self.duration_ms as f64 / 1000.0
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(kind: JobKind, phase: &str, done: u64, total: u64) -> JobInfo {
+        JobInfo {
+            id: "j".into(),
+            kind,
+            namespace: "ns".into(),
+            backup: "b".into(),
+            status: JobStatus::Running,
+            phase: phase.into(),
+            done,
+            total,
+            error: None,
+            started_by: "admin".into(),
+            created_at: chrono::Utc::now(),
+            finished_at: None,
+            report: None,
+            backup_name: None,
+        }
+    }
+
+    #[test]
+    fn a_jobs_percent_only_grows_from_phase_to_phase() {
+        let backup = [
+            job(JobKind::Backup, "starting", 0, 0),
+            job(JobKind::Backup, "writing items", 0, 200),
+            job(JobKind::Backup, "writing items", 100, 200),
+            job(JobKind::Backup, "writing items", 200, 200),
+            job(JobKind::Backup, "verifying", 200, 200),
+            job(JobKind::Backup, "finished", 200, 200),
+        ];
+        let restore = [
+            job(JobKind::Restore, "checking the backup", 0, 0),
+            job(JobKind::Restore, "writing items", 0, 50),
+            job(JobKind::Restore, "writing items", 50, 50),
+            job(JobKind::Restore, "migrating", 3, 10),
+            job(JobKind::Restore, "switching", 50, 50),
+            job(JobKind::Restore, "finished", 0, 0),
+        ];
+        for steps in [&backup[..], &restore[..]] {
+            let percents: Vec<u64> = steps.iter().map(JobInfo::percent).collect();
+            assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+            assert_eq!(percents.first(), Some(&0));
+            assert_eq!(percents.last(), Some(&100));
+        }
+        assert_eq!(backup[2].percent(), 45);
     }
 }

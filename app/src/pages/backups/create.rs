@@ -10,15 +10,20 @@ async fn run_backup(console: Console, namespace: String, name: String, passphras
         Ok((_, job)) => {
             console.refresh();
             // One notification for the job: started, then what it does, then (replacing it)
-            // how it ended.
+            // how it ended. Start Backup stays disabled meanwhile.
             let ended = console
-                .follow("Backup process started".into(), "Creating backup... ", job)
+                .follow("Backup process started".into(), "Creating backup...", job)
                 .await;
-            console.tell_end(
+            let made = console.tell_end(
                 &ended,
                 "Backup process finished successfully".into(),
                 "The backup failed",
             );
+            // The form did its work: it closes, so that one more click does not make the
+            // same backup again. (After a failure it stays, to try again.)
+            if made {
+                console.section.set(Section::Closed);
+            }
         }
         Err(error) => console.toasts.error(error.to_string()),
     }

@@ -104,13 +104,31 @@ impl Console {
     /// it ended.
     async fn follow(self, message: String, doing: &'static str, mut job: JobInfo) -> JobInfo {
         let followed = self.job;
-        let detail = Signal::derive(move || {
-            followed
-                .get()
-                .map(|job| format!("{doing}{} — {}%", job.phase, percent(&job)))
-                .unwrap_or_else(|| doing.trim_end().to_string())
+        // One progress for the whole job, which only grows (a phase that starts does not
+        // take it back to 0).
+        let reached = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let percent = Signal::derive(move || {
+            followed.with(|job| {
+                job.as_ref().map(|job| {
+                    let now = job.percent();
+                    reached
+                        .fetch_max(now, std::sync::atomic::Ordering::Relaxed)
+                        .max(now)
+                })
+            })
         });
-        let notification = self.toasts.progress(message, detail);
+        let progress = crate::components::toast::Progress {
+            words: doing,
+            percent,
+            step: Signal::derive(move || {
+                followed.with(|job| {
+                    job.as_ref()
+                        .map(|job| job.phase.clone())
+                        .unwrap_or_default()
+                })
+            }),
+        };
+        let notification = self.toasts.progress(message, progress);
         let shown = now_ms();
         self.job.set(Some(job.clone()));
         // Live events from the server; when they cannot be had (or break off), asking for
@@ -159,14 +177,6 @@ fn now_ms() -> f64 {
     return js_sys::Date::now();
     #[cfg(not(feature = "hydrate"))]
     0.0
-}
-
-/// How far a job is, in percent of its current phase.
-fn percent(job: &JobInfo) -> u64 {
-    (job.done * 100)
-        .checked_div(job.total)
-        .unwrap_or(0)
-        .min(100)
 }
 
 /// `/admin/backups`.
@@ -311,7 +321,6 @@ fn BackupConsole() -> impl IntoView {
                 "Upload Backup"
             </button>
         </div>
-        <JobProgress/>
         <Show when=move || console.restored.get().is_some()>
             <div class="notice" role="status">
                 {move || format!(
@@ -363,28 +372,6 @@ fn BackupConsole() -> impl IntoView {
                 <li>"An uploaded backup is not directly available: restore it after the upload."</li>
             </ul>
         </section>
-    }
-}
-
-/// The job being followed: what it does and how far it is.
-#[component]
-fn JobProgress() -> impl IntoView {
-    let console = expect_context::<Console>();
-    view! {
-        <div class="job-progress" role="status" aria-live="polite">
-            {move || console.job.get().map(|job| {
-                let percent = percent(&job);
-                let what = match job.kind {
-                    crate::types::JobKind::Backup => format!("Creating backup of {}", job.namespace),
-                    crate::types::JobKind::Restore => format!("Restoring into {}", job.namespace),
-                    crate::types::JobKind::Undo => format!("Switching {} back", job.namespace),
-                };
-                view! {
-                    <p>{format!("{what}: {} — {percent}%", job.phase)}</p>
-                    <progress max="100" value=percent.to_string() aria-label=what.clone()></progress>
-                }
-            })}
-        </div>
     }
 }
 
