@@ -7,6 +7,10 @@ import { Explorer } from './fixtures/explorer';
 const SECRET = 'correct horse battery staple';
 
 test('a backup encrypted with a passphrase downloads as .zip.age, uploads and restores only with it', async ({ page }) => {
+  // Five flows, and each opening of the file with the passphrase derives its key on
+  // purpose slowly (about a second, longer with both cores busy): about 30 s on a quiet
+  // machine, over a minute on a loaded one.
+  test.setTimeout(150_000);
   const explorer = new Explorer(page);
   await explorer.open();
   await explorer.createNamespace('bk-secret', 'Backups bk-secret');

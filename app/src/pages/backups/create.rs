@@ -82,9 +82,7 @@ pub(super) fn CreateSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
             </div>
             <div class="field">
                 <label for="backup-passphrase">"Encrypt with a passphrase"</label>
-                <input id="backup-passphrase" type="password" autocomplete="new-password"
-                    maxlength=validate::PASSPHRASE_MAX aria-describedby="backup-passphrase-hint"
-                    prop:value=passphrase on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                <PassphraseInput id="backup-passphrase" value=passphrase described_by="backup-passphrase-hint" new=true/>
                 <p id="backup-passphrase-hint" class="hint">
                     {move || {
                         let typed = passphrase.get();
@@ -102,9 +100,7 @@ pub(super) fn CreateSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
             <Show when=move || !passphrase.get().is_empty() || !repeated.get().is_empty()>
                 <div class="field">
                     <label for="backup-passphrase-repeat">"Repeat the passphrase"</label>
-                    <input id="backup-passphrase-repeat" type="password" autocomplete="new-password"
-                        maxlength=validate::PASSPHRASE_MAX aria-describedby="backup-passphrase-problem"
-                        prop:value=repeated on:input=move |ev| repeated.set(event_target_value(&ev))/>
+                    <PassphraseInput id="backup-passphrase-repeat" value=repeated described_by="backup-passphrase-problem" new=true/>
                     <p id="backup-passphrase-problem" class="hint error">
                         {move || passphrase_problem().filter(|_| !repeated.get().is_empty())}
                     </p>

@@ -375,6 +375,24 @@ fn BackupConsole() -> impl IntoView {
     }
 }
 
+/// A passphrase's input: hidden as it is typed, never offered by the browser's autofill
+/// except as a new one (`new`), at most [`validate::PASSPHRASE_MAX`] characters.
+#[component]
+pub(super) fn PassphraseInput(
+    id: &'static str,
+    value: RwSignal<String>,
+    described_by: &'static str,
+    #[prop(optional)] new: bool,
+    #[prop(optional)] on_enter: Option<Callback<()>>,
+) -> impl IntoView {
+    view! {
+        <input id=id type="password" autocomplete=if new { "new-password" } else { "off" }
+            maxlength=validate::PASSPHRASE_MAX aria-describedby=described_by
+            prop:value=value on:input=move |ev| value.set(event_target_value(&ev))
+            on:keydown=move |ev| if ev.key() == "Enter" && let Some(enter) = on_enter { enter.run(()) }/>
+    }
+}
+
 /// A choice of one namespace, as radio buttons.
 #[component]
 pub(super) fn NamespaceChoice(

@@ -140,11 +140,8 @@ pub(super) fn RestoreSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Int
                 <div class="field">
                     <label for="restore-passphrase">"Passphrase"</label>
                     <div class="inline-field">
-                        <input id="restore-passphrase" type="password" autocomplete="off"
-                            maxlength=validate::PASSPHRASE_MAX aria-describedby="restore-passphrase-hint"
-                            prop:value=typed_passphrase
-                            on:input=move |ev| typed_passphrase.set(event_target_value(&ev))
-                            on:keydown=move |ev| if ev.key() == "Enter" { unlock() }/>
+                        <PassphraseInput id="restore-passphrase" value=typed_passphrase described_by="restore-passphrase-hint"
+                            on_enter=Callback::new(move |()| unlock())/>
                         <button type="button" disabled=move || typed_passphrase.get().is_empty()
                             on:click=move |_| unlock()>"Unlock"</button>
                     </div>

@@ -185,9 +185,7 @@ pub(super) fn UploadSection(namespaces: Signal<Vec<NamespaceInfo>>) -> impl Into
             <Show when=move || locked.get()>
                 <div class="field">
                     <label for="upload-passphrase">"Passphrase"</label>
-                    <input id="upload-passphrase" type="password" autocomplete="off"
-                        maxlength=validate::PASSPHRASE_MAX aria-describedby="upload-passphrase-hint"
-                        prop:value=passphrase on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                    <PassphraseInput id="upload-passphrase" value=passphrase described_by="upload-passphrase-hint"/>
                     <p id="upload-passphrase-hint" class="hint">
                         "This file is encrypted with a passphrase: the server opens it with the passphrase to check it before it is listed. Restoring it asks for the passphrase again."
                     </p>
